@@ -1,0 +1,71 @@
+"""Domain records read from the chain: titles, liens, loans, policies, claims, consents."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Title:
+    vin: str
+    owner: str
+    status: str  # ACTIVE, TOTAL_LOSS, STOLEN, SCRAPPED (NONE: no title)
+    active_liens: int
+    odometer: int
+    brands: tuple[str, ...]
+    transfers: int
+
+    @property
+    def exists(self) -> bool:
+        return self.status != "NONE"
+
+
+@dataclass(frozen=True)
+class Lien:
+    lien_id: int
+    vin: str
+    holder: str
+    status: str  # ACTIVE, RELEASED, REPOSSESSED
+    floor_plan: bool
+    priority: int  # rank among the VIN's active liens (1 = first); 0 when not active
+
+
+@dataclass(frozen=True)
+class Loan:
+    loan_id: int
+    lender: str
+    lien_id: int
+    state: str
+    terms_hash: str
+    schedule_hash: str
+
+
+@dataclass(frozen=True)
+class Policy:
+    policy_id: int
+    vin: str
+    insurer: str
+    status: str
+    expires_at: int
+    loss_payee: str
+
+
+@dataclass(frozen=True)
+class Claim:
+    claim_id: int
+    policy_id: int
+    status: str
+    total_loss: bool
+
+
+@dataclass(frozen=True)
+class LienConsent:
+    """A lienholder's signed consent to one title transfer (see ``TransferConsent``)."""
+
+    lien_id: int
+    release: bool
+    deadline: int
+    signature: bytes
+
+    def as_abi(self) -> tuple[int, bool, int, bytes]:
+        return (self.lien_id, self.release, self.deadline, self.signature)
