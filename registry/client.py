@@ -41,11 +41,17 @@ def _address(value: str, what: str = "address") -> str:
     try:
         return to_checksum_address(value)
     except ValueError:
-        raise InvalidInput(f"{value!r} is not a valid {what} (0x followed by 40 hex digits)") from None
+        raise InvalidInput(
+            f"{value!r} is not a valid {what} (0x followed by 40 hex digits)"
+        ) from None
 
 
 def _bytes32(value: bytes | str, what: str) -> bytes:
-    raw = bytes.fromhex(value[2:] if value.startswith("0x") else value) if isinstance(value, str) else value
+    raw = (
+        bytes.fromhex(value[2:] if value.startswith("0x") else value)
+        if isinstance(value, str)
+        else value
+    )
     if len(raw) != 32:
         raise InvalidInput(f"{what} must be 32 bytes (64 hex digits), got {len(raw)}")
     return raw
@@ -278,7 +284,11 @@ class RegistryClient:
     # --------------------------------------------------------------------- loans
 
     def originate_loan(
-        self, lien_id: int, loan_ref: bytes | str, terms_hash: bytes | str, schedule_hash: bytes | str
+        self,
+        lien_id: int,
+        loan_ref: bytes | str,
+        terms_hash: bytes | str,
+        schedule_hash: bytes | str,
     ) -> int:
         result = self._send(
             self.loans, "originateLoan", lien_id, _bytes32(loan_ref, "loan reference"),
@@ -344,7 +354,10 @@ class RegistryClient:
 
     def repossess(self, loan_id: int) -> TxResult:
         return self._send(
-            self.loans, "repossess", loan_id, action=f"repossessing the collateral of loan {loan_id}"
+            self.loans,
+            "repossess",
+            loan_id,
+            action=f"repossessing the collateral of loan {loan_id}",
         )
 
     def pay_off(self, loan_id: int) -> TxResult:
@@ -433,7 +446,9 @@ class RegistryClient:
 
     def active_liens(self, vin: str, block: Block = "latest") -> list[int]:
         """Active lien ids on ``vin`` in priority order."""
-        ids = self._read(self.registry, "activeLiensOf", vin_to_bytes32(validate_vin(vin)), block=block)
+        ids = self._read(
+            self.registry, "activeLiensOf", vin_to_bytes32(validate_vin(vin)), block=block
+        )
         return [int(i) for i in ids]
 
     def liens_of(self, vin: str, block: Block = "latest") -> list[int]:
@@ -442,7 +457,9 @@ class RegistryClient:
         return [int(i) for i in ids]
 
     def loan(self, loan_id: int, block: Block = "latest") -> domain.Loan:
-        lender, lien_id, state, terms, schedule = self._read(self.loans, "loanOf", loan_id, block=block)
+        lender, lien_id, state, terms, schedule = self._read(
+            self.loans, "loanOf", loan_id, block=block
+        )
         return domain.Loan(
             loan_id=loan_id,
             lender=to_checksum_address(lender),
@@ -476,4 +493,6 @@ class RegistryClient:
         key = role.strip().upper().removesuffix("_ROLE")
         if key not in ROLES:
             raise InvalidInput(f"unknown role {role!r}")
-        return bool(self._read(self.registry, "hasRole", ROLES[key], _address(account), block=block))
+        return bool(
+            self._read(self.registry, "hasRole", ROLES[key], _address(account), block=block)
+        )

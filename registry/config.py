@@ -23,7 +23,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="REGISTRY_", env_file=".env", extra="ignore")
 
     environment: str = Field("development", description="development | test | production")
-    data_dir: Path = Field(PROJECT_ROOT / ".data", description="chain state, SQLite, keystores, logs")
+    data_dir: Path = Field(
+        PROJECT_ROOT / ".data", description="chain state, SQLite, keystores, logs"
+    )
     rpc_url: str = "http://127.0.0.1:8545"
     chain_host: str = "127.0.0.1"
     chain_port: int = 8545

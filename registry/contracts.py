@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -71,7 +71,7 @@ def brand_index(name: str) -> int:
         ) from None
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_artifact(name: str) -> dict[str, Any]:
     """The compiled artifact (abi, bytecode) of contract ``name``."""
     path = ARTIFACTS_DIR / f"{name}.json"

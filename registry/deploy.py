@@ -30,7 +30,9 @@ def deploy(
     """
     tx = Transactor(w3, deployer)
     registrar = to_checksum_address(registrar or deployer.address)
-    first = tx.send(None, _creation_code("CollateralRegistry", deployer.address), action="deploying")
+    first = tx.send(
+        None, _creation_code("CollateralRegistry", deployer.address), action="deploying"
+    )
     registry = to_checksum_address(str(first.contract_address))
     loans = tx.send(None, _creation_code("LoanLedger", registry), action="deploying LoanLedger")
     insurance = tx.send(

@@ -73,41 +73,60 @@ _MESSAGES: dict[str, tuple[type[RegistryError], Callable[[Args], str]]] = {
         RejectedInvalid,
         lambda a: f"{a['account']} cannot be used here (zero address or the current holder)",
     ),
-    "RegistryTitleExists": (RejectedConflict, lambda a: f"VIN {_vin(a['vin'])} already has a title"),
+    "RegistryTitleExists": (
+        RejectedConflict,
+        lambda a: f"VIN {_vin(a['vin'])} already has a title",
+    ),
     "RegistryTitleNotFound": (RejectedNotFound, lambda a: f"VIN {_vin(a['vin'])} has no title"),
     "RegistryNotTitleOwner": (
         RejectedUnauthorized,
-        lambda a: f"the title of {_vin(a['vin'])} is owned by {a['owner']}, not by you ({a['caller']})",
+        lambda a: (
+            f"the title of {_vin(a['vin'])} is owned by {a['owner']}, not by you ({a['caller']})"
+        ),
     ),
     "RegistryTitleStatusForbids": (
         RejectedConflict,
-        lambda a: f"the title of {_vin(a['vin'])} is {_name(TITLE_STATUSES, a['status'])}: "
-        "it cannot be transferred or take a new lien",
+        lambda a: (
+            f"the title of {_vin(a['vin'])} is {_name(TITLE_STATUSES, a['status'])}: "
+            "it cannot be transferred or take a new lien"
+        ),
     ),
     "RegistryOdometerRollback": (
         RejectedConflict,
-        lambda a: f"odometer reading {a['reading']} for {_vin(a['vin'])} is below the latest "
-        f"reading {a['current']}; only the registrar can correct it (branding odometer-not-actual)",
+        lambda a: (
+            f"odometer reading {a['reading']} for {_vin(a['vin'])} is below the latest "
+            f"reading {a['current']}; only the registrar can correct it "
+            "(branding it odometer-not-actual)"
+        ),
     ),
     "RegistryNotOdometerRecorder": (
         RejectedUnauthorized,
-        lambda a: f"{a['caller']} may not record odometer readings for {_vin(a['vin'])}: only its "
-        "owner, a dealer, an insurer or the registrar",
+        lambda a: (
+            f"{a['caller']} may not record odometer readings for {_vin(a['vin'])}: only its "
+            "owner, a dealer, an insurer or the registrar"
+        ),
     ),
-    "RegistryUnknownBrand": (RejectedInvalid, lambda a: f"brand #{a['brand']} is not a known brand"),
+    "RegistryUnknownBrand": (
+        RejectedInvalid,
+        lambda a: f"brand #{a['brand']} is not a known brand",
+    ),
     "RegistryBrandAlreadyApplied": (
         RejectedConflict,
         lambda a: f"the title of {_vin(a['vin'])} already carries the {_brand(a['brand'])} brand",
     ),
     "RegistryBrandRequires": (
         RejectedConflict,
-        lambda a: f"the {_brand(a['brand'])} brand needs the {_brand(a['requiredBrand'])} brand "
-        f"first on {_vin(a['vin'])}",
+        lambda a: (
+            f"the {_brand(a['brand'])} brand needs the {_brand(a['requiredBrand'])} brand "
+            f"first on {_vin(a['vin'])}"
+        ),
     ),
     "RegistryActiveLiens": (
         RejectedConflict,
-        lambda a: f"the title of {_vin(a['vin'])} cannot move: {a['activeLiens']} active lien(s) "
-        "stand; every lienholder must consent (or release) first",
+        lambda a: (
+            f"the title of {_vin(a['vin'])} cannot move: {a['activeLiens']} active lien(s) "
+            "stand; every lienholder must consent (or release) first"
+        ),
     ),
     "RegistryConsentMissing": (
         RejectedConflict,
@@ -115,8 +134,10 @@ _MESSAGES: dict[str, tuple[type[RegistryError], Callable[[Args], str]]] = {
     ),
     "RegistryConsentInvalid": (
         RejectedConflict,
-        lambda a: f"the consent for lien {a['lienId']} is not a valid signature of its holder "
-        f"{a['lienholder']} for this transfer",
+        lambda a: (
+            f"the consent for lien {a['lienId']} is not a valid signature of its holder "
+            f"{a['lienholder']} for this transfer"
+        ),
     ),
     "RegistryConsentExpired": (
         RejectedConflict,
@@ -139,7 +160,10 @@ _MESSAGES: dict[str, tuple[type[RegistryError], Callable[[Args], str]]] = {
         RejectedInvalid,
         lambda a: f"batch arrays differ in length ({a['expected']} and {a['actual']})",
     ),
-    "RegistryUnknownRole": (RejectedInvalid, lambda a: f"{_role(a['role'])} is not a participant role"),
+    "RegistryUnknownRole": (
+        RejectedInvalid,
+        lambda a: f"{_role(a['role'])} is not a participant role",
+    ),
     "LoanNotFound": (RejectedNotFound, lambda a: f"loan {a['loanId']} does not exist"),
     "LoanUnauthorizedAccount": (
         RejectedUnauthorized,
@@ -159,8 +183,10 @@ _MESSAGES: dict[str, tuple[type[RegistryError], Callable[[Args], str]]] = {
     ),
     "LoanUnexpectedState": (
         RejectedConflict,
-        lambda a: f"loan {a['loanId']} is {_name(LOAN_STATES, a['current'])}; this needs it to be "
-        f"one of: {_states(a['allowedStates'])}",
+        lambda a: (
+            f"loan {a['loanId']} is {_name(LOAN_STATES, a['current'])}; this needs it to be "
+            f"one of: {_states(a['allowedStates'])}"
+        ),
     ),
     "LoanLienAlreadyFinanced": (
         RejectedConflict,
@@ -238,7 +264,8 @@ def decode_revert(data: bytes | str | None, *, action: str = "the transaction") 
     known = _selectors().get(selector)
     if known is None:
         return TransactionFailed(
-            f"the chain refused {action} with an unknown error 0x{data.hex()}", data="0x" + data.hex()
+            f"the chain refused {action} with an unknown error 0x{data.hex()}",
+            data="0x" + data.hex(),
         )
     name, names, types = known
     values = abi_decode(types, body)

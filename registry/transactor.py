@@ -172,7 +172,9 @@ class Transactor:
                 if to is None:
                     raise TransactionFailed(f"{action}: contract creation failed", tx_hash=tx_hash)
                 self.call(to, data, block - 1, action=action)
-                error = TransactionFailed(f"{action} failed on chain (out of gas?)", tx_hash=tx_hash)
+                error = TransactionFailed(
+                    f"{action} failed on chain (out of gas?)", tx_hash=tx_hash
+                )
             except RegistryError as exc:
                 error = exc
             error.details["tx_hash"] = tx_hash

@@ -1,0 +1,275 @@
+"""ISO 3779 VIN validation, check digit, bytes32 encoding and generation."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from registry.errors import InvalidInput, InvalidVin
+from registry.vin import (
+    ALLOWED,
+    MODEL_YEAR_CODES,
+    TRANSLITERATION,
+    compute_check_digit,
+    generate_vin,
+    is_valid_vin,
+    model_year_code,
+    validate_vin,
+    vin_from_bytes32,
+    vin_to_bytes32,
+)
+
+# Real VINs with a correct check digit (the first is the usual textbook example).
+REAL_VINS = [
+    "1HGCM82633A004352",  # Honda Accord, check digit 3
+    "11111111111111111",  # sum 89, 89 % 11 = 1
+    "1M8GDM9AXKP042788",  # Motor Coach Industries, check digit X
+    "JHMCM56557C404453",  # Honda, Japan (passes the check too)
+]
+
+
+def _error(vin: str, check_digit: bool | None = None) -> InvalidVin:
+    with pytest.raises(InvalidVin) as info:
+        validate_vin(vin, check_digit=check_digit)
+    return info.value
+
+
+@pytest.mark.parametrize("vin", REAL_VINS)
+def test_real_vins_validate(vin: str) -> None:
+    assert validate_vin(vin) == vin
+    assert validate_vin(vin, check_digit=True) == vin
+    assert compute_check_digit(vin) == vin[8]
+
+
+def test_normalizes_whitespace_and_case() -> None:
+    assert validate_vin("  1hgcm82633a004352\n") == "1HGCM82633A004352"
+
+
+def test_errors_are_value_errors() -> None:
+    err = _error("1HGCM82633A00435")
+    assert isinstance(err, InvalidInput)
+    assert isinstance(err, ValueError)
+    assert err.code == "invalid_vin"
+
+
+def test_too_short() -> None:
+    err = _error("1HGCM82633A00435")
+    assert str(err) == "VIN 1HGCM82633A00435 is 16 characters long; a VIN has exactly 17"
+    assert err.details["reason"] == "length"
+    assert err.details["expected"] == 17
+    assert err.details["found"] == 16
+
+
+def test_too_long() -> None:
+    err = _error("1HGCM82633A0043521")
+    assert str(err) == "VIN 1HGCM82633A0043521 is 18 characters long; a VIN has exactly 17"
+
+
+def test_empty() -> None:
+    err = _error("   ")
+    assert str(err) == "VIN is empty; a VIN has exactly 17 characters"
+    assert err.details["found"] == 0
+
+
+def test_letter_o() -> None:
+    err = _error("1HGCO82633A004352")
+    assert str(err) == "VIN contains the letter O at position 5; I, O and Q never appear in a VIN"
+    assert err.details["reason"] == "character"
+    assert err.details["position"] == 5
+    assert err.details["found"] == "O"
+
+
+def test_several_forbidden_letters() -> None:
+    err = _error("1HGIO82633A00435Q")
+    assert str(err) == (
+        "VIN contains the letter I at position 4, the letter O at position 5 and "
+        "the letter Q at position 17; I, O and Q never appear in a VIN"
+    )
+    assert err.details["positions"] == (4, 5, 17)
+    assert err.details["characters"] == ("I", "O", "Q")
+
+
+def test_other_bad_characters() -> None:
+    err = _error("1HG-M82633A00 352")
+    assert str(err) == (
+        "VIN contains '-' at position 4 and a space at position 14; "
+        "a VIN uses only digits 0-9 and letters A-Z except I, O and Q"
+    )
+    assert err.details["position"] == 4
+
+
+def test_non_ascii_letter() -> None:
+    err = _error("1HGCÉ82633A004352")
+    assert err.details["reason"] == "character"
+    assert err.details["found"] == "É"
+
+
+def test_not_a_string() -> None:
+    err = _error(12345)  # type: ignore[arg-type]
+    assert err.details["reason"] == "type"
+
+
+def test_check_digit_failure() -> None:
+    err = _error("1HGCM82633A004353")
+    assert str(err) == (
+        "VIN 1HGCM82633A004353 fails its check digit: position 9 is '3' "
+        "but the other characters give '5'"
+    )
+    assert err.details == {
+        "reason": "check_digit",
+        "vin": "1HGCM82633A004353",
+        "position": 9,
+        "expected": "5",
+        "found": "3",
+    }
+
+
+def test_check_digit_x_expected() -> None:
+    err = _error("1M8GDM9A1KP042788")
+    assert err.details["expected"] == "X"
+    assert err.details["found"] == "1"
+
+
+def test_check_digit_optional_outside_north_america() -> None:
+    # A European VIN whose position 9 is not a check digit (e.g. a letter).
+    euro = "WBA3A5C5ZDF356789"
+    assert compute_check_digit(euro) != "Z"
+    assert validate_vin(euro) == euro
+    assert validate_vin(euro, check_digit=False) == euro
+    assert _error(euro, check_digit=True).details["reason"] == "check_digit"
+
+
+def test_check_digit_can_be_skipped_in_north_america() -> None:
+    assert validate_vin("1HGCM82633A004353", check_digit=False) == "1HGCM82633A004353"
+
+
+@pytest.mark.parametrize("first", list("12345"))
+def test_north_american_prefixes_enforce_check_digit(first: str) -> None:
+    vin = first + "HGCM82603A004352"
+    wrong = "0" if compute_check_digit(vin) != "0" else "1"
+    vin = vin[:8] + wrong + vin[9:]
+    assert _error(vin).details["reason"] == "check_digit"
+
+
+def test_is_valid_vin() -> None:
+    assert is_valid_vin("1HGCM82633A004352")
+    assert not is_valid_vin("1HGCM82633A004353")
+
+
+def test_compute_check_digit_ignores_position_9() -> None:
+    assert compute_check_digit("1HGCM826Z3A004352") == "3"
+    with pytest.raises(InvalidVin):
+        compute_check_digit("1HGCM826")
+
+
+def test_transliteration_table() -> None:
+    assert set(TRANSLITERATION) == ALLOWED
+    assert "I" not in TRANSLITERATION and "O" not in TRANSLITERATION
+    assert [TRANSLITERATION[c] for c in "AJ"] == [1, 1]
+    assert [TRANSLITERATION[c] for c in "PRSZ"] == [7, 9, 2, 9]
+
+
+def test_bytes32_layout() -> None:
+    b = vin_to_bytes32(" 1hgcm82633a004352 ")
+    assert b == b"1HGCM82633A004352" + b"\x00" * 15
+    assert len(b) == 32
+    assert vin_from_bytes32(b) == "1HGCM82633A004352"
+
+
+def test_bytes32_rejects_invalid() -> None:
+    with pytest.raises(InvalidVin):
+        vin_to_bytes32("1HGCM82633A004353")
+    with pytest.raises(InvalidVin):
+        vin_from_bytes32(b"1HGCM82633A004352")
+    with pytest.raises(InvalidVin):
+        vin_from_bytes32(b"1HGCM826\x0033A004352".ljust(32, b"\x00"))
+    with pytest.raises(InvalidVin):
+        vin_from_bytes32(b"\xff" * 17 + b"\x00" * 15)
+    with pytest.raises(InvalidVin):
+        vin_from_bytes32(b"1hgcm82633a004352".ljust(32, b"\x00"))
+    with pytest.raises(InvalidVin):
+        vin_from_bytes32(b"\x00" * 32)
+
+
+def test_model_year_code() -> None:
+    assert model_year_code(1980) == "A"
+    assert model_year_code(2001) == "1"
+    assert model_year_code(2003) == "3"  # the Accord above
+    assert model_year_code(2010) == "A"
+    assert model_year_code(2019) == "K"
+    assert model_year_code(2024) == "R"
+    assert model_year_code(2030) == "Y"
+    assert not set("IOQUZ0") & set(MODEL_YEAR_CODES)
+    with pytest.raises(InvalidVin):
+        model_year_code(1979)
+
+
+def test_generate_vin_respects_arguments() -> None:
+    vin = generate_vin(random.Random(1), wmi="5yj", year_code="R")
+    assert vin.startswith("5YJ")
+    assert vin[9] == "R"
+    assert vin[11:].isdigit()
+    assert validate_vin(vin) == vin
+    with pytest.raises(InvalidVin):
+        generate_vin(random.Random(1), wmi="1O1")
+    with pytest.raises(InvalidVin):
+        generate_vin(random.Random(1), year_code="U")
+
+
+def test_generate_vin_is_deterministic() -> None:
+    assert generate_vin(random.Random(7)) == generate_vin(random.Random(7))
+
+
+@given(seed=st.integers(min_value=0, max_value=2**64))
+def test_generated_vins_always_validate(seed: int) -> None:
+    vin = generate_vin(random.Random(seed))
+    assert validate_vin(vin, check_digit=True) == vin
+    assert vin[9] in MODEL_YEAR_CODES
+
+
+@given(seed=st.integers(min_value=0, max_value=2**64))
+def test_bytes32_round_trip(seed: int) -> None:
+    vin = generate_vin(random.Random(seed))
+    assert vin_from_bytes32(vin_to_bytes32(vin)) == vin
+
+
+NA_WMIS = ["1HG", "1FT", "2T1", "3VW", "5YJ"]
+
+
+@settings(max_examples=300)
+@given(
+    seed=st.integers(min_value=0, max_value=2**64),
+    wmi=st.sampled_from(NA_WMIS),
+    position=st.integers(min_value=1, max_value=17),
+    replacement=st.sampled_from(sorted(ALLOWED)),
+)
+def test_single_substitution_breaks_check_digit(
+    seed: int, wmi: str, position: int, replacement: str
+) -> None:
+    """The weighted sum mod 11 catches every single substitution that changes a value.
+
+    Elsewhere the change alters the sum by weight * delta, with weight in 1..10 and
+    |delta| in 1..9, never a multiple of the prime 11. Swaps of characters with equal
+    values (A/J, B/K/S, ...) are invisible by design. At position 9 any other character
+    is wrong, since the check digit is compared literally. A change at position 1 may
+    move the VIN out of North America (where the check is optional), so the strict
+    check is asserted always and the default check only while the VIN stays 1-5.
+    """
+    vin = generate_vin(random.Random(seed), wmi=wmi)
+    original = vin[position - 1]
+    if replacement == original:
+        return
+    mutated = vin[: position - 1] + replacement + vin[position:]
+    if position != 9 and TRANSLITERATION[replacement] == TRANSLITERATION[original]:
+        assert validate_vin(mutated, check_digit=True) == mutated
+        return
+    with pytest.raises(InvalidVin) as info:
+        validate_vin(mutated, check_digit=True)
+    assert info.value.details["reason"] == "check_digit"
+    if mutated[0] in "12345":
+        assert not is_valid_vin(mutated)
+    else:
+        assert is_valid_vin(mutated)
