@@ -104,6 +104,24 @@ contract LoanLedger is ILoanLedger {
     }
 
     /**
+     * @notice Records many disbursements in one transaction (a lender migrating its book).
+     *
+     * Requirements: as {recordDisbursement} for each entry; both arrays have one length.
+     *
+     * Emits {LoanDisbursed} for each.
+     */
+    function recordDisbursementsBatch(uint256[] calldata loanIds, uint256[] calldata amounts) external {
+        uint256 n = loanIds.length;
+        if (amounts.length != n) revert LoanBatchLengthMismatch(n, amounts.length);
+        for (uint256 i = 0; i < n; ++i) {
+            Loan storage loan = _servicedLoan(loanIds[i], _ORIGINATED);
+            if (amounts[i] == 0) revert LoanZeroAmount(loanIds[i]);
+            loan.state = LoanState.Active;
+            emit LoanDisbursed(loanIds[i], msg.sender, amounts[i]);
+        }
+    }
+
+    /**
      * @notice Records a payment received (amount in cents).
      *
      * Requirements: the caller is the loan's lender; the loan is Active, Delinquent or Defaulted;

@@ -316,6 +316,14 @@ class RegistryClient:
             action=f"recording the disbursement of loan {loan_id}",
         )  # fmt: skip
 
+    def record_disbursements_batch(
+        self, loan_ids: Sequence[int], amounts_cents: Sequence[int]
+    ) -> TxResult:
+        return self._send(
+            self.loans, "recordDisbursementsBatch", list(loan_ids), list(amounts_cents),
+            action=f"recording {len(loan_ids)} disbursements",
+        )  # fmt: skip
+
     def record_payment(
         self, loan_id: int, amount_cents: int, payment_ref: bytes | str = b"\x00" * 32
     ) -> TxResult:
