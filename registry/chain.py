@@ -1,7 +1,7 @@
 """The local chain: an anvil node from node_modules, persisted under ``data_dir/chain/``.
 
 :func:`start`, :func:`stop` and :func:`status` manage the long-lived node behind
-``registry chain start|stop|status``: it runs detached, its pid is in ``chain/anvil.pid``,
+``registry chain up|stop|status``: it runs detached, its pid is in ``chain/anvil.pid``,
 its output in ``chain/anvil.log``, and its whole chain (blocks, transactions, logs) in
 ``chain/state.json`` (anvil ``--state``: loaded at start, written on SIGTERM and every
 :data:`STATE_INTERVAL` seconds), so a stop/start cycle keeps every block.
@@ -397,7 +397,7 @@ def start(settings: Settings) -> ChainProcess:
     if (pid := _managed_pid(files)) is not None:
         raise ChainUnavailable(
             f"the local chain is already running (pid {pid}, port {settings.chain_port}); "
-            "stop it first with `registry chain stop`",
+            "stop it first with `registry chain down`",
             pid=pid,
         )
     files.dir.mkdir(parents=True, exist_ok=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -26,7 +26,7 @@ class Settings(BaseSettings):
     data_dir: Path = Field(
         PROJECT_ROOT / ".data", description="chain state, SQLite, keystores, logs"
     )
-    rpc_url: str = "http://127.0.0.1:8545"
+    rpc_url: str = Field("", description="JSON-RPC URL; default: the local chain's host and port")
     chain_host: str = "127.0.0.1"
     chain_port: int = 8545
     chain_block_time: float | None = Field(None, description="anvil --block-time; None = automine")
@@ -40,6 +40,12 @@ class Settings(BaseSettings):
     )
     api_host: str = "127.0.0.1"
     api_port: int = 8000
+
+    @model_validator(mode="after")
+    def _default_rpc_url(self) -> Settings:
+        if not self.rpc_url:
+            self.rpc_url = f"http://{self.chain_host}:{self.chain_port}"
+        return self
 
     @property
     def sqlite_path(self) -> Path:

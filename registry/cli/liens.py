@@ -1,9 +1,78 @@
-"""`registry liens` commands."""
+"""`registry lien …`: register, release, assign, show."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
+
+from registry.cli.common import client_for, echo_record, echo_tx, with_signer
 
 
 def register(cli: click.Group) -> None:
-    """Adds this module's commands to ``cli``."""
+    """Adds the lien commands to ``cli``."""
+    cli.add_command(lien)
+
+
+@click.group()
+def lien() -> None:
+    """Liens (security interests): lenders register, release and assign them."""
+
+
+@lien.command("register")
+@click.argument("vin")
+@click.option("--floor-plan", is_flag=True, help="A dealer inventory (floor-plan) lien.")
+@with_signer
+def register_cmd(
+    vin: str, floor_plan: bool, dev_account: int | None, keystore: Path | None
+) -> None:
+    """Register the signer's lien on VIN."""
+    client = client_for(dev_account, keystore)
+    lien_id = client.register_lien(vin, floor_plan=floor_plan)
+    record = client.lien(lien_id)
+    click.echo(f"lien {lien_id} registered on {record.vin}: priority {record.priority}")
+    if record.priority > 1:
+        click.secho(
+            f"note: {record.priority - 1} earlier lien(s) stand on this vehicle", fg="yellow"
+        )
+
+
+@lien.command("release")
+@click.argument("lien_id", type=int)
+@with_signer
+def release(lien_id: int, dev_account: int | None, keystore: Path | None) -> None:
+    """Release LIEN_ID (its holder only)."""
+    echo_tx(client_for(dev_account, keystore).release_lien(lien_id), "lien released")
+
+
+@lien.command("assign")
+@click.argument("lien_id", type=int)
+@click.option("--to", "to", required=True, help="The lender the lien is assigned to.")
+@with_signer
+def assign(lien_id: int, to: str, dev_account: int | None, keystore: Path | None) -> None:
+    """Assign LIEN_ID to another lender (a loan sale); its priority is unchanged."""
+    echo_tx(client_for(dev_account, keystore).assign_lien(lien_id, to), "lien assigned")
+
+
+@lien.command("show")
+@click.argument("lien_id", type=int)
+def show(lien_id: int) -> None:
+    """LIEN_ID as the chain holds it now."""
+    record = client_for(None, None, sign=False).lien(lien_id)
+    if record.status == "NONE":
+        raise click.ClickException(f"lien {lien_id} does not exist")
+    echo_record(record)
+
+
+@lien.command("list")
+@click.argument("vin")
+def list_cmd(vin: str) -> None:
+    """Every lien ever registered on VIN, with status and priority."""
+    client = client_for(None, None, sign=False)
+    for lien_id in client.liens_of(vin):
+        r = client.lien(lien_id)
+        rank = f"priority {r.priority}" if r.priority else "-"
+        click.echo(
+            f"{lien_id:>8}  {r.status:<12} {rank:<11} "
+            f"{'floor plan' if r.floor_plan else '':<10} {r.holder}"
+        )

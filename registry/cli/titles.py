@@ -1,9 +1,197 @@
-"""`registry titles` commands."""
+"""`registry title …`: issue, transfer, odometer, brands, dealer sales, lienholder consents."""
 
 from __future__ import annotations
 
+import json
+import time
+from pathlib import Path
+
 import click
+
+from registry.cli.common import (
+    client_for,
+    echo_record,
+    echo_tx,
+    reference,
+    settings_for,
+    with_signer,
+)
+from registry.domain import LienConsent
+from registry.errors import InvalidInput
 
 
 def register(cli: click.Group) -> None:
-    """Adds this module's commands to ``cli``."""
+    """Adds the title commands to ``cli``."""
+    cli.add_command(title)
+
+
+def _load_consents(paths: tuple[Path, ...]) -> list[LienConsent]:
+    consents = []
+    for path in paths:
+        try:
+            raw = json.loads(path.read_text())
+            consents.append(
+                LienConsent(
+                    int(raw["lien_id"]),
+                    bool(raw["release"]),
+                    int(raw["deadline"]),
+                    bytes.fromhex(raw["signature"][2:]),
+                )
+            )
+        except (OSError, ValueError, KeyError) as exc:
+            raise InvalidInput(
+                f"{path} is not a consent file written by `registry title consent`: {exc}"
+            ) from None
+    return consents
+
+
+@click.group()
+def title() -> None:
+    """Vehicle titles: issue, transfer, odometer, brands, sales."""
+
+
+@title.command("show")
+@click.argument("vin")
+def show(vin: str) -> None:
+    """The title of VIN as the chain holds it now, with its active liens in priority order."""
+    client = client_for(None, None, sign=False)
+    record = client.title(vin)
+    if not record.exists:
+        raise click.ClickException(f"VIN {record.vin} has no title")
+    echo_record(record)
+    for rank, lien_id in enumerate(client.active_liens(vin), start=1):
+        lien = client.lien(lien_id)
+        kind = "floor plan" if lien.floor_plan else "consumer"
+        click.echo(f"  lien {lien_id} (priority {rank}, {kind}) held by {lien.holder}")
+
+
+@title.command("issue")
+@click.argument("vin")
+@click.option("--owner", required=True)
+@click.option("--odometer", type=int, default=0, show_default=True)
+@with_signer
+def issue(
+    vin: str, owner: str, odometer: int, dev_account: int | None, keystore: Path | None
+) -> None:
+    """Issue the title of VIN (registrar)."""
+    echo_tx(client_for(dev_account, keystore).issue_title(vin, owner, odometer), "title issued")
+
+
+@title.command("transfer")
+@click.argument("vin")
+@click.option("--to", "to", required=True)
+@click.option(
+    "--consent",
+    "consents",
+    multiple=True,
+    type=click.Path(path_type=Path, exists=True),
+    help="A lienholder's consent file (one per active lien).",
+)
+@with_signer
+def transfer(
+    vin: str, to: str, consents: tuple[Path, ...], dev_account: int | None, keystore: Path | None
+) -> None:
+    """Transfer the title of VIN to a new owner (the owner signs)."""
+    client = client_for(dev_account, keystore)
+    if consents:
+        result = client.transfer_title_with_consent(vin, to, _load_consents(consents))
+    else:
+        result = client.transfer_title(vin, to)
+    echo_tx(result, "title transferred")
+
+
+@title.command("consent")
+@click.argument("vin")
+@click.option("--lien", "lien_id", type=int, required=True)
+@click.option("--from", "from_owner", required=True, help="The current owner.")
+@click.option("--to", "to", required=True, help="The new owner.")
+@click.option("--release/--keep", default=True, help="Release the lien at the transfer (payoff).")
+@click.option("--valid-hours", type=float, default=72.0, show_default=True)
+@click.option("--out", type=click.Path(path_type=Path), required=True)
+@with_signer
+def consent(
+    vin: str,
+    lien_id: int,
+    from_owner: str,
+    to: str,
+    release: bool,
+    valid_hours: float,
+    out: Path,
+    dev_account: int | None,
+    keystore: Path | None,
+) -> None:
+    """Sign, as lienholder, consent to one transfer of VIN; write it to --out."""
+    client = client_for(dev_account, keystore)
+    deadline = int(time.time() + valid_hours * 3600)
+    signed = client.sign_transfer_consent(
+        vin, lien_id, from_owner, to, release=release, deadline=deadline
+    )
+    out.write_text(
+        json.dumps(
+            {
+                "vin": vin,
+                "lien_id": lien_id,
+                "release": release,
+                "deadline": deadline,
+                "signature": "0x" + signed.signature.hex(),
+            },
+            indent=2,
+        )
+        + "\n"
+    )
+    click.echo(f"consent for lien {lien_id} written to {out} (valid {valid_hours:g} h)")
+
+
+@title.command("sale")
+@click.argument("vin")
+@click.option("--buyer", required=True)
+@click.option("--ref", "ref", required=True, help="The sale contract's reference (kept private).")
+@click.option("--consent", "consents", multiple=True, type=click.Path(path_type=Path, exists=True))
+@with_signer
+def sale(
+    vin: str,
+    buyer: str,
+    ref: str,
+    consents: tuple[Path, ...],
+    dev_account: int | None,
+    keystore: Path | None,
+) -> None:
+    """Record a dealer's sale of VIN (the title passes when no lien stands)."""
+    settings = settings_for(dev_account, keystore)
+    client = client_for(dev_account, keystore)
+    result = client.record_sale(
+        vin, buyer, reference(ref, settings, "sale"), _load_consents(consents)
+    )
+    echo_tx(result, "sale recorded")
+    ev = result.event("SaleRecorded").args
+    if ev["floorPlanLienId"]:
+        click.secho(
+            f"warning: floor-plan lien {ev['floorPlanLienId']} still stands: "
+            "this sale is out of trust",
+            fg="yellow",
+        )
+
+
+@title.command("odometer")
+@click.argument("vin")
+@click.argument("reading", type=int)
+@click.option("--correct", is_flag=True, help="Registrar: record a lower reading (brands it).")
+@with_signer
+def odometer(
+    vin: str, reading: int, correct: bool, dev_account: int | None, keystore: Path | None
+) -> None:
+    """Record an odometer reading for VIN."""
+    client = client_for(dev_account, keystore)
+    result = (
+        client.correct_odometer(vin, reading) if correct else client.record_odometer(vin, reading)
+    )
+    echo_tx(result, "odometer recorded")
+
+
+@title.command("brand")
+@click.argument("vin")
+@click.argument("brand")
+@with_signer
+def brand(vin: str, brand: str, dev_account: int | None, keystore: Path | None) -> None:
+    """Brand the title of VIN (registrar): salvage, rebuilt, flood, junk, stolen, …"""
+    echo_tx(client_for(dev_account, keystore).apply_brand(vin, brand), "brand applied")

@@ -1,0 +1,63 @@
+"""A lender's private loan records: the schedule and salt behind an on-chain commitment.
+
+The chain holds only salted hashes of a loan's terms and schedule. The lender keeps the
+schedule and the salt (here: one JSON file per loan, mode 0600) so that it, or anyone it
+shows them to, can check them against the chain (``registry loan verify-schedule``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from registry.errors import InvalidInput
+from registry.schedules import Schedule, canonical_json, parse_schedule_json, schedule_hash
+
+
+@dataclass(frozen=True)
+class LoanRecord:
+    loan_id: int
+    salt: bytes
+    schedule: Schedule
+
+
+def record_path(directory: Path, chain_id: int, loan_id: int) -> Path:
+    return directory / str(chain_id) / f"loan-{loan_id}.json"
+
+
+def save(directory: Path, chain_id: int, record: LoanRecord) -> Path:
+    """Writes the record (private: 0600); returns its path."""
+    path = record_path(directory, chain_id, record.loan_id)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    body = {
+        "loan_id": record.loan_id,
+        "salt": "0x" + record.salt.hex(),
+        "schedule": json.loads(canonical_json(record.schedule)),
+    }
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        json.dump(body, fh, indent=1)
+    return path
+
+
+def load(path: Path) -> LoanRecord:
+    """Reads a record written by :func:`save` (or by hand in the same shape)."""
+    try:
+        raw = json.loads(path.read_text())
+        salt = bytes.fromhex(raw["salt"].removeprefix("0x"))
+        schedule = parse_schedule_json(json.dumps(raw["schedule"]).encode())
+        return LoanRecord(int(raw["loan_id"]), salt, schedule)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise InvalidInput(f"{path} is not a loan record: {exc}") from None
+
+
+def schedule_matches(record: LoanRecord, committed_hash: str | bytes) -> bool:
+    """Whether the record's schedule and salt open the committed schedule hash."""
+    committed = (
+        bytes.fromhex(committed_hash.removeprefix("0x"))
+        if isinstance(committed_hash, str)
+        else committed_hash
+    )
+    return schedule_hash(record.schedule, record.salt) == committed
