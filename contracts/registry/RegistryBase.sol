@@ -126,6 +126,7 @@ abstract contract RegistryBase is ICollateralRegistry, AccessControl, EIP712 {
     }
 
     /// @dev Brands that change what may be done with the vehicle move its status.
+    /// A stolen title stays Stolen until recovered, whatever else it is branded meanwhile.
     function _statusAfterBrand(bytes32 vin, uint8 brand, uint32 brands, address actor) private {
         Title storage t = _titles[vin];
         TitleStatus status = t.status;
@@ -133,7 +134,7 @@ abstract contract RegistryBase is ICollateralRegistry, AccessControl, EIP712 {
         if (status == TitleStatus.Scrapped) return; // junk is final
         if (brand == BRAND_JUNK) next = TitleStatus.Scrapped;
         else if (brand == BRAND_STOLEN) next = TitleStatus.Stolen;
-        else if (brand == BRAND_SALVAGE) next = TitleStatus.TotalLoss;
+        else if (brand == BRAND_SALVAGE && status != TitleStatus.Stolen) next = TitleStatus.TotalLoss;
         else if (brand == BRAND_REBUILT && status == TitleStatus.TotalLoss) next = TitleStatus.Active;
         else if (brand == BRAND_RECOVERED_THEFT && status == TitleStatus.Stolen) {
             bool unrebuiltSalvage = brands & (uint32(1) << BRAND_SALVAGE) != 0
