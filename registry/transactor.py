@@ -64,6 +64,7 @@ class Transactor:
         self.receipt_timeout = receipt_timeout
         self.poll_interval = poll_interval
         self._chain_id: int | None = None
+        self._gas_limit: int | None = None
 
     # ---------------------------------------------------------------- raw RPC
 
@@ -95,6 +96,13 @@ class Transactor:
         if self._chain_id is None:
             self._chain_id = int(self.rpc("eth_chainId", []), 16)
         return self._chain_id
+
+    def block_gas_limit(self) -> int:
+        """The latest block's gas limit (a transaction's gas may not exceed it)."""
+        if self._gas_limit is None:
+            block = self.rpc("eth_getBlockByNumber", ["latest", False])
+            self._gas_limit = int(block["gasLimit"], 16)
+        return self._gas_limit
 
     def block_number(self) -> int:
         return int(self.rpc("eth_blockNumber", []), 16)
@@ -132,7 +140,7 @@ class Transactor:
                 estimate = int(self.rpc("eth_estimateGas", [tx]), 16)
             except _RevertSignal as sig:
                 raise decode_revert(sig.data, action=action) from None
-            gas = estimate + estimate // 5 + 10_000
+            gas = min(estimate + estimate // 5 + 10_000, self.block_gas_limit())
         nonce = int(self.rpc("eth_getTransactionCount", [account.address, "pending"]), 16)
         gas_price = int(self.rpc("eth_gasPrice", []), 16)
         signed = account.sign_transaction(

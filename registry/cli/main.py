@@ -32,6 +32,7 @@ def _register_all() -> None:
     from registry.cli import (
         audit,
         chain,
+        demo,
         index,
         insurance,
         keys,
@@ -45,6 +46,7 @@ def _register_all() -> None:
 
     modules: list[Callable[[click.Group], None]] = [
         chain.register,
+        demo.register,
         participants.register,
         titles.register,
         liens.register,

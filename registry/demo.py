@@ -1,0 +1,288 @@
+"""A realistic demo book on a fresh deployment: the data the README's run command shows.
+
+Several lenders, dealers and insurers; thousands of titled vehicles with valid VINs;
+consumer loans with payment histories (some late), floor-planned dealer stock, and the cases
+a registry exists to expose: a double pledge, a floor-plan sale out of trust, a total loss,
+a repossession, a payoff, a lien assignment, ordinary transfers, an odometer correction.
+"""
+
+from __future__ import annotations
+
+import random
+import secrets
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+
+from registry import loan_records
+from registry.accounts import dev_account
+from registry.client import RegistryClient
+from registry.schedules import LoanTerms, ScheduleKind, build_schedule, schedule_hash, terms_hash
+from registry.vin import generate_vin
+
+Progress = Callable[[str, int], None]  # (stage description, units done)
+
+LENDERS = ("First Auto Bank", "Captive Motor Finance", "Prairie Credit Union")
+DEALERS = ("Main Street Motors", "Harbor Auto Group")
+INSURERS = ("Shield Mutual", "Northstar Insurance")
+BATCH = 250  # titles and liens per transaction
+LOAN_BATCH = 100  # loans per transaction (each origination reads the lien across contracts)
+RATES = ("0.0399", "0.0549", "0.0649", "0.0799", "0.1199")
+
+
+@dataclass
+class DemoBook:
+    """What the demo built, for the summary and the tests."""
+
+    vehicles: int = 0
+    liens: int = 0
+    loans: int = 0
+    payments: int = 0
+    highlights: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Cast:
+    registrar: LocalAccount
+    lenders: tuple[LocalAccount, ...]
+    dealers: tuple[LocalAccount, ...]
+    insurers: tuple[LocalAccount, ...]
+    owners: tuple[LocalAccount, ...]  # dev accounts 8 and 9: owners who sell privately
+
+
+def demo_cast() -> Cast:
+    return Cast(
+        registrar=dev_account(0),
+        lenders=tuple(dev_account(i) for i in (1, 2, 3)),
+        dealers=tuple(dev_account(i) for i in (4, 5)),
+        insurers=tuple(dev_account(i) for i in (6, 7)),
+        owners=(dev_account(8), dev_account(9)),
+    )
+
+
+def _chunks(items: Sequence[int], size: int = BATCH) -> list[Sequence[int]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def build_demo(
+    client: RegistryClient,
+    *,
+    vehicles: int = 2000,
+    seed: int = 2026,
+    records_dir: Path | None = None,
+    progress: Progress | None = None,
+) -> DemoBook:
+    """Builds the book through ``client`` (which must sign as the registrar)."""
+    rng = random.Random(seed)
+    cast = demo_cast()
+    tick: Progress = progress or (lambda stage, n: None)
+    book = DemoBook()
+    reg = client.as_(cast.registrar)
+    lenders = [client.as_(a) for a in cast.lenders]
+
+    for accounts, role, names in (
+        (cast.lenders, "lender", LENDERS),
+        (cast.dealers, "dealer", DEALERS),
+        (cast.insurers, "insurer", INSURERS),
+    ):
+        for acct, name in zip(accounts, names, strict=True):
+            reg.admit_participant(acct.address, role, name)
+    tick("participants admitted", 0)
+
+    # Titles: most owned by consumers (addresses without personal data), some dealer stock,
+    # a few owned by the two dev owners who will sell privately.
+    vins = [generate_vin(rng) for _ in range(vehicles)]
+    n_stock = max(4, vehicles // 10)
+    stock = list(range(n_stock))
+    private = [n_stock, n_stock + 1, n_stock + 2, n_stock + 3]
+    owners: list[str] = []
+    for i in range(vehicles):
+        if i < n_stock:
+            owners.append(cast.dealers[i % 2].address)
+        elif i in private:
+            owners.append(cast.owners[i % 2].address)
+        else:
+            owners.append(Account.create(extra_entropy=str(rng.random())).address)
+    odometers = [0 if i < n_stock else rng.randrange(5_000, 160_000) for i in range(vehicles)]
+    for chunk in _chunks(list(range(vehicles))):
+        reg.issue_titles_batch(
+            [vins[i] for i in chunk], [owners[i] for i in chunk], [odometers[i] for i in chunk]
+        )
+        tick("titles issued", len(chunk))
+    book.vehicles = vehicles
+
+    # Floor plan: the first lender finances all dealer stock.
+    floor_plan = lenders[0]
+    fp_lien: dict[int, int] = {}
+    for chunk in _chunks(stock):
+        result = floor_plan.register_liens_batch([vins[i] for i in chunk], [True] * len(chunk))
+        for ev in result.all("LienRegistered"):
+            fp_lien[stock[len(fp_lien)]] = int(ev.args["lienId"])
+        tick("floor-plan liens", len(chunk))
+    book.liens += len(stock)
+
+    # Consumer loans on 60% of consumer vehicles, spread over the lenders.
+    consumers = [i for i in range(n_stock + 4, vehicles)]
+    financed = sorted(rng.sample(consumers, int(len(consumers) * 0.6)))
+    by_lender: dict[int, list[int]] = {0: [], 1: [], 2: []}
+    for i in financed:
+        by_lender[rng.randrange(3)].append(i)
+    today = date.fromtimestamp(time.time())
+    loan_of_vehicle: dict[int, tuple[int, int, int]] = {}  # vehicle -> (lender idx, lien, loan)
+    for li, idxs in by_lender.items():
+        bank = lenders[li]
+        for chunk in _chunks(idxs, LOAN_BATCH):
+            registered = bank.register_liens_batch([vins[i] for i in chunk], [False] * len(chunk))
+            lien_ids = [int(ev.args["lienId"]) for ev in registered.all("LienRegistered")]
+            schedules, salts = [], []
+            for _ in chunk:
+                months_ago = rng.randrange(1, 30)
+                first_due = _add_months(today, -months_ago)
+                kind = rng.choice(list(ScheduleKind))
+                terms = LoanTerms(
+                    principal=Decimal(rng.randrange(80, 600) * 100),
+                    annual_rate=Decimal(rng.choice(RATES)),
+                    term_months=rng.choice([36, 48, 60, 72]),
+                    first_due=first_due,
+                    kind=kind,
+                )
+                schedules.append(build_schedule(terms))
+                salts.append(secrets.token_bytes(32))
+            result = bank.originate_loans_batch(
+                lien_ids,
+                [secrets.token_bytes(32) for _ in chunk],
+                [terms_hash(s.terms, salt) for s, salt in zip(schedules, salts, strict=True)],
+                [schedule_hash(s, salt) for s, salt in zip(schedules, salts, strict=True)],
+            )
+            first_loan = int(result.event("LoanOriginated").args["loanId"])
+            loan_ids = list(range(first_loan, first_loan + len(chunk)))
+            bank.record_disbursements_batch(
+                loan_ids, [int(s.terms.principal * 100) for s in schedules]
+            )
+            if records_dir is not None:
+                for loan_id, s, salt in zip(loan_ids, schedules, salts, strict=True):
+                    loan_records.save(
+                        records_dir, bank.tx.chain_id, loan_records.LoanRecord(loan_id, salt, s)
+                    )
+            payments: list[tuple[int, int]] = []
+            for loan_id, s in zip(loan_ids, schedules, strict=True):
+                due = [i for i in s.instalments if i.due <= today]
+                behaviour = rng.random()
+                paid = due if behaviour < 0.8 else due[: max(0, len(due) - rng.randrange(1, 4))]
+                payments += [(loan_id, int(i.total * 100)) for i in paid]
+            for k in range(0, len(payments), 400):
+                part = payments[k : k + 400]
+                bank.record_payments_batch(
+                    [p[0] for p in part],
+                    [p[1] for p in part],
+                    [secrets.token_bytes(32) for _ in part],
+                )
+            book.payments += len(payments)
+            for i, lien_id, loan_id in zip(chunk, lien_ids, loan_ids, strict=True):
+                loan_of_vehicle[i] = (li, lien_id, loan_id)
+            tick("loans originated", len(chunk))
+    book.liens += len(financed)
+    book.loans = len(financed)
+
+    _highlights(client, book, cast, vins, fp_lien, loan_of_vehicle, private, rng)
+    tick("fraud and life events", 0)
+    return book
+
+
+def _add_months(d: date, months: int) -> date:
+    y, m = divmod(d.month - 1 + months, 12)
+    return date(d.year + y, m + 1, min(d.day, 28))
+
+
+def _highlights(
+    client: RegistryClient,
+    book: DemoBook,
+    cast: Cast,
+    vins: list[str],
+    fp_lien: dict[int, int],
+    loans: dict[int, tuple[int, int, int]],
+    private: list[int],
+    rng: random.Random,
+) -> None:
+    """The cases the registry exists to expose, one or two of each."""
+    reg = client.as_(cast.registrar)
+    bank = [client.as_(a) for a in cast.lenders]
+    dealer = [client.as_(a) for a in cast.dealers]
+    insurer = client.as_(cast.insurers[0])
+    financed = sorted(loans)
+
+    # Double pledge: a second lender registers a lien on an already financed car.
+    v = financed[0]
+    other = (loans[v][0] + 1) % 3
+    bank[other].register_lien(vins[v])
+    book.highlights["double_pledge"] = vins[v]
+
+    # Sold out of trust: a dealer sells floor-planned stock without paying the lender.
+    sot = 0
+    dealer[0].record_sale(vins[sot], client.as_(cast.owners[0]).address, secrets.token_bytes(32))
+    book.highlights["sold_out_of_trust"] = vins[sot]
+
+    # A proper dealer sale: the floor-plan lender consents (payoff at sale), title passes.
+    ok = 2  # dealer 0's stock alternates with dealer 1's
+    buyer = cast.owners[1].address
+    consent = bank[0].sign_transfer_consent(
+        vins[ok],
+        fp_lien[ok],
+        cast.dealers[0].address,
+        buyer,
+        release=True,
+        deadline=int(time.time()) + 3600,
+    )
+    dealer[0].record_sale(vins[ok], buyer, secrets.token_bytes(32), [consent])
+    book.highlights["floor_plan_paid_at_sale"] = vins[ok]
+
+    # Total loss on a financed car: the insurer names the lienholder as loss payee.
+    v = financed[1]
+    payee = cast.lenders[loans[v][0]].address
+    policy = insurer.record_policy(
+        vins[v], payee, secrets.token_bytes(32), int(time.time()) + 31_536_000
+    )
+    claim = insurer.file_claim(policy, secrets.token_bytes(32), 1_850_000)
+    insurer.declare_total_loss(claim, flood=True)
+    insurer.settle_claim(claim, 1_725_000)
+    book.highlights["total_loss"] = vins[v]
+
+    # Default and repossession.
+    v = financed[2]
+    li, _, loan_id = loans[v]
+    bank[li].record_delinquency(loan_id, 95)
+    bank[li].declare_default(loan_id)
+    bank[li].repossess(loan_id)
+    book.highlights["repossessed"] = vins[v]
+
+    # Payoff releases the lien.
+    v = financed[3]
+    li, _, loan_id = loans[v]
+    bank[li].pay_off(loan_id)
+    book.highlights["paid_off"] = vins[v]
+
+    # A loan sale: one lender assigns a lien (and its loan) to another.
+    v = next(x for x in financed[4:] if loans[x][0] == 2)
+    bank[2].assign_lien(loans[v][1], cast.lenders[0].address)
+    book.highlights["lien_assigned"] = vins[v]
+
+    # Ordinary private sales between owners, with odometer readings.
+    a, b = private[0], private[1]
+    owner_a = client.as_(cast.owners[a % 2])
+    owner_a.record_odometer(vins[a], client.title(vins[a]).odometer + rng.randrange(500, 3000))
+    owner_a.transfer_title(vins[a], cast.owners[(a + 1) % 2].address)
+    client.as_(cast.owners[b % 2]).transfer_title(vins[b], cast.owners[(b + 1) % 2].address)
+    book.highlights["private_sale"] = vins[a]
+
+    # Title washing defeated: a flood brand, and an odometer rollback caught and corrected.
+    v = private[2]
+    reg.apply_brand(vins[v], "flood")
+    reg.correct_odometer(vins[v], max(1_000, client.title(vins[v]).odometer // 2))
+    book.highlights["branded"] = vins[v]
+    book.highlights["clean"] = vins[private[3]]
