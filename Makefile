@@ -1,15 +1,38 @@
-# The commands the README shows. Everything runs from the project root, offline.
+# The commands the README shows. Everything runs from the project root, offline except for
+# the PyPI, npm and Debian registries. Setup steps are stamped, so re-running is quick.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
+REGISTRY := $(VENV)/bin/registry
 
-.PHONY: setup compile compile-check lint test
+.PHONY: run setup test test-setup compile compile-check lint bench chain-down clean
 
-setup:  ## venv + Python deps, npm toolchain (solcjs, anvil, OpenZeppelin), solc shim for ape
+run: setup  ## set up, then chain + contracts + demo data + indexer + API/web page
+	$(REGISTRY) up
+
+setup: $(VENV)/.installed node_modules/.installed $(VENV)/.solc-shim  ## Python + npm toolchain
+
+$(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install -e '.[dev,ape]'
-	npm ci
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -e '.[dev,ape]'
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+$(VENV)/.solc-shim: $(VENV)/.installed node_modules/.installed
 	$(PY) -m registry.compiler --install-shim
+	touch $@
+
+test-setup: setup  ## + Debian's Chromium for the web page tests (needs root or sudo)
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium; }
+
+test: test-setup  ## set up and run every test (a real anvil, SQLite, PostgreSQL, Chromium)
+	$(PY) -m pytest -q
 
 compile:  ## contracts/*.sol -> registry/artifacts/*.json
 	$(PY) -m registry.compiler
@@ -19,7 +42,18 @@ compile-check:  ## exit 1 when registry/artifacts is stale
 
 lint:
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/mypy registry api scripts
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy registry api scripts tests
 
-test:
-	$(PY) -m pytest -q
+bench: setup  ## the benchmarks the issues name (each prints a JSON line last)
+	$(PY) scripts/bench_gas.py
+	$(PY) scripts/bench_index.py
+	$(PY) scripts/bench_api.py
+	$(PY) scripts/bench_risk.py
+
+chain-down:
+	$(REGISTRY) chain down
+
+clean:  ## forget the local chain, database and keys of the demo (keeps the toolchain)
+	-$(REGISTRY) chain down
+	rm -rf .data

@@ -42,6 +42,7 @@ def _register_all() -> None:
         risk,
         serve,
         titles,
+        up,
     )
 
     modules: list[Callable[[click.Group], None]] = [
@@ -57,6 +58,7 @@ def _register_all() -> None:
         keys.register,
         serve.register,
         risk.register,
+        up.register,
     ]
     for register in modules:
         register(cli)
