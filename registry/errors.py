@@ -105,3 +105,15 @@ class RejectedUnauthorized(Unauthorized, ContractRejection):
 
 class RejectedConflict(Conflict, ContractRejection):
     """The contract refused because of the current state (a lien stands, a title exists, …)."""
+
+
+class IndexerLocked(Conflict):
+    """Another indexer is already writing to this database."""
+
+    code = "indexer_locked"
+
+
+class IndexerMismatch(ConfigurationError):
+    """The database was indexed from another chain or deployment."""
+
+    code = "indexer_mismatch"

@@ -1,0 +1,98 @@
+"""Database access for everyone: engines, sessions and migrations.
+
+``make_engine(url)`` gives an engine with the right settings for SQLite (WAL,
+``synchronous=NORMAL``, busy timeout) or PostgreSQL (``postgresql+psycopg://``);
+``session_scope(engine)`` a transactional session; ``migrate(url)`` brings a database to the
+latest schema (Alembic, ``registry/migrations``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import ColumnElement, Engine, create_engine, event, select
+from sqlalchemy.engine import make_url
+from sqlmodel import Session
+
+from registry.db.models import IndexerState
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+
+
+def is_sqlite(url: str) -> bool:
+    return make_url(url).get_backend_name() == "sqlite"
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.execute("PRAGMA temp_store=MEMORY")
+    cur.execute("PRAGMA cache_size=-65536")
+    cur.close()
+
+
+def make_engine(url: str, **kwargs: Any) -> Engine:
+    """An engine for ``url``; SQLite files get WAL and their directory is created."""
+    if is_sqlite(url):
+        db = make_url(url).database
+        if db and db != ":memory:":
+            Path(db).parent.mkdir(parents=True, exist_ok=True)
+        kwargs.setdefault("connect_args", {"timeout": 30})
+        engine = create_engine(url, **kwargs)
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    kwargs.setdefault("pool_pre_ping", True)
+    return create_engine(url, **kwargs)
+
+
+@contextmanager
+def session_scope(engine: Engine) -> Iterator[Session]:
+    """A session that commits on success and rolls back on error."""
+    with Session(engine, expire_on_commit=False) as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+
+def alembic_config(url: str) -> Any:
+    """The Alembic configuration for ``url`` (no alembic.ini needed)."""
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return cfg
+
+
+def migrate(url: str, revision: str = "head") -> None:
+    """Upgrades the database at ``url`` to ``revision`` (default: the latest schema)."""
+    from alembic import command
+
+    command.upgrade(alembic_config(url), revision)
+
+
+def final_clause(block_column: Any) -> ColumnElement[bool]:
+    """SQL that is true when a row's block is final, e.g. ``final_clause(Lien.updated_block)``."""
+    state: Any = IndexerState.__table__  # type: ignore[attr-defined]
+    finalized = select(state.c.finalized_block).limit(1).scalar_subquery()
+    result: ColumnElement[bool] = block_column <= finalized
+    return result
+
+
+__all__ = [
+    "Session",
+    "alembic_config",
+    "final_clause",
+    "is_sqlite",
+    "make_engine",
+    "migrate",
+    "session_scope",
+]

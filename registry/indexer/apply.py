@@ -1,0 +1,53 @@
+"""Applying decoded events to the database: events, projections and hooks in one session."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlmodel import Session
+
+from registry.contracts import Deployment
+from registry.events import DecodedEvent
+from registry.indexer.handlers import EventContext, HandlerRegistry, extensions
+from registry.indexer.projections import core, event_row
+from registry.indexer.state import BatchState
+
+
+def contract_names(deployment: Deployment) -> dict[str, str]:
+    """Contract name by lowercase address."""
+    return {
+        deployment.registry.lower(): "CollateralRegistry",
+        deployment.loan_ledger.lower(): "LoanLedger",
+        deployment.insurance_ledger.lower(): "InsuranceLedger",
+    }
+
+
+def apply_events(
+    session: Session,
+    events: Sequence[DecodedEvent],
+    times: dict[int, int],
+    contracts: dict[str, str],
+    *,
+    replay: bool = False,
+    registries: Sequence[HandlerRegistry] = (core, extensions),
+) -> BatchState:
+    """Runs every handler over ``events`` (chain order) and writes the result in bulk.
+
+    With ``replay`` the events are already in the events table (a rebuild after a reorg):
+    only the projections are written.
+    """
+    conn = session.connection()
+    state = BatchState()
+    state.load(conn, events)
+    handler_lists = [r.handlers for r in registries]
+    for ev in events:
+        block_time = times[ev.block_number]
+        row = event_row(ev, block_time, contracts.get(ev.address, ev.address), state)
+        if not replay:
+            state.events.append(row)
+        ctx = EventContext(ev, block_time, state, session, row, replay)
+        for handlers in handler_lists:
+            for handler in handlers.get(ev.name, ()):
+                handler(ctx)
+    state.flush(conn, write_events=not replay)
+    return state

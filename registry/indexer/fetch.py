@@ -1,0 +1,220 @@
+"""Reading the chain for the indexer: raw ``eth_getLogs`` in block ranges, block headers in
+JSON-RPC batches. Nothing here touches the database.
+
+A range the node refuses (too many results, too large, timeout) is halved until it passes;
+the range that worked is remembered as the next attempt's size, growing back slowly.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from itertools import pairwise
+from typing import Any
+
+import requests
+from web3 import Web3
+
+from registry.errors import ChainUnavailable, TransactionFailed
+from registry.events import DecodedEvent, EventDecoder
+
+#: Substrings of node errors that mean "ask for less" (geth, erigon, alchemy, infura, anvil).
+_TOO_LARGE = (
+    "too many",
+    "limit",
+    "range",
+    "exceed",
+    "timeout",
+    "timed out",
+    "too large",
+    "response size",
+    "max results",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Header:
+    number: int
+    hash: str
+    parent_hash: str
+    timestamp: int
+
+
+@dataclass
+class LogBatch:
+    """The registry events of blocks ``start..end`` and the headers fetched with them."""
+
+    start: int
+    end: int
+    events: list[DecodedEvent]
+    times: dict[int, int]  # block number -> timestamp, for every block with an event
+    headers: dict[int, Header] = field(default_factory=dict)
+
+
+class ReorgDuringFetch(Exception):
+    """Logs and headers disagree: the chain changed while the batch was read (retry)."""
+
+
+class ChainReader:
+    """Raw JSON-RPC reads of logs and headers for a set of contract addresses."""
+
+    def __init__(
+        self,
+        w3: Web3,
+        addresses: list[str],
+        decoder: EventDecoder | None = None,
+        *,
+        max_range: int = 5000,
+        min_range: int = 1,
+    ) -> None:
+        self.w3 = w3
+        self.addresses = [a.lower() for a in addresses]
+        self.decoder = decoder or EventDecoder()
+        self.max_range = max_range
+        self.min_range = min_range
+        self.range = max_range  # current block range per eth_getLogs request
+
+    @property
+    def endpoint(self) -> str:
+        return str(getattr(self.w3.provider, "endpoint_uri", "the node"))
+
+    # ------------------------------------------------------------------ raw RPC
+
+    def _unavailable(self, exc: BaseException) -> ChainUnavailable:
+        return ChainUnavailable(
+            f"cannot reach the chain node at {self.endpoint}: {type(exc).__name__}",
+            endpoint=self.endpoint,
+        )
+
+    def request(self, method: str, params: list[Any]) -> Any:
+        """One JSON-RPC call; transport failures become :class:`ChainUnavailable`."""
+        try:
+            reply = self.w3.provider.make_request(method, params)  # type: ignore[arg-type]
+        except (requests.RequestException, OSError) as exc:
+            raise self._unavailable(exc) from exc
+        if "error" in reply:
+            raise TransactionFailed(
+                f"the node refused {method}: {reply['error'].get('message')}", rpc=reply["error"]
+            )
+        return reply["result"]
+
+    def batch(self, calls: list[tuple[str, list[Any]]]) -> list[Any]:
+        """Many calls in JSON-RPC batches of 500; results in call order."""
+        results: list[Any] = []
+        for i in range(0, len(calls), 500):
+            chunk = calls[i : i + 500]
+            try:
+                replies = self.w3.provider.make_batch_request(chunk)  # type: ignore[attr-defined]
+            except (requests.RequestException, OSError) as exc:
+                raise self._unavailable(exc) from exc
+            if isinstance(replies, dict):  # the whole batch was refused
+                raise TransactionFailed(f"the node refused a batch: {replies.get('error')}")
+            by_id = sorted(replies, key=lambda r: r.get("id", 0))
+            for reply in by_id:
+                if "error" in reply:
+                    raise TransactionFailed(f"the node refused a call: {reply['error']}")
+                results.append(reply["result"])
+        return results
+
+    # ------------------------------------------------------------------ reads
+
+    def head(self) -> int:
+        return int(self.request("eth_blockNumber", []), 16)
+
+    def chain_id(self) -> int:
+        return int(self.request("eth_chainId", []), 16)
+
+    def headers(self, numbers: list[int]) -> dict[int, Header | None]:
+        """Headers of ``numbers`` (None for a block the node does not have)."""
+        raw = self.batch([("eth_getBlockByNumber", [hex(n), False]) for n in numbers])
+        out: dict[int, Header | None] = {}
+        for n, block in zip(numbers, raw, strict=True):
+            out[n] = (
+                None
+                if block is None
+                else Header(
+                    number=int(block["number"], 16),
+                    hash=block["hash"],
+                    parent_hash=block["parentHash"],
+                    timestamp=int(block["timestamp"], 16),
+                )
+            )
+        return out
+
+    def raw_logs(self, start: int, end: int) -> list[dict[str, Any]]:
+        """``eth_getLogs`` for ``start..end`` exactly (the caller chooses the range)."""
+        params = [{"fromBlock": hex(start), "toBlock": hex(end), "address": self.addresses}]
+        result: list[dict[str, Any]] = self.request("eth_getLogs", params)
+        return result
+
+    def logs(self, start: int, end: int) -> tuple[int, list[dict[str, Any]]]:
+        """Logs from ``start`` up to at most ``end``, shrinking the range while the node
+        refuses it. Returns the last block covered and the logs."""
+        while True:
+            stop = min(end, start + self.range - 1)
+            try:
+                logs = self.raw_logs(start, stop)
+            except TransactionFailed as exc:
+                message = str(exc).lower()
+                if self.range <= self.min_range or not any(s in message for s in _TOO_LARGE):
+                    raise
+                self.range = max(self.min_range, self.range // 2)
+                continue
+            if self.range < self.max_range:  # grow back after a success
+                self.range = min(self.max_range, self.range * 2)
+            return stop, logs
+
+    def fetch(self, start: int, end: int, *, header_from: int | None = None) -> LogBatch:
+        """Decoded events of ``start..end'`` (``end' <= end``, see :meth:`logs`), with headers
+        of every block from ``header_from`` (when given) to ``end'``, cross-checked."""
+        stop, logs = self.logs(start, end)
+        events: list[DecodedEvent] = []
+        times: dict[int, int] = {}
+        decode = self.decoder.decode
+        missing_times: set[int] = set()
+        for log in logs:
+            if log.get("removed"):
+                continue
+            ev = decode(log)
+            if ev is None:
+                continue
+            events.append(ev)
+            ts = log.get("blockTimestamp")
+            if ts is not None:
+                times[ev.block_number] = int(ts, 16)
+            else:
+                missing_times.add(ev.block_number)
+        wanted: set[int] = set(missing_times)
+        if header_from is not None and header_from <= stop:
+            wanted.update(range(max(header_from, start), stop + 1))
+        wanted.add(stop)
+        headers: dict[int, Header] = {}
+        if wanted:
+            for n, h in self.headers(sorted(wanted)).items():
+                if h is None:
+                    raise ReorgDuringFetch(f"block {n} vanished while reading")
+                headers[n] = h
+        for n in missing_times:
+            times[n] = headers[n].timestamp
+        for ev in events:
+            h = headers.get(ev.block_number)
+            if h is not None and h.hash != ev.block_hash:
+                raise ReorgDuringFetch(f"block {ev.block_number} changed while reading")
+        numbers = sorted(headers)
+        for a, b in pairwise(numbers):
+            if b == a + 1 and headers[b].parent_hash != headers[a].hash:
+                raise ReorgDuringFetch(f"block {b} does not extend block {a}")
+        events.sort(key=lambda e: (e.block_number, e.log_index))
+        return LogBatch(start=start, end=stop, events=events, times=times, headers=headers)
+
+
+def backoff_delays(first: float = 0.5, cap: float = 10.0) -> Any:
+    """0.5, 1, 2, 4, ... seconds, capped: how long to wait between retries."""
+    delay = first
+    while True:
+        yield delay
+        delay = min(cap, delay * 2)
+
+
+def sleep(seconds: float) -> None:
+    time.sleep(seconds)

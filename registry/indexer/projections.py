@@ -1,0 +1,449 @@
+"""The core handlers: how each registry event changes the projections (one function each)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from registry.contracts import (
+    BRANDS,
+    CLAIM_STATUSES,
+    RELEASE_REASONS,
+    ROLE_BY_HASH,
+    TITLE_STATUSES,
+)
+from registry.events import DecodedEvent
+from registry.indexer.handlers import EventContext, HandlerRegistry
+from registry.indexer.state import BatchState, Row
+
+core = HandlerRegistry()
+on = core.on
+
+#: The argument naming who acted, per event (None: the event does not say).
+ACTOR_ARG: dict[str, str] = {
+    "TitleIssued": "registrar",
+    "TitleTransferred": "from",
+    "TitleStatusChanged": "actor",
+    "OdometerRecorded": "recorder",
+    "BrandApplied": "actor",
+    "LienRegistered": "holder",
+    "LienReleased": "holder",
+    "LienAssigned": "from",
+    "SaleRecorded": "dealer",
+    "LoanServicingTransferred": "from",
+    "TotalLossDeclared": "insurer",
+    "ClaimFiled": "insurer",
+    "LoanLedgerSet": "registrar",
+    "RoleGranted": "sender",
+    "RoleRevoked": "sender",
+    "RoleAdminChanged": "",
+    "ParticipantAdmitted": "",
+    "ParticipantRemoved": "",
+    "EIP712DomainChanged": "",
+}
+
+
+def _actor(ev: DecodedEvent) -> str | None:
+    arg = ACTOR_ARG.get(ev.name)
+    if arg is None:
+        arg = "lender" if ev.name.startswith("Loan") else "insurer"
+    value = ev.args.get(arg) if arg else None
+    return value if isinstance(value, str) else None
+
+
+def event_row(ev: DecodedEvent, block_time: int, contract: str, state: BatchState) -> Row:
+    """The events-table row of ``ev``, with its VIN and ids resolved through the projections."""
+    a = ev.args
+    vin: str | None = a.get("vin")
+    lien_id = a.get("lienId")
+    loan_id = a.get("loanId")
+    policy_id = a.get("policyId")
+    claim_id = a.get("claimId")
+    if loan_id is not None:
+        loan = state.loans.get(loan_id)
+        if loan is not None:
+            vin = vin or loan["vin"]
+            lien_id = lien_id if lien_id is not None else loan["lien_id"]
+    if claim_id is not None and (claim := state.claims.get(claim_id)) is not None:
+        vin = vin or claim["vin"]
+        policy_id = policy_id if policy_id is not None else claim["policy_id"]
+    if vin is None and policy_id is not None and (policy := state.policies.get(policy_id)):
+        vin = policy["vin"]
+    if vin is None and lien_id is not None and (lien := state.liens.get(lien_id)):
+        vin = lien["vin"]
+    return {
+        "block_number": ev.block_number,
+        "block_hash": ev.block_hash,
+        "block_time": block_time,
+        "tx_hash": ev.tx_hash,
+        "log_index": ev.log_index,
+        "contract": contract,
+        "event": ev.name,
+        "actor": _actor(ev),
+        "vin": vin,
+        "lien_id": lien_id,
+        "loan_id": loan_id,
+        "policy_id": policy_id,
+        "claim_id": claim_id,
+        "args": a,
+    }
+
+
+def _where(ctx: EventContext) -> dict[str, Any]:
+    ev = ctx.event
+    return {
+        "block_number": ev.block_number,
+        "block_time": ctx.block_time,
+        "tx_hash": ev.tx_hash,
+        "log_index": ev.log_index,
+    }
+
+
+def _change(ctx: EventContext, kind: str, key: Any, **values: Any) -> Row | None:
+    """Sets ``values`` on an existing row (None if the row is unknown: nothing to change)."""
+    store: dict[Any, Row] = getattr(ctx.state, kind)
+    row = store.get(key)
+    if row is None:
+        return None
+    row.update(values)
+    row["updated_block"] = ctx.event.block_number
+    ctx.state.touch(kind, key)
+    return row
+
+
+# ---------------------------------------------------------------------- titles
+
+
+@on("TitleIssued")
+def title_issued(ctx: EventContext) -> None:
+    a, ev = ctx.event.args, ctx.event
+    ctx.state.titles[a["vin"]] = {
+        "vin": a["vin"],
+        "owner": a["owner"],
+        "status": "ACTIVE",
+        "brands": 0,
+        "odometer": a["odometer"],
+        "active_liens": 0,
+        "transfers": 0,
+        "issuer": a["registrar"],
+        "issued_block": ev.block_number,
+        "issued_at": ctx.block_time,
+        "issued_tx": ev.tx_hash,
+        "updated_block": ev.block_number,
+    }
+    ctx.state.touch("titles", a["vin"])
+    if a["odometer"]:
+        ctx.state.appended["odometer_readings"].append(
+            {"vin": a["vin"], "reading": a["odometer"], "not_actual": False,
+             "recorder": a["registrar"], **_where(ctx)}
+        )  # fmt: skip
+
+
+@on("TitleTransferred")
+def title_transferred(ctx: EventContext) -> None:
+    a = ctx.event.args
+    _change(ctx, "titles", a["vin"], owner=a["to"], transfers=a["nonce"])
+
+
+@on("TitleStatusChanged")
+def title_status_changed(ctx: EventContext) -> None:
+    a = ctx.event.args
+    _change(ctx, "titles", a["vin"], status=TITLE_STATUSES[a["status"]])
+
+
+@on("OdometerRecorded")
+def odometer_recorded(ctx: EventContext) -> None:
+    a = ctx.event.args
+    _change(ctx, "titles", a["vin"], odometer=a["reading"])
+    ctx.state.appended["odometer_readings"].append(
+        {"vin": a["vin"], "reading": a["reading"], "not_actual": a["notActual"],
+         "recorder": a["recorder"], **_where(ctx)}
+    )  # fmt: skip
+
+
+@on("BrandApplied")
+def brand_applied(ctx: EventContext) -> None:
+    a = ctx.event.args
+    _change(ctx, "titles", a["vin"], brands=a["brands"])
+    brand = BRANDS[a["brand"]] if a["brand"] < len(BRANDS) else str(a["brand"])
+    ctx.state.appended["brand_history"].append(
+        {"vin": a["vin"], "brand": brand, "brands": a["brands"], "actor": a["actor"],
+         **_where(ctx)}
+    )  # fmt: skip
+
+
+@on("SaleRecorded")
+def sale_recorded(ctx: EventContext) -> None:
+    a = ctx.event.args
+    ctx.state.appended["sales"].append(
+        {"vin": a["vin"], "dealer": a["dealer"], "buyer": a["buyer"], "sale_ref": a["saleRef"],
+         "floor_plan_lien_id": a["floorPlanLienId"] or None,
+         "title_transferred": a["titleTransferred"], **_where(ctx)}
+    )  # fmt: skip
+
+
+# ----------------------------------------------------------------------- liens
+
+
+@on("LienRegistered")
+def lien_registered(ctx: EventContext) -> None:
+    a, ev, state = ctx.event.args, ctx.event, ctx.state
+    vin, lien_id = a["vin"], a["lienId"]
+    title = _change(ctx, "titles", vin)
+    if title is not None:
+        title["active_liens"] += 1
+    active = state.active_liens_by_vin[vin]
+    active.add(lien_id)
+    state.liens[lien_id] = {
+        "lien_id": lien_id,
+        "vin": vin,
+        "holder": a["holder"],
+        "original_holder": a["holder"],
+        "status": "ACTIVE",
+        "floor_plan": a["floorPlan"],
+        "priority": len(active),  # the newest active lien ranks last
+        "registered_block": ev.block_number,
+        "registered_at": ctx.block_time,
+        "registered_tx": ev.tx_hash,
+        "released_block": None,
+        "released_at": None,
+        "release_reason": None,
+        "updated_block": ev.block_number,
+    }
+    state.touch("liens", lien_id)
+
+
+@on("LienReleased")
+def lien_released(ctx: EventContext) -> None:
+    a, state = ctx.event.args, ctx.state
+    vin, lien_id, reason = a["vin"], a["lienId"], a["reason"]
+    lien = state.liens.get(lien_id)
+    if lien is None:
+        return
+    rank = lien["priority"]
+    _change(
+        ctx, "liens", lien_id,
+        status="REPOSSESSED" if RELEASE_REASONS[reason] == "REPOSSESSION" else "RELEASED",
+        priority=0, released_block=ctx.event.block_number, released_at=ctx.block_time,
+        release_reason=RELEASE_REASONS[reason],
+    )  # fmt: skip
+    active = state.active_liens_by_vin[vin]
+    active.discard(lien_id)
+    for other in active:  # the liens ranked after it move up one
+        if state.liens[other]["priority"] > rank:
+            _change(ctx, "liens", other, priority=state.liens[other]["priority"] - 1)
+    title = _change(ctx, "titles", vin)
+    if title is not None:
+        title["active_liens"] -= 1
+
+
+@on("LienAssigned")
+def lien_assigned(ctx: EventContext) -> None:
+    a = ctx.event.args
+    _change(ctx, "liens", a["lienId"], holder=a["to"])
+
+
+# ----------------------------------------------------------------------- loans
+
+
+@on("LoanOriginated")
+def loan_originated(ctx: EventContext) -> None:
+    a, ev = ctx.event.args, ctx.event
+    ctx.state.loans[a["loanId"]] = {
+        "loan_id": a["loanId"],
+        "lien_id": a["lienId"],
+        "vin": a["vin"],
+        "lender": a["lender"],
+        "state": "ORIGINATED",
+        "loan_ref": a["loanRef"],
+        "terms_hash": a["termsHash"],
+        "schedule_hash": a["scheduleHash"],
+        "disbursed_amount": 0,
+        "total_paid": 0,
+        "payments_count": 0,
+        "last_payment_at": None,
+        "days_past_due": 0,
+        "charged_off_amount": 0,
+        "originated_block": ev.block_number,
+        "originated_at": ctx.block_time,
+        "updated_block": ev.block_number,
+    }
+    ctx.state.touch("loans", a["loanId"])
+
+
+@on("LoanDisbursed")
+def loan_disbursed(ctx: EventContext) -> None:
+    a = ctx.event.args
+    loan = _change(ctx, "loans", a["loanId"], state="ACTIVE")
+    if loan is not None:
+        loan["disbursed_amount"] += a["amount"]
+
+
+@on("LoanPaymentRecorded")
+def loan_payment_recorded(ctx: EventContext) -> None:
+    a = ctx.event.args
+    loan = _change(ctx, "loans", a["loanId"], last_payment_at=ctx.block_time)
+    if loan is not None:
+        loan["total_paid"] += a["amount"]
+        loan["payments_count"] += 1
+
+
+@on("LoanDelinquencyRecorded")
+def loan_delinquency_recorded(ctx: EventContext) -> None:
+    dpd = ctx.event.args["daysPastDue"]
+    state = "ACTIVE" if dpd == 0 else "DELINQUENT"
+    _change(ctx, "loans", ctx.event.args["loanId"], days_past_due=dpd, state=state)
+
+
+@on("LoanDefaulted")
+def loan_defaulted(ctx: EventContext) -> None:
+    _change(ctx, "loans", ctx.event.args["loanId"], state="DEFAULTED")
+
+
+@on("LoanRestructured")
+def loan_restructured(ctx: EventContext) -> None:
+    a = ctx.event.args
+    _change(
+        ctx, "loans", a["loanId"], state="ACTIVE",
+        terms_hash=a["termsHash"], schedule_hash=a["scheduleHash"],
+    )  # fmt: skip
+
+
+@on("LoanRepossessed")
+def loan_repossessed(ctx: EventContext) -> None:
+    _change(ctx, "loans", ctx.event.args["loanId"], state="REPOSSESSED")
+
+
+@on("LoanPaidOff")
+def loan_paid_off(ctx: EventContext) -> None:
+    _change(ctx, "loans", ctx.event.args["loanId"], state="PAID_OFF")
+
+
+@on("LoanChargedOff")
+def loan_charged_off(ctx: EventContext) -> None:
+    a = ctx.event.args
+    _change(ctx, "loans", a["loanId"], state="CHARGED_OFF", charged_off_amount=a["amount"])
+
+
+@on("LoanServicingTransferred")
+def loan_servicing_transferred(ctx: EventContext) -> None:
+    a = ctx.event.args
+    _change(ctx, "loans", a["loanId"], lender=a["to"])
+
+
+# ------------------------------------------------------------------- insurance
+
+
+@on("PolicyRecorded")
+def policy_recorded(ctx: EventContext) -> None:
+    a, ev = ctx.event.args, ctx.event
+    ctx.state.policies[a["policyId"]] = {
+        "policy_id": a["policyId"],
+        "vin": a["vin"],
+        "insurer": a["insurer"],
+        "loss_payee": a["lossPayee"],
+        "policy_ref": a["policyRef"],
+        "expires_at": a["expiresAt"],
+        "status": "ACTIVE",
+        "recorded_block": ev.block_number,
+        "recorded_at": ctx.block_time,
+        "updated_block": ev.block_number,
+    }
+    ctx.state.touch("policies", a["policyId"])
+
+
+@on("LossPayeeChanged")
+def loss_payee_changed(ctx: EventContext) -> None:
+    a = ctx.event.args
+    _change(ctx, "policies", a["policyId"], loss_payee=a["lossPayee"])
+
+
+@on("PolicyCancelled")
+def policy_cancelled(ctx: EventContext) -> None:
+    _change(ctx, "policies", ctx.event.args["policyId"], status="CANCELLED")
+
+
+@on("ClaimFiled")
+def claim_filed(ctx: EventContext) -> None:
+    a, ev = ctx.event.args, ctx.event
+    ctx.state.claims[a["claimId"]] = {
+        "claim_id": a["claimId"],
+        "policy_id": a["policyId"],
+        "vin": a["vin"],
+        "insurer": a["insurer"],
+        "claim_ref": a["claimRef"],
+        "amount": a["amount"],
+        "status": CLAIM_STATUSES[1],
+        "settled_amount": None,
+        "total_loss": False,
+        "filed_block": ev.block_number,
+        "filed_at": ctx.block_time,
+        "updated_block": ev.block_number,
+    }
+    ctx.state.touch("claims", a["claimId"])
+
+
+@on("ClaimSettled")
+def claim_settled(ctx: EventContext) -> None:
+    a = ctx.event.args
+    _change(ctx, "claims", a["claimId"], status="SETTLED", settled_amount=a["amount"])
+
+
+@on("ClaimDenied")
+def claim_denied(ctx: EventContext) -> None:
+    _change(ctx, "claims", ctx.event.args["claimId"], status="DENIED")
+
+
+@on("TotalLossDeclared")
+def total_loss_declared(ctx: EventContext) -> None:
+    a = ctx.event.args
+    _change(ctx, "claims", a["claimId"], total_loss=True)
+    ctx.state.appended["total_losses"].append(
+        {"vin": a["vin"], "claim_id": a["claimId"], "policy_id": a["policyId"],
+         "insurer": a["insurer"], "loss_payee": a["lossPayee"], "flood": a["flood"],
+         **_where(ctx)}
+    )  # fmt: skip
+
+
+# ---------------------------------------------------------------- participants
+
+
+def role_name(role: str) -> str:
+    return ROLE_BY_HASH.get(bytes.fromhex(role[2:]), role)
+
+
+@on("RoleGranted")
+def role_granted(ctx: EventContext) -> None:
+    a, ev = ctx.event.args, ctx.event
+    key = (a["account"], role_name(a["role"]))
+    old = ctx.state.participants.get(key)
+    ctx.state.participants[key] = {
+        "address": key[0],
+        "role": key[1],
+        "name": old["name"] if old else "",
+        "active": True,
+        "admitted_block": ev.block_number,
+        "admitted_at": ctx.block_time,
+        "removed_block": None,
+        "removed_at": None,
+        "updated_block": ev.block_number,
+    }
+    ctx.state.touch("participants", key)
+
+
+@on("ParticipantAdmitted")
+def participant_admitted(ctx: EventContext) -> None:
+    a = ctx.event.args
+    _change(ctx, "participants", (a["account"], role_name(a["role"])), name=a["name"])
+
+
+@on("RoleRevoked")
+def role_revoked(ctx: EventContext) -> None:
+    a = ctx.event.args
+    _change(
+        ctx, "participants", (a["account"], role_name(a["role"])), active=False,
+        removed_block=ctx.event.block_number, removed_at=ctx.block_time,
+    )  # fmt: skip
+
+
+#: Events that concern participants (no VIN): rebuilt as a whole after a reorg.
+PARTICIPANT_EVENTS = ("RoleGranted", "RoleRevoked", "ParticipantAdmitted", "ParticipantRemoved")

@@ -1,0 +1,265 @@
+"""The indexer: backfill in block ranges, then follow new heads; reorg-, crash- and outage-safe.
+
+Each batch (events, projection changes, recent headers, checkpoint) commits in one
+transaction, so a crash loses at most the batch in flight and a restart resumes from the
+checkpoint. Before each batch the checkpoint's block hash is checked against the node; on a
+mismatch the common ancestor is found and everything above it undone (:mod:`.reorg`).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import Engine, Table, delete
+from sqlalchemy.exc import OperationalError
+from sqlmodel import Session
+from web3 import Web3
+
+from registry.contracts import Deployment
+from registry.db.models import Block, IndexerState
+from registry.errors import ChainUnavailable, IndexerMismatch, TransactionFailed
+from registry.events import EventDecoder
+from registry.indexer.apply import apply_events, contract_names
+from registry.indexer.fetch import ChainReader, ReorgDuringFetch, backoff_delays
+from registry.indexer.handlers import HandlerRegistry, extensions
+from registry.indexer.lock import indexer_lock
+from registry.indexer.projections import core
+from registry.indexer.reorg import find_ancestor, rollback
+
+log = logging.getLogger("registry.indexer")
+BLOCKS: Table = Block.__table__  # type: ignore[attr-defined]
+
+
+@dataclass
+class Progress:
+    """Where the indexer stands, reported after every batch (and while waiting)."""
+
+    head: int
+    indexed_block: int
+    finalized_block: int
+    start_block: int
+    batch_events: int = 0
+    total_events: int = 0
+    reorgs: int = 0
+    waiting: str | None = None  # why it is not advancing (node down...), if so
+
+    @property
+    def lag(self) -> int:
+        return max(0, self.head - self.indexed_block)
+
+
+def state_key(deployment: Deployment) -> str:
+    return f"{deployment.chain_id}:{deployment.registry.lower()}"
+
+
+class Indexer:
+    """Mirrors one deployment's events into one database."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        w3: Web3,
+        deployment: Deployment,
+        *,
+        confirmations: int = 2,
+        batch_blocks: int = 5000,
+        window: int = 64,
+        poll_interval: float = 1.0,
+        registries: Sequence[HandlerRegistry] = (core, extensions),
+        decoder: EventDecoder | None = None,
+    ) -> None:
+        self.engine = engine
+        self.deployment = deployment
+        self.confirmations = confirmations
+        self.window = max(window, confirmations + 1)
+        self.poll_interval = poll_interval
+        self.registries = registries
+        self.reader = ChainReader(w3, deployment.addresses, decoder, max_range=batch_blocks)
+        self.contracts = contract_names(deployment)
+        self.key = state_key(deployment)
+        self.start_block = deployment.block
+        self.total_events = 0
+        self.reorgs = 0
+        self.head = 0
+
+    # ------------------------------------------------------------------ state
+
+    def _state(self, session: Session) -> IndexerState:
+        st = session.get(IndexerState, self.key)
+        if st is None:
+            st = IndexerState(
+                key=self.key,
+                chain_id=self.deployment.chain_id,
+                registry_address=self.deployment.registry.lower(),
+                start_block=self.start_block,
+                indexed_block=self.start_block - 1,
+                finalized_block=self.start_block - 1,
+                confirmations=self.confirmations,
+            )
+            session.add(st)
+            session.flush()
+        return st
+
+    def progress(self, batch_events: int = 0, waiting: str | None = None) -> Progress:
+        with Session(self.engine) as session:
+            st = self._state(session)
+            session.commit()
+            return Progress(
+                head=self.head,
+                indexed_block=st.indexed_block,
+                finalized_block=st.finalized_block,
+                start_block=st.start_block,
+                batch_events=batch_events,
+                total_events=self.total_events,
+                reorgs=self.reorgs,
+                waiting=waiting,
+            )
+
+    def check_chain(self) -> None:
+        chain_id = self.reader.chain_id()
+        if chain_id != self.deployment.chain_id:
+            raise IndexerMismatch(
+                f"the node at {self.reader.endpoint} is chain {chain_id}, but the deployment "
+                f"is on chain {self.deployment.chain_id}",
+            )
+
+    # ------------------------------------------------------------------ one step
+
+    def step(self, until_block: int | None = None) -> int:
+        """Indexes one batch (or undoes one reorg). Returns the events applied, -1 when
+        there was nothing to do (caught up)."""
+        head = self.reader.head()
+        self.head = head
+        target = head if until_block is None else min(head, until_block)
+        with Session(self.engine, expire_on_commit=False) as session:
+            st = self._state(session)
+            if st.indexed_hash is not None and st.indexed_block >= self.start_block:
+                node = self.reader.headers([st.indexed_block])[st.indexed_block]
+                if node is None or node.hash != st.indexed_hash:
+                    self._undo_reorg(session, st)
+                    return 0
+            if st.indexed_block >= target:
+                if st.head_block != head:
+                    st.head_block = head
+                    st.finalized_block = max(
+                        st.finalized_block, min(st.indexed_block, head - self.confirmations)
+                    )
+                    session.commit()
+                return -1
+            start = st.indexed_block + 1
+            window_from = head - self.window + 1
+            batch = self.reader.fetch(start, target, header_from=window_from)
+            first = batch.headers.get(start)
+            if first is not None and st.indexed_hash and first.parent_hash != st.indexed_hash:
+                self._undo_reorg(session, st)
+                return 0
+            apply_events(session, batch.events, batch.times, self.contracts,
+                         registries=self.registries)  # fmt: skip
+            conn = session.connection()
+            recent = [
+                {"number": h.number, "hash": h.hash, "parent_hash": h.parent_hash,
+                 "timestamp": h.timestamp}
+                for n, h in sorted(batch.headers.items()) if n >= window_from
+            ]  # fmt: skip
+            if recent:
+                conn.execute(delete(BLOCKS).where(BLOCKS.c.number >= recent[0]["number"]))
+                conn.execute(BLOCKS.insert(), recent)
+            conn.execute(delete(BLOCKS).where(BLOCKS.c.number < window_from))
+            end = batch.headers[batch.end]
+            st.indexed_block = batch.end
+            st.indexed_hash = end.hash
+            st.head_block = head
+            st.finalized_block = max(st.finalized_block, min(batch.end, head - self.confirmations))
+            st.confirmations = self.confirmations
+            st.updated_at = time.time()
+            session.add(st)
+            session.flush()
+            for registry in self.registries:
+                for hook in registry.after_batch_hooks:
+                    hook(session, end.timestamp)
+            session.commit()
+        self.total_events += len(batch.events)
+        return len(batch.events)
+
+    def _undo_reorg(self, session: Session, st: IndexerState) -> None:
+        ancestor, ancestor_hash = find_ancestor(session, self.reader, self.start_block)
+        result = rollback(session, ancestor, self.contracts, self.registries)
+        log.warning(
+            "reorg: blocks after %d replaced; %d events removed, %d VINs rebuilt",
+            ancestor, result.events_removed, len(result.vins),
+        )  # fmt: skip
+        if ancestor_hash is None and ancestor >= self.start_block:
+            header = self.reader.headers([ancestor])[ancestor]
+            ancestor_hash = header.hash if header else None
+        st.indexed_block = ancestor
+        st.indexed_hash = ancestor_hash
+        st.finalized_block = min(st.finalized_block, ancestor)
+        st.updated_at = time.time()
+        session.add(st)
+        session.commit()
+        self.reorgs += 1
+
+    # ------------------------------------------------------------------ loops
+
+    def run(
+        self,
+        *,
+        until_head: bool = False,
+        until_block: int | None = None,
+        stop: threading.Event | None = None,
+        on_progress: Callable[[Progress], None] | None = None,
+        lock: bool = True,
+        wait_for_lock: bool = False,
+    ) -> Progress:
+        """Indexes until caught up (``until_head``/``until_block``) or until ``stop`` is set.
+
+        A node that stops answering is retried with backoff (0.5 s doubling to 10 s) for
+        as long as it takes; the indexer resumes by itself when it is back.
+        """
+        if lock:
+            with indexer_lock(self.engine, wait=wait_for_lock):
+                return self._loop(until_head, until_block, stop, on_progress)
+        return self._loop(until_head, until_block, stop, on_progress)
+
+    def _loop(
+        self,
+        until_head: bool,
+        until_block: int | None,
+        stop: threading.Event | None,
+        on_progress: Callable[[Progress], None] | None,
+    ) -> Progress:
+        stop = stop or threading.Event()
+        delays = backoff_delays()
+        checked = False
+        while not stop.is_set():
+            try:
+                if not checked:
+                    self.check_chain()
+                    checked = True
+                applied = self.step(until_block)
+            except (ChainUnavailable, ReorgDuringFetch, TransactionFailed, OperationalError) as exc:
+                delay = next(delays)
+                reason = f"{exc} (retrying in {delay:g} s)"
+                log.warning("indexer waiting: %s", reason)
+                if on_progress:
+                    on_progress(self.progress(waiting=reason))
+                stop.wait(delay)
+                continue
+            delays = backoff_delays()
+            if on_progress:
+                on_progress(self.progress(max(applied, 0)))
+            if applied < 0:
+                if until_head or until_block is not None:
+                    break
+                stop.wait(self.poll_interval)
+        return self.progress()
+
+
+def latest_state(engine: Engine, deployment: Deployment) -> IndexerState | None:
+    """The checkpoint for ``deployment`` in ``engine``'s database, if any."""
+    with Session(engine, expire_on_commit=False) as session:
+        return session.get(IndexerState, state_key(deployment))

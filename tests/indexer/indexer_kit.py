@@ -1,0 +1,170 @@
+"""Chain data for the indexer tests: every event kind, through batch and single actions."""
+
+from __future__ import annotations
+
+import os
+import random
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from functools import partial
+from typing import Any
+
+import psycopg
+from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
+
+from registry.audit import diff, dump, fresh_index
+from registry.db import make_engine, migrate
+from registry.errors import RegistryError
+from registry.indexer.runner import latest_state
+from registry.vin import generate_vin
+
+PG_URL = os.environ.get(
+    "REGISTRY_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+_rng = random.Random(4242)
+
+
+def vins(n: int) -> list[str]:
+    return [generate_vin(_rng) for _ in range(n)]
+
+
+def _h(tag: str, i: int) -> bytes:
+    return f"{tag}-{i}".encode().ljust(32, b"\0")[:32]
+
+
+def populate(reg: Any, n: int = 12) -> dict[str, list[int]]:
+    """Issues ``n`` titles and runs every kind of action once or more. Returns the ids."""
+    c = reg.cast
+    registrar, lender, lender2 = reg.registrar, reg.client(c.lender), reg.client(c.lender2)
+    dealer, insurer, owner = reg.client(c.dealer), reg.client(c.insurer), reg.client(c.owner)
+    vs = vins(n)
+    registrar.issue_titles_batch(vs, [c.owner.address] * n, [1000 + i for i in range(n)])
+    res = lender.register_liens_batch(vs[: n // 2], [False] * (n // 2))
+    liens = [int(e.args["lienId"]) for e in res.all("LienRegistered")]
+    second = lender2.register_lien(vs[0])  # double pledge: priority 2
+    res = lender.originate_loans_batch(
+        liens, [_h("ref", i) for i in liens], [_h("terms", i) for i in liens],
+        [_h("sched", i) for i in liens],
+    )  # fmt: skip
+    loans = [int(e.args["loanId"]) for e in res.all("LoanOriginated")]
+    lender.record_disbursements_batch(loans, [1_000_000] * len(loans))
+    lender.record_payments_batch(
+        loans * 2, [5_000] * (2 * len(loans)), [_h("p", i) for i in range(2 * len(loans))]
+    )
+    lender.release_lien(liens[0])  # priority of `second` moves up to 1
+    lender.assign_lien(liens[1], c.lender2.address)  # loan servicing follows
+    lender.pay_off(loans[2])
+    lender.record_delinquency(loans[3], 45)
+    lender.declare_default(loans[3])
+    lender.repossess(loans[3])  # the title passes to the lender
+    lender.charge_off(loans[3], 1234)
+    lender.restructure_loan(loans[4], _h("t2", 4), _h("s2", 4))
+    owner.transfer_title(vs[-1], c.buyer.address)
+    owner.record_odometer(vs[-2], 5000)
+    registrar.correct_odometer(vs[-2], 10)
+    registrar.apply_brand(vs[-3], "flood")
+    policy = insurer.record_policy(vs[-4], c.lender.address, _h("pol", 1), 2_000_000_000)
+    claim = insurer.file_claim(policy, _h("claim", 1), 700_000)
+    insurer.declare_total_loss(claim, flood=True)
+    insurer.settle_claim(claim, 650_000)
+    policy2 = insurer.record_policy(vs[-5], None, _h("pol", 2), 2_000_000_000)
+    insurer.change_loss_payee(policy2, c.lender2.address)
+    claim2 = insurer.file_claim(policy2, _h("claim", 2), 1)
+    insurer.deny_claim(claim2)
+    insurer.cancel_policy(policy2)
+    stock = vins(2)
+    registrar.issue_titles_batch(stock, [c.dealer.address] * 2, [10, 20])
+    fp = lender.register_lien(stock[0], floor_plan=True)
+    dealer.record_sale(stock[0], c.buyer.address, _h("sale", 1))  # sold out of trust
+    dealer.record_sale(stock[1], c.buyer.address, _h("sale", 2))  # clean: title passes
+    registrar.admit_participant(c.outsider.address, "dealer", "Pop-up Cars")
+    registrar.remove_participant(c.outsider.address, "dealer")
+    return {"liens": [*liens, second, fp], "loans": loans, "vins": [*vs, *stock]}
+
+
+def random_actions(reg: Any, rng: random.Random) -> Iterator[Callable[[], Any]]:
+    """An endless stream of small actions (some may fail after a reorg: callers ignore that)."""
+    c = reg.cast
+    registrar, lender, owner = reg.registrar, reg.client(c.lender), reg.client(c.owner)
+    mine: list[str] = []
+
+    def issue(batch: list[str]) -> None:
+        registrar.issue_titles_batch(batch, [c.owner.address] * len(batch), [1] * len(batch))
+
+    def lien(vin: str, floor_plan: bool) -> None:
+        lender.register_lien(vin, floor_plan=floor_plan)
+
+    def release(vin: str) -> None:
+        for lien_id in lender.active_liens(vin):
+            if lender.lien(lien_id).holder == c.lender.address:
+                lender.release_lien(lien_id)
+                return
+
+    def transfer(vin: str) -> None:
+        t = owner.title(vin)
+        if t.owner == c.owner.address and t.active_liens == 0:
+            owner.transfer_title(vin, c.buyer.address)
+
+    def odometer(vin: str, reading: int) -> None:
+        registrar.record_odometer(vin, reading)
+
+    def finance(vin: str) -> None:
+        lien_id = lender.register_lien(vin)
+        loan = lender.originate_loan(lien_id, _h("r", lien_id), _h("t", 1), _h("s", 1))
+        lender.record_disbursement(loan, 100)
+        lender.record_payment(loan, 10)
+
+    while True:
+        kind = rng.choice(["issue", "issue", "lien", "lien", "release", "transfer", "odo", "pay"])
+        if kind == "issue" or not mine:
+            batch = vins(rng.randint(1, 3))
+            mine.extend(batch)
+            yield partial(issue, batch)
+            continue
+        vin = rng.choice(mine)
+        if kind == "lien":
+            yield partial(lien, vin, rng.random() < 0.3)
+        elif kind == "release":
+            yield partial(release, vin)
+        elif kind == "transfer":
+            yield partial(transfer, vin)
+        elif kind == "odo":
+            yield partial(odometer, vin, rng.randint(100, 10_000_000))
+        else:
+            yield partial(finance, vin)
+
+
+def safely(action: Callable[[], Any]) -> None:
+    with suppress(RegistryError):  # the chain moved under the action (a reorg): fine here
+        action()
+
+
+def assert_mirror_exact(engine: Engine, reg: Any) -> None:
+    """SQL equals a fresh index of the chain (every projection table and the events)."""
+    state = latest_state(engine, reg.deployment)
+    assert state is not None
+    fresh = fresh_index(reg.w3, reg.deployment, state.indexed_block)
+    differences = diff(dump(fresh), dump(engine))
+    assert not differences, "\n".join(str(d) for d in differences[:20])
+
+
+@contextmanager
+def postgres_database() -> Iterator[str]:
+    """A fresh PostgreSQL database for one test (dropped afterwards). Fails if unreachable."""
+    url = make_url(PG_URL)
+    name = f"test_{uuid.uuid4().hex[:12]}"
+    admin = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def migrated_engine(url: str) -> Engine:
+    migrate(url)
+    return make_engine(url)
