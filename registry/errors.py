@@ -107,6 +107,20 @@ class RejectedConflict(Conflict, ContractRejection):
     """The contract refused because of the current state (a lien stands, a title exists, …)."""
 
 
+class Unauthenticated(RegistryError, PermissionError):
+    """The request carries no valid credential (API key missing, unknown or revoked)."""
+
+    code = "unauthenticated"
+    status = 401
+
+
+class RateLimited(RegistryError):
+    """Too many requests from one client; ``details['retry_after']`` says when to retry."""
+
+    code = "rate_limited"
+    status = 429
+
+
 class IndexerLocked(Conflict):
     """Another indexer is already writing to this database."""
 

@@ -1,0 +1,1 @@
+"""The traceability API: HTTP over the registry's SQL mirror and the chain (see api/main.py)."""

@@ -1,0 +1,77 @@
+"""The API application: ``create_app(settings)`` builds it; ``app`` is what uvicorn serves."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.responses import FileResponse, Response
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import Engine
+
+from api.config import ApiSettings
+from api.deps import Runtime
+from api.errors import install_error_handlers
+from api.routes import liens, loans, participants, status, vehicles, writes
+from api.schemas import ErrorResponse
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+
+_ERRORS = {
+    code: {"model": ErrorResponse, "description": what}
+    for code, what in (
+        (401, "no valid API key"),
+        (403, "the key's role or participant may not do this"),
+        (404, "no such vehicle, lien, loan or participant"),
+        (409, "the chain's current state refuses the action"),
+        (422, "invalid input (a VIN names what is wrong: length, character, check digit)"),
+        (429, "rate limited (Retry-After says when to retry)"),
+        (503, "the chain node is unreachable (writes)"),
+    )
+}
+
+
+def create_app(settings: ApiSettings | None = None, *, engine: Engine | None = None) -> FastAPI:
+    """The API for one participant's instance."""
+    settings = settings or ApiSettings()
+    runtime = Runtime(settings, engine)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        runtime.watch.ensure_started()
+        yield
+        runtime.watch.stop()
+
+    app = FastAPI(
+        title="Vehicle collateral registry",
+        version="1",
+        description="Title checks, histories, liens and loans: every answer names the block it "
+        "reflects and how fresh it is.",
+        lifespan=lifespan,
+        responses=_ERRORS,  # type: ignore[arg-type]
+    )
+    app.state.runtime = runtime
+    install_error_handlers(app)
+    for module in (vehicles, liens, loans, participants, status, writes):
+        app.include_router(module.router)
+
+    @app.get("/", include_in_schema=False)
+    async def page() -> Response:
+        return FileResponse(STATIC_DIR / "index.html")
+
+    @app.get("/config.js", include_in_schema=False)
+    async def page_config() -> Response:
+        import json
+
+        body = "window.REGISTRY_CONFIG = " + json.dumps({"txLinkBase": settings.tx_link_base})
+        return Response(body + ";\n", media_type="application/javascript")
+
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """Uvicorn factory (``uvicorn --factory api.main:app_from_env``): settings from the env."""
+    return create_app(ApiSettings())

@@ -1,0 +1,1 @@
+"""One router per noun: vehicles, liens, loans, participants, status, writes."""

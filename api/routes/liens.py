@@ -1,0 +1,57 @@
+"""Liens by VIN and by lienholder (public record: that visibility defeats double-pledging)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from fastapi.responses import Response
+
+from api.deps import CallerDep, IdPath, RuntimeDep, json_response
+from api.schemas import Listing, Record
+from registry.client import _address
+from registry.errors import NotFound
+from registry.queries.liens import lien, liens_of_holder, liens_of_vin
+from registry.vin import validate_vin
+
+router = APIRouter(tags=["liens"])
+
+ActiveOnly = Annotated[bool, Query(description="only liens still active")]
+
+
+@router.get("/vehicles/{vin}/liens", response_model=Listing)
+async def vin_liens(
+    vin: str, runtime: RuntimeDep, _caller: CallerDep, active: ActiveOnly = False
+) -> Response:
+    """Every lien on the VIN: active ones in priority order, then released/repossessed ones."""
+    v = validate_vin(vin)
+    items, state = runtime.read(lambda conn, _s: liens_of_vin(conn, v, active_only=active))
+    return json_response({"vin": v, "items": items}, state, runtime)
+
+
+@router.get("/lienholders/{address}/liens", response_model=Listing)
+async def holder_liens(
+    address: str,
+    runtime: RuntimeDep,
+    _caller: CallerDep,
+    active: ActiveOnly = False,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> Response:
+    """Liens held now by a lender, newest first."""
+    holder = _address(address, "lienholder address").lower()
+    items, state = runtime.read(
+        lambda conn, _s: liens_of_holder(
+            conn, holder, active_only=active, offset=offset, limit=limit
+        )
+    )
+    return json_response({"holder": holder, "items": items}, state, runtime)
+
+
+@router.get("/liens/{lien_id}", response_model=Record)
+async def one_lien(lien_id: IdPath, runtime: RuntimeDep, _caller: CallerDep) -> Response:
+    """One lien."""
+    record, state = runtime.read(lambda conn, _s: lien(conn, lien_id))
+    if record is None:
+        raise NotFound(f"no lien {lien_id} in the registry", lien_id=lien_id)
+    return json_response({"record": record}, state, runtime)

@@ -1,0 +1,61 @@
+"""A lender's loans and one loan's timeline: visible to that lender, auditors and the registrar."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import Response
+
+from api.deps import IdPath, RuntimeDep, json_response, require_roles
+from api.schemas import Listing, Timeline
+from registry.auth import Principal
+from registry.client import _address
+from registry.errors import NotFound, Unauthorized
+from registry.queries.loans import loan, loan_timeline, loans_of_lender
+
+router = APIRouter(tags=["loans"])
+
+LoanReader = Annotated[Principal, Depends(require_roles("lender", "auditor", "registrar"))]
+
+
+def _may_see(principal: Principal, lender: str) -> None:
+    if not principal.sees_loans_of(lender):
+        raise Unauthorized(
+            f"loan data of {lender} is visible only to that lender, auditors and the registrar",
+            lender=lender,
+        )
+
+
+@router.get("/lenders/{address}/loans", response_model=Listing)
+async def lender_loans(
+    address: str,
+    runtime: RuntimeDep,
+    principal: LoanReader,
+    state_filter: Annotated[
+        str | None, Query(alias="state", max_length=20, description="e.g. DELINQUENT")
+    ] = None,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> Response:
+    """The lender's loans with their state and delinquency bucket, newest first."""
+    lender = _address(address, "lender address").lower()
+    _may_see(principal, lender)
+    items, state = runtime.read(
+        lambda conn, _s: loans_of_lender(
+            conn, lender, state=state_filter, offset=offset, limit=limit
+        )
+    )
+    return json_response({"lender": lender, "items": items}, state, runtime)
+
+
+@router.get("/loans/{loan_id}", response_model=Timeline)
+async def loan_detail(loan_id: IdPath, runtime: RuntimeDep, principal: LoanReader) -> Response:
+    """One loan and its timeline (every lifecycle event, in chain order)."""
+    (record, events), state = runtime.read(
+        lambda conn, _s: (loan(conn, loan_id), loan_timeline(conn, loan_id))
+    )
+    if record is None:
+        raise NotFound(f"no loan {loan_id} in the registry", loan_id=loan_id)
+    _may_see(principal, record["lender"])
+    return json_response({"loan": record, "events": events}, state, runtime)

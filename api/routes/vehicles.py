@@ -1,0 +1,112 @@
+"""Public vehicle answers: the title check (a verifiable certificate), history, odometer."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from fastapi.responses import Response
+from sqlalchemy import Connection
+
+from api.deps import CallerDep, Runtime, RuntimeDep, freshness_headers, json_response
+from api.schemas import HistoryPage, OdometerSeries, TitleCheck
+from registry.auth import Principal
+from registry.certificates import canonical_json, certificate_id
+from registry.queries import MirrorState
+from registry.queries.vehicles import history, odometer_series, title_certificate
+from registry.vin import validate_vin
+
+router = APIRouter(prefix="/vehicles", tags=["vehicles"])
+
+VinPath = Annotated[str, "a 17-character VIN"]
+
+
+def _fresh_bytes(runtime: Runtime, state: MirrorState) -> tuple[bytes, dict[str, str]]:
+    fresh = runtime.freshness(state)
+    return json.dumps(fresh, separators=(",", ":")).encode(), freshness_headers(fresh)
+
+
+@router.get("/{vin}/title-check", response_model=TitleCheck)
+async def title_check(vin: str, runtime: RuntimeDep, _caller: CallerDep) -> Response:
+    """Is this title clean? A certificate naming the block (number and hash) it reflects.
+
+    Save it: ``registry certificate verify FILE`` re-checks every statement against the chain.
+    """
+    v = validate_vin(vin)
+
+    def build(conn: Connection, state: MirrorState) -> bytes:
+        key = ("title", v, state.indexed_block, state.indexed_hash)
+        part = runtime.cached(key)
+        if part is None:
+            body = title_certificate(conn, v, state, runtime.deployment(state.chain_id))
+            part = b'"certificate_id":"%s","certificate":%s' % (
+                certificate_id(body).encode(),
+                canonical_json(body),
+            )
+            runtime.remember(key, part)
+        return part
+
+    part, state = runtime.read(build)
+    fresh, headers = _fresh_bytes(runtime, state)
+    return Response(
+        b"{" + part + b',"freshness":' + fresh + b"}",
+        media_type="application/json",
+        headers=headers,
+    )
+
+
+def _redact(items: list[dict[str, Any]], principal: Principal | None) -> list[dict[str, Any]]:
+    """Loan events show their amounts and terms only to the lender, auditors and the registrar."""
+    out = []
+    for item in items:
+        if item["kind"] == "loan" and not (
+            principal is not None and principal.sees_loans_of(item["actor"] or "")
+        ):
+            item = {**item, "args": {"redacted": True}}
+        out.append(item)
+    return out
+
+
+@router.get("/{vin}/history", response_model=HistoryPage)
+async def vehicle_history(
+    vin: str,
+    runtime: RuntimeDep,
+    caller: CallerDep,
+    cursor: Annotated[
+        str | None, Query(max_length=40, description="next_cursor of the previous page")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> Response:
+    """Every event of the VIN in chain order (title, lien, loan, insurance, sale), paginated."""
+    v = validate_vin(vin)
+    who = (caller.role, caller.participant) if caller else None
+
+    def build(conn: Connection, state: MirrorState) -> bytes:
+        key = ("history", v, cursor, limit, who, state.indexed_block, state.indexed_hash)
+        part = runtime.cached(key)
+        if part is None:
+            items, next_cursor = history(conn, v, cursor=cursor, limit=limit)
+            page = {"vin": v, "events": _redact(items, caller), "next_cursor": next_cursor}
+            part = json.dumps(page, separators=(",", ":"), default=str).encode()[1:-1]
+            runtime.remember(key, part)
+        return part
+
+    part, state = runtime.read(build)
+    fresh, headers = _fresh_bytes(runtime, state)
+    return Response(
+        b"{" + part + b',"freshness":' + fresh + b"}",
+        media_type="application/json",
+        headers=headers,
+    )
+
+
+@router.get("/{vin}/odometer", response_model=OdometerSeries)
+async def vehicle_odometer(vin: str, runtime: RuntimeDep, _caller: CallerDep) -> Response:
+    """Every odometer reading of the VIN, oldest first (the web page's chart)."""
+    v = validate_vin(vin)
+    readings, state = runtime.read(lambda conn, _s: odometer_series(conn, v))
+    if not readings:
+        # the title check raises the clear 404 for an unknown VIN
+        runtime.read(lambda conn, s: title_certificate(conn, v, s, runtime.deployment(s.chain_id)))
+    return json_response({"vin": v, "readings": readings}, state, runtime)

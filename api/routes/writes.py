@@ -1,0 +1,408 @@
+"""Participant actions, signed with this instance's own key.
+
+Each instance belongs to one participant (REGISTRY_KEYSTORE or REGISTRY_DEV_ACCOUNT); a write
+needs an API key of the matching role issued for that same participant. The route waits for
+the receipt and answers with the transaction and the resulting record read at its block; a
+contract refusal comes back as 4xx with its decoded reason (api/errors.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel, Field
+
+from api.deps import IdPath, Runtime, RuntimeDep, require_roles
+from api.schemas import WriteResult
+from registry import domain
+from registry.auth import Principal
+from registry.client import RegistryClient
+from registry.errors import InvalidInput, Unauthorized
+from registry.transactor import TxResult
+
+router = APIRouter(tags=["writes"])
+
+Hash32 = Annotated[str, Field(pattern=r"^0x[0-9a-fA-F]{64}$", description="0x + 64 hex digits")]
+Address = Annotated[str, Field(min_length=40, max_length=42, description="0x + 40 hex digits")]
+Cents = Annotated[int, Field(ge=0, lt=2**128)]
+Id = Annotated[int, Field(ge=0, lt=2**63)]
+
+
+def _principal(*roles: str) -> Any:
+    return Depends(require_roles(*roles))
+
+
+Registrar = Annotated[Principal, _principal("registrar")]
+Lender = Annotated[Principal, _principal("lender")]
+Dealer = Annotated[Principal, _principal("dealer")]
+Insurer = Annotated[Principal, _principal("insurer")]
+Recorder = Annotated[Principal, _principal("dealer", "insurer", "registrar")]
+
+
+def _tx(result: TxResult) -> dict[str, Any]:
+    return {
+        "tx_hash": result.tx_hash,
+        "block": result.block_number,
+        "block_hash": result.block_hash,
+        "gas_used": result.gas_used,
+        "events": [
+            {"event": e.name, "log_index": e.log_index, "args": e.args} for e in result.events
+        ],
+    }
+
+
+def _act(
+    runtime: Runtime,
+    principal: Principal,
+    action: Callable[[RegistryClient], TxResult],
+    record: Callable[[RegistryClient, TxResult], Any],
+) -> dict[str, Any]:
+    client = runtime.client()
+    if principal.participant != client.address.lower():
+        raise Unauthorized(
+            f"this instance signs as {client.address}; the API key is for {principal.participant}",
+            instance=client.address,
+            key_participant=principal.participant,
+        )
+    result = action(client)
+    found = record(client, result)
+    return {"tx": _tx(result), "record": asdict(found) if found is not None else {}}
+
+
+# ------------------------------------------------------------------------ registrar
+
+
+class TitleIn(BaseModel):
+    vin: str = Field(max_length=40)
+    owner: Address
+    odometer: Annotated[int, Field(ge=0, lt=2**64)] = 0
+
+
+@router.post("/titles", response_model=WriteResult, status_code=201)
+def issue_title(body: TitleIn, runtime: RuntimeDep, who: Registrar) -> dict[str, Any]:
+    """Issue a title (registrar)."""
+    return _act(
+        runtime,
+        who,
+        lambda c: c.issue_title(body.vin, body.owner, body.odometer),
+        lambda c, r: c.title(body.vin, r.block_number),
+    )
+
+
+class BrandIn(BaseModel):
+    brand: str = Field(max_length=40, description="salvage, rebuilt, flood, ...")
+
+
+@router.post("/vehicles/{vin}/brands", response_model=WriteResult, status_code=201)
+def apply_brand(vin: str, body: BrandIn, runtime: RuntimeDep, who: Registrar) -> dict[str, Any]:
+    """Brand a title (registrar)."""
+    return _act(
+        runtime,
+        who,
+        lambda c: c.apply_brand(vin, body.brand),
+        lambda c, r: c.title(vin, r.block_number),
+    )
+
+
+class ReadingIn(BaseModel):
+    reading: Annotated[int, Field(ge=0, lt=2**64)]
+
+
+@router.post("/vehicles/{vin}/odometer", response_model=WriteResult, status_code=201)
+def record_odometer(
+    vin: str, body: ReadingIn, runtime: RuntimeDep, who: Recorder
+) -> dict[str, Any]:
+    """Record an odometer reading (dealer, insurer, registrar)."""
+    return _act(
+        runtime,
+        who,
+        lambda c: c.record_odometer(vin, body.reading),
+        lambda c, r: c.title(vin, r.block_number),
+    )
+
+
+# --------------------------------------------------------------------------- dealer
+
+
+class TransferIn(BaseModel):
+    to: Address
+
+
+@router.post("/vehicles/{vin}/transfers", response_model=WriteResult, status_code=201)
+def transfer_title(vin: str, body: TransferIn, runtime: RuntimeDep, who: Dealer) -> dict[str, Any]:
+    """Transfer a title this instance owns (dealer)."""
+    return _act(
+        runtime,
+        who,
+        lambda c: c.transfer_title(vin, body.to),
+        lambda c, r: c.title(vin, r.block_number),
+    )
+
+
+class ConsentIn(BaseModel):
+    lien_id: Id
+    release: bool
+    deadline: Annotated[int, Field(ge=0, lt=2**64)]
+    signature: str = Field(pattern=r"^0x[0-9a-fA-F]{130}$")
+
+
+class SaleIn(BaseModel):
+    buyer: Address
+    sale_ref: Hash32
+    consents: list[ConsentIn] = Field(default_factory=list, max_length=32)
+
+
+@router.post("/vehicles/{vin}/sales", response_model=WriteResult, status_code=201)
+def record_sale(vin: str, body: SaleIn, runtime: RuntimeDep, who: Dealer) -> dict[str, Any]:
+    """Record a sale (dealer). A floor-plan lien left standing marks it sold out of trust."""
+    consents = [
+        domain.LienConsent(c.lien_id, c.release, c.deadline, bytes.fromhex(c.signature[2:]))
+        for c in body.consents
+    ]
+    return _act(
+        runtime,
+        who,
+        lambda c: c.record_sale(vin, body.buyer, body.sale_ref, consents),
+        lambda c, r: c.title(vin, r.block_number),
+    )
+
+
+# --------------------------------------------------------------------------- lender
+
+
+class LienIn(BaseModel):
+    vin: str = Field(max_length=40)
+    floor_plan: bool = False
+
+
+@router.post("/liens", response_model=WriteResult, status_code=201)
+def register_lien(body: LienIn, runtime: RuntimeDep, who: Lender) -> dict[str, Any]:
+    """Register a lien (lender)."""
+    return _act(
+        runtime,
+        who,
+        lambda c: c._send(
+            c.registry,
+            "registerLien",
+            _vin32(body.vin),
+            body.floor_plan,
+            action=f"registering a lien on {body.vin}",
+        ),
+        lambda c, r: c.lien(int(r.event("LienRegistered").args["lienId"]), r.block_number),
+    )
+
+
+def _vin32(vin: str) -> bytes:
+    from registry.vin import vin_to_bytes32
+
+    return vin_to_bytes32(vin)
+
+
+@router.post("/liens/{lien_id}/release", response_model=WriteResult, status_code=201)
+def release_lien(lien_id: IdPath, runtime: RuntimeDep, who: Lender) -> dict[str, Any]:
+    """Release a lien this instance holds (lender)."""
+    return _act(
+        runtime,
+        who,
+        lambda c: c.release_lien(lien_id),
+        lambda c, r: c.lien(lien_id, r.block_number),
+    )
+
+
+class AssignIn(BaseModel):
+    to: Address
+
+
+@router.post("/liens/{lien_id}/assign", response_model=WriteResult, status_code=201)
+def assign_lien(
+    lien_id: IdPath, body: AssignIn, runtime: RuntimeDep, who: Lender
+) -> dict[str, Any]:
+    """Assign a lien to another lender (lender)."""
+    return _act(
+        runtime,
+        who,
+        lambda c: c.assign_lien(lien_id, body.to),
+        lambda c, r: c.lien(lien_id, r.block_number),
+    )
+
+
+class LoanIn(BaseModel):
+    lien_id: Id
+    loan_ref: Hash32
+    terms_hash: Hash32
+    schedule_hash: Hash32
+
+
+@router.post("/loans", response_model=WriteResult, status_code=201)
+def originate_loan(body: LoanIn, runtime: RuntimeDep, who: Lender) -> dict[str, Any]:
+    """Originate a loan on a lien this instance holds (lender)."""
+    return _act(
+        runtime,
+        who,
+        lambda c: c._send(
+            c.loans,
+            "originateLoan",
+            body.lien_id,
+            bytes.fromhex(body.loan_ref[2:]),
+            bytes.fromhex(body.terms_hash[2:]),
+            bytes.fromhex(body.schedule_hash[2:]),
+            action=f"originating a loan on lien {body.lien_id}",
+        ),
+        lambda c, r: c.loan(int(r.event("LoanOriginated").args["loanId"]), r.block_number),
+    )
+
+
+LoanEventType = Literal[
+    "disbursement",
+    "payment",
+    "delinquency",
+    "default",
+    "restructure",
+    "repossession",
+    "payoff",
+    "charge_off",
+]
+
+
+class LoanEventIn(BaseModel):
+    type: LoanEventType
+    amount_cents: Cents | None = None
+    payment_ref: Hash32 | None = None
+    days_past_due: Annotated[int, Field(ge=0, lt=2**16)] | None = None
+    terms_hash: Hash32 | None = None
+    schedule_hash: Hash32 | None = None
+
+
+def _need(value: Any, what: str, event: str) -> Any:
+    if value is None:
+        raise InvalidInput(f"a {event} event needs {what}", field=what)
+    return value
+
+
+def _loan_action(loan_id: int, e: LoanEventIn) -> Callable[[RegistryClient], TxResult]:
+    t = e.type
+    actions: dict[str, Callable[[RegistryClient], TxResult]] = {
+        "disbursement": lambda c: c.record_disbursement(
+            loan_id, _need(e.amount_cents, "amount_cents", t)
+        ),
+        "payment": lambda c: c.record_payment(
+            loan_id, _need(e.amount_cents, "amount_cents", t), e.payment_ref or b"\x00" * 32
+        ),
+        "delinquency": lambda c: c.record_delinquency(
+            loan_id, _need(e.days_past_due, "days_past_due", t)
+        ),
+        "default": lambda c: c.declare_default(loan_id),
+        "restructure": lambda c: c.restructure_loan(
+            loan_id,
+            _need(e.terms_hash, "terms_hash", t),
+            _need(e.schedule_hash, "schedule_hash", t),
+        ),
+        "repossession": lambda c: c.repossess(loan_id),
+        "payoff": lambda c: c.pay_off(loan_id),
+        "charge_off": lambda c: c.charge_off(loan_id, _need(e.amount_cents, "amount_cents", t)),
+    }
+    return actions[t]
+
+
+@router.post("/loans/{loan_id}/events", response_model=WriteResult, status_code=201)
+def record_loan_event(
+    loan_id: IdPath, body: LoanEventIn, runtime: RuntimeDep, who: Lender
+) -> dict[str, Any]:
+    """Record a loan lifecycle event (lender)."""
+    return _act(
+        runtime, who, _loan_action(loan_id, body), lambda c, r: c.loan(loan_id, r.block_number)
+    )
+
+
+# -------------------------------------------------------------------------- insurer
+
+
+class PolicyIn(BaseModel):
+    vin: str = Field(max_length=40)
+    loss_payee: Address | None = None
+    policy_ref: Hash32
+    expires_at: Annotated[int, Field(ge=0, lt=2**64)]
+
+
+@router.post("/policies", response_model=WriteResult, status_code=201)
+def record_policy(body: PolicyIn, runtime: RuntimeDep, who: Insurer) -> dict[str, Any]:
+    """Record a policy naming the lienholder as loss payee (insurer)."""
+    from registry.client import _address
+
+    payee = _address(body.loss_payee, "loss payee") if body.loss_payee else "0x" + "0" * 40
+    return _act(
+        runtime,
+        who,
+        lambda c: c._send(
+            c.insurance,
+            "recordPolicy",
+            _vin32(body.vin),
+            payee,
+            bytes.fromhex(body.policy_ref[2:]),
+            body.expires_at,
+            action=f"recording a policy on {body.vin}",
+        ),
+        lambda c, r: c.policy(int(r.event("PolicyRecorded").args["policyId"]), r.block_number),
+    )
+
+
+class ClaimIn(BaseModel):
+    claim_ref: Hash32
+    amount_cents: Cents
+
+
+@router.post("/policies/{policy_id}/claims", response_model=WriteResult, status_code=201)
+def file_claim(
+    policy_id: IdPath, body: ClaimIn, runtime: RuntimeDep, who: Insurer
+) -> dict[str, Any]:
+    """File a claim on a policy (insurer)."""
+    return _act(
+        runtime,
+        who,
+        lambda c: c._send(
+            c.insurance,
+            "fileClaim",
+            policy_id,
+            bytes.fromhex(body.claim_ref[2:]),
+            body.amount_cents,
+            action=f"filing a claim on policy {policy_id}",
+        ),
+        lambda c, r: c.claim(int(r.event("ClaimFiled").args["claimId"]), r.block_number),
+    )
+
+
+class TotalLossIn(BaseModel):
+    flood: bool = False
+
+
+@router.post("/claims/{claim_id}/total-loss", response_model=WriteResult, status_code=201)
+def declare_total_loss(
+    claim_id: IdPath, body: TotalLossIn, runtime: RuntimeDep, who: Insurer
+) -> dict[str, Any]:
+    """Declare a claim a total loss: brands the title salvage and tells the loss payee."""
+    return _act(
+        runtime,
+        who,
+        lambda c: c.declare_total_loss(claim_id, flood=body.flood),
+        lambda c, r: c.claim(claim_id, r.block_number),
+    )
+
+
+class SettleIn(BaseModel):
+    amount_cents: Cents
+
+
+@router.post("/claims/{claim_id}/settle", response_model=WriteResult, status_code=201)
+def settle_claim(
+    claim_id: IdPath, body: SettleIn, runtime: RuntimeDep, who: Insurer
+) -> dict[str, Any]:
+    """Settle a claim (insurer)."""
+    return _act(
+        runtime,
+        who,
+        lambda c: c.settle_claim(claim_id, body.amount_cents),
+        lambda c, r: c.claim(claim_id, r.block_number),
+    )

@@ -1,0 +1,57 @@
+"""A lender's loans and one loan's timeline, from the SQL mirror."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from registry.db.models import Event, Loan
+from registry.queries import table
+from registry.queries.vehicles import _HISTORY_COLUMNS, event_row
+
+LOANS = table(Loan)
+EVENTS = table(Event)
+
+
+def _bucket(days_past_due: int) -> str:
+    """The delinquency bucket of a days-past-due figure."""
+    if days_past_due >= 90:
+        return "90+"
+    if days_past_due >= 60:
+        return "60-89"
+    if days_past_due >= 30:
+        return "30-59"
+    return "current" if days_past_due == 0 else "1-29"
+
+
+def _loan(row: Any) -> dict[str, Any]:
+    d = dict(row._mapping)
+    d["delinquency_bucket"] = _bucket(int(d["days_past_due"]))
+    return d
+
+
+def loans_of_lender(
+    conn: Connection, lender: str, *, state: str | None = None, offset: int = 0, limit: int = 100
+) -> list[dict[str, Any]]:
+    """Loans currently serviced by ``lender``, newest first."""
+    stmt = select(LOANS).where(LOANS.c.lender == lender.lower())
+    if state:
+        stmt = stmt.where(LOANS.c.state == state.upper())
+    stmt = stmt.order_by(LOANS.c.loan_id.desc()).offset(offset).limit(limit)
+    return [_loan(r) for r in conn.execute(stmt)]
+
+
+def loan(conn: Connection, loan_id: int) -> dict[str, Any] | None:
+    row = conn.execute(select(LOANS).where(LOANS.c.loan_id == loan_id)).first()
+    return _loan(row) if row is not None else None
+
+
+def loan_timeline(conn: Connection, loan_id: int) -> list[dict[str, Any]]:
+    """Every event of the loan, in chain order."""
+    stmt = (
+        select(*_HISTORY_COLUMNS)
+        .where(EVENTS.c.loan_id == loan_id)
+        .order_by(EVENTS.c.block_number, EVENTS.c.log_index)
+    )
+    return [event_row(r) for r in conn.execute(stmt)]

@@ -1,0 +1,30 @@
+"""Participants (lenders, dealers, insurers, registrars) as admitted on chain."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from registry.db.models import Participant
+from registry.queries import table
+
+PARTICIPANTS = table(Participant)
+
+
+def participants(
+    conn: Connection, *, role: str | None = None, include_removed: bool = False
+) -> list[dict[str, Any]]:
+    stmt = select(PARTICIPANTS)
+    if role:
+        stmt = stmt.where(PARTICIPANTS.c.role == role.upper())
+    if not include_removed:
+        stmt = stmt.where(PARTICIPANTS.c.active.is_(True))
+    stmt = stmt.order_by(PARTICIPANTS.c.role, PARTICIPANTS.c.name, PARTICIPANTS.c.address)
+    return [dict(r._mapping) for r in conn.execute(stmt)]
+
+
+def participant(conn: Connection, address: str) -> list[dict[str, Any]]:
+    """Every role ``address`` was admitted in (empty if none)."""
+    stmt = select(PARTICIPANTS).where(PARTICIPANTS.c.address == address.lower())
+    return [dict(r._mapping) for r in conn.execute(stmt.order_by(PARTICIPANTS.c.role))]

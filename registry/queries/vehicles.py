@@ -1,0 +1,302 @@
+"""A vehicle's title check (the certificate body) and its history, from the SQL mirror."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, and_, bindparam, or_, select
+
+from registry.certificates import CERTIFICATE_TYPE, CERTIFICATE_VERSION, summarize
+from registry.contracts import Deployment, brand_names
+from registry.db.models import (
+    BrandRecord,
+    Event,
+    Lien,
+    OdometerReading,
+    Participant,
+    Title,
+    TotalLoss,
+)
+from registry.errors import InvalidInput, NotFound
+from registry.queries import MirrorState, block_time, table
+
+TITLES = table(Title)
+BRANDS = table(BrandRecord)
+ODOMETER = table(OdometerReading)
+LIENS = table(Lien)
+PARTICIPANTS = table(Participant)
+LOSSES = table(TotalLoss)
+EVENTS = table(Event)
+
+_TITLE = select(TITLES.c.owner, TITLES.c.status, TITLES.c.brands, TITLES.c.odometer).where(
+    TITLES.c.vin == bindparam("vin")
+)
+_BRANDS = (
+    select(
+        BRANDS.c.brand,
+        BRANDS.c.actor,
+        BRANDS.c.block_number,
+        BRANDS.c.block_time,
+        BRANDS.c.tx_hash,
+        BRANDS.c.log_index,
+    )
+    .where(BRANDS.c.vin == bindparam("vin"))
+    .order_by(BRANDS.c.block_number, BRANDS.c.log_index)
+)
+_ODOMETER = (
+    select(
+        ODOMETER.c.reading,
+        ODOMETER.c.not_actual,
+        ODOMETER.c.block_number,
+        ODOMETER.c.block_time,
+        ODOMETER.c.tx_hash,
+        ODOMETER.c.log_index,
+    )
+    .where(ODOMETER.c.vin == bindparam("vin"))
+    .order_by(ODOMETER.c.block_number.desc(), ODOMETER.c.log_index.desc())
+    .limit(1)
+)
+_NAME = (
+    select(PARTICIPANTS.c.name)
+    .where(PARTICIPANTS.c.address == LIENS.c.holder, PARTICIPANTS.c.role == "LENDER")
+    .limit(1)
+    .scalar_subquery()
+)
+_ACTIVE_LIENS = (
+    select(
+        LIENS.c.lien_id,
+        LIENS.c.priority,
+        LIENS.c.holder,
+        _NAME,
+        LIENS.c.floor_plan,
+        LIENS.c.registered_block,
+        LIENS.c.registered_at,
+        LIENS.c.registered_tx,
+    )
+    .where(LIENS.c.vin == bindparam("vin"), LIENS.c.status == "ACTIVE")
+    .order_by(LIENS.c.priority, LIENS.c.lien_id)
+)
+_LOSS = (
+    select(
+        LOSSES.c.claim_id,
+        LOSSES.c.policy_id,
+        LOSSES.c.insurer,
+        LOSSES.c.loss_payee,
+        LOSSES.c.flood,
+        LOSSES.c.block_number,
+        LOSSES.c.block_time,
+        LOSSES.c.tx_hash,
+        LOSSES.c.log_index,
+    )
+    .where(LOSSES.c.vin == bindparam("vin"))
+    .order_by(LOSSES.c.block_number.desc(), LOSSES.c.log_index.desc())
+    .limit(1)
+)
+
+
+def _cite(block: int, time: int, tx_hash: str, log_index: int | None) -> dict[str, Any]:
+    return {"block": block, "time": time, "tx_hash": tx_hash, "log_index": log_index}
+
+
+def title_certificate(
+    conn: Connection, vin: str, state: MirrorState, deployment: Deployment
+) -> dict[str, Any]:
+    """The certificate body for ``vin`` at the mirror's block (:class:`NotFound` if no title).
+
+    ``vin`` must already be validated.
+    """
+    params = {"vin": vin}
+    title = conn.execute(_TITLE, params).first()
+    if title is None:
+        raise NotFound(f"VIN {vin} has no title in the registry", vin=vin)
+    owner, status, mask, odometer = title
+    current = set(brand_names(mask))
+    brands: list[dict[str, Any]] = []
+    for brand, actor, blk, time, tx, li in conn.execute(_BRANDS, params):
+        if brand in current:
+            current.discard(brand)
+            brands.append({"brand": brand, "applied_by": actor, **_cite(blk, time, tx, li)})
+    odo = conn.execute(_ODOMETER, params).first()
+    odometer_entry: dict[str, Any] = {"reading": odometer, "not_actual": False}
+    if odo is not None and odo[0] == odometer:
+        odometer_entry = {"reading": odometer, "not_actual": bool(odo[1]), **_cite(*odo[2:])}
+    liens = [
+        {
+            "lien_id": lid,
+            "priority": prio,
+            "holder": holder,
+            "holder_name": name or None,
+            "floor_plan": bool(fp),
+            "registered_block": blk,
+            "registered_at": at,
+            "tx_hash": tx,
+            "log_index": None,
+        }
+        for lid, prio, holder, name, fp, blk, at, tx in conn.execute(_ACTIVE_LIENS, params)
+    ]
+    total_loss = None
+    if status == "TOTAL_LOSS":
+        loss = conn.execute(_LOSS, params).first()
+        if loss is not None:
+            claim, policy, insurer, payee, flood, blk, time, tx, li = loss
+            total_loss = {
+                "claim_id": claim,
+                "policy_id": policy,
+                "insurer": insurer,
+                "loss_payee": payee,
+                "flood": bool(flood),
+                **_cite(blk, time, tx, li),
+            }
+    return {
+        "type": CERTIFICATE_TYPE,
+        "version": CERTIFICATE_VERSION,
+        "vin": vin,
+        "chain_id": deployment.chain_id,
+        "contracts": {
+            "registry": deployment.registry.lower(),
+            "loan_ledger": deployment.loan_ledger.lower(),
+            "insurance_ledger": deployment.insurance_ledger.lower(),
+            "deployed_at_block": deployment.block,
+        },
+        "block": {
+            "number": state.indexed_block,
+            "hash": state.indexed_hash,
+            "timestamp": block_time(conn, state.indexed_block),
+        },
+        "title": {"owner": owner, "status": status},
+        "odometer": odometer_entry,
+        "brands": brands,
+        "liens": liens,
+        "total_loss": total_loss,
+        "summary": summarize(status, liens, brands, total_loss),
+    }
+
+
+# ------------------------------------------------------------------------------ history
+
+_KIND_BY_CONTRACT = {"LoanLedger": "loan", "InsuranceLedger": "insurance"}
+
+
+def event_kind(contract: str, event: str) -> str:
+    """title | lien | sale | participant | loan | insurance."""
+    if contract in _KIND_BY_CONTRACT:
+        return _KIND_BY_CONTRACT[contract]
+    if event.startswith("Lien"):
+        return "lien"
+    if event == "SaleRecorded":
+        return "sale"
+    if event.startswith("Participant") or event == "LoanLedgerSet":
+        return "participant"
+    return "title"
+
+
+_HISTORY_COLUMNS = (
+    EVENTS.c.block_number,
+    EVENTS.c.log_index,
+    EVENTS.c.block_hash,
+    EVENTS.c.block_time,
+    EVENTS.c.tx_hash,
+    EVENTS.c.contract,
+    EVENTS.c.event,
+    EVENTS.c.actor,
+    EVENTS.c.lien_id,
+    EVENTS.c.loan_id,
+    EVENTS.c.policy_id,
+    EVENTS.c.claim_id,
+    EVENTS.c.args,
+)
+_HISTORY = (
+    select(*_HISTORY_COLUMNS)
+    .where(
+        EVENTS.c.vin == bindparam("vin"),
+        or_(
+            EVENTS.c.block_number > bindparam("after_block"),
+            and_(
+                EVENTS.c.block_number == bindparam("after_block"),
+                EVENTS.c.log_index > bindparam("after_log"),
+            ),
+        ),
+    )
+    .order_by(EVENTS.c.block_number, EVENTS.c.log_index)
+    .limit(bindparam("limit"))
+)
+_HAS_TITLE = select(TITLES.c.vin).where(TITLES.c.vin == bindparam("vin"))
+_HAS_EVENTS = select(EVENTS.c.id).where(EVENTS.c.vin == bindparam("vin")).limit(1)
+
+
+def parse_cursor(cursor: str | None) -> tuple[int, int]:
+    """``"<block>-<log index>"`` of the last event seen; None starts from the beginning."""
+    if not cursor:
+        return -1, -1
+    try:
+        block, log = (int(p) for p in cursor.split("-"))
+    except ValueError:
+        raise InvalidInput(
+            f"cursor {cursor!r} is not '<block>-<log index>' (use next_cursor of a page)",
+            cursor=cursor,
+        ) from None
+    if block < 0 or log < 0:
+        raise InvalidInput(f"cursor {cursor!r} has a negative part", cursor=cursor)
+    return block, log
+
+
+def event_row(row: Any) -> dict[str, Any]:
+    """An ``events`` row as the API shows it."""
+    blk, li, bh, time, tx, contract, name, actor, lien, loan, policy, claim, args = row
+    return {
+        "kind": event_kind(contract, name),
+        "event": name,
+        "contract": contract,
+        "block": blk,
+        "log_index": li,
+        "block_hash": bh,
+        "time": time,
+        "tx_hash": tx,
+        "actor": actor,
+        "lien_id": lien,
+        "loan_id": loan,
+        "policy_id": policy,
+        "claim_id": claim,
+        "args": args,
+    }
+
+
+def history(
+    conn: Connection, vin: str, *, cursor: str | None = None, limit: int = 100
+) -> tuple[list[dict[str, Any]], str | None]:
+    """One page of ``vin``'s events in chain order, and the cursor of the next page (or None).
+
+    Raises :class:`NotFound` when the mirror knows nothing of ``vin``.
+    """
+    after_block, after_log = parse_cursor(cursor)
+    params = {"vin": vin, "after_block": after_block, "after_log": after_log, "limit": limit + 1}
+    rows = conn.execute(_HISTORY, params).all()
+    if (
+        not rows
+        and cursor is None
+        and conn.execute(_HAS_TITLE, {"vin": vin}).first() is None
+        and conn.execute(_HAS_EVENTS, {"vin": vin}).first() is None
+    ):
+        raise NotFound(f"VIN {vin} has no title and no events in the registry", vin=vin)
+    items = [event_row(r) for r in rows[:limit]]
+    next_cursor = f"{items[-1]['block']}-{items[-1]['log_index']}" if len(rows) > limit else None
+    return items, next_cursor
+
+
+def odometer_series(conn: Connection, vin: str) -> list[dict[str, Any]]:
+    """Every odometer reading of ``vin`` in chain order (for the page's chart)."""
+    stmt = (
+        select(
+            ODOMETER.c.reading,
+            ODOMETER.c.not_actual,
+            ODOMETER.c.block_number,
+            ODOMETER.c.block_time,
+            ODOMETER.c.tx_hash,
+        )
+        .where(ODOMETER.c.vin == vin)
+        .order_by(ODOMETER.c.block_number, ODOMETER.c.log_index)
+    )
+    return [
+        {"reading": r, "not_actual": bool(na), "block": b, "time": t, "tx_hash": tx}
+        for r, na, b, t, tx in conn.execute(stmt)
+    ]
