@@ -68,6 +68,15 @@ _MESSAGES: dict[str, tuple[type[RegistryError], Callable[[Args], str]]] = {
         RejectedUnauthorized,
         lambda a: f"{a['account']} does not have the {_role(a['neededRole'])} role",
     ),
+    "AccessControlBadConfirmation": (
+        RejectedUnauthorized,
+        lambda a: "an account can only renounce a role it holds itself",
+    ),
+    "InvalidShortString": (RejectedInvalid, lambda a: "a short string is malformed"),
+    "StringTooLong": (
+        RejectedInvalid,
+        lambda a: f"the string {a['str']!r} is too long for a short string",
+    ),
     "RegistryInvalidVin": (RejectedInvalid, lambda a: f"{_vin(a['vin'])} is not a well-formed VIN"),
     "RegistryInvalidAddress": (
         RejectedInvalid,
