@@ -1,9 +1,176 @@
-"""`registry index` commands (to be filled in by its owner)."""
+"""`registry index`: mirror the chain into SQL (backfill with a progress bar, then follow)."""
 
 from __future__ import annotations
 
+import signal
+import sys
+import threading
+import time
+from types import FrameType
+
 import click
+from rich.console import Console
+from rich.live import Live
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeRemainingColumn,
+)
+from rich.text import Text
+
+from registry.config import Settings, get_settings
+from registry.contracts import load_deployment
+from registry.db import make_engine, migrate
+from registry.indexer import Indexer
+from registry.indexer.runner import Progress as IndexProgress
+from registry.transactor import Transactor, connect
 
 
 def register(cli: click.Group) -> None:
-    """Adds this module's commands to ``cli``."""
+    """Adds `registry index` to ``cli``."""
+    cli.add_command(index)
+
+
+class ProgressView:
+    """A progress bar while backfilling, then one status line while following."""
+
+    def __init__(self, console: Console, *, follow: bool) -> None:
+        self.console = console
+        self.follow = follow
+        self.started = time.monotonic()
+        self.first_events: int | None = None
+        self.bar: Progress | None = None
+        self.task: TaskID | None = None
+        self.live: Live | None = None
+        self.caught_up = False
+
+    def _rate(self, p: IndexProgress) -> float:
+        elapsed = max(time.monotonic() - self.started, 1e-6)
+        return p.total_events / elapsed
+
+    def update(self, p: IndexProgress) -> None:
+        if not self.caught_up and (p.lag > 0 or p.waiting):
+            self._backfill(p)
+            return
+        if not self.caught_up:
+            self.caught_up = True
+            self._close_bar()
+        if self.follow:
+            self._status(p)
+
+    def _backfill(self, p: IndexProgress) -> None:
+        if self.bar is None:
+            self.bar = Progress(
+                TextColumn("[bold]indexing[/] blocks"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("{task.fields[eps]:>8,.0f} events/s"),
+                TextColumn("{task.fields[note]}"),
+                TimeRemainingColumn(),
+                console=self.console,
+            )
+            self.bar.start()
+            self.task = self.bar.add_task("backfill", total=1, eps=0.0, note="")
+        assert self.task is not None
+        total = max(1, p.head - p.start_block + 1)
+        done = max(0, p.indexed_block - p.start_block + 1)
+        note = f"[yellow]{p.waiting}[/]" if p.waiting else ""
+        self.bar.update(self.task, total=total, completed=done, eps=self._rate(p), note=note)
+
+    def _close_bar(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+            self.bar = None
+
+    def _status(self, p: IndexProgress) -> None:
+        line = Text.assemble(
+            ("following ", "bold"),
+            f"head {p.head:,} · indexed {p.indexed_block:,} · lag {p.lag} · "
+            f"final ≤ {p.finalized_block:,} · events {p.total_events:,} · reorgs {p.reorgs}",
+        )
+        if p.waiting:
+            line.append(f" · waiting: {p.waiting}", style="yellow")
+        if self.live is None:
+            self.live = Live(line, console=self.console, refresh_per_second=4, transient=False)
+            self.live.start()
+        else:
+            self.live.update(line)
+
+    def close(self) -> None:
+        self._close_bar()
+        if self.live is not None:
+            self.live.stop()
+
+
+def _settings(database_url: str | None, rpc_url: str | None, confirmations: int | None) -> Settings:
+    settings = get_settings()
+    updates: dict[str, object] = {}
+    if database_url:
+        updates["database_url"] = database_url
+    if rpc_url:
+        updates["rpc_url"] = rpc_url
+    if confirmations is not None:
+        updates["confirmations"] = confirmations
+    return settings.model_copy(update=updates) if updates else settings
+
+
+@click.command()
+@click.option("--until-head", is_flag=True, help="Backfill up to the current head, then stop.")
+@click.option("--database-url", default=None, help="SQLAlchemy URL (default: settings).")
+@click.option("--rpc-url", default=None, help="Chain node (default: settings).")
+@click.option("--confirmations", type=int, default=None, help="Blocks on top before final.")
+@click.option("--batch-blocks", type=int, default=5000, show_default=True,
+              help="Largest block range per eth_getLogs request.")  # fmt: skip
+@click.option("--poll", type=float, default=1.0, show_default=True, help="Seconds between polls.")
+@click.option("--wait", is_flag=True, help="Wait for another indexer to exit instead of failing.")
+@click.option("--quiet", is_flag=True, help="No progress display.")
+def index(
+    until_head: bool,
+    database_url: str | None,
+    rpc_url: str | None,
+    confirmations: int | None,
+    batch_blocks: int,
+    poll: float,
+    wait: bool,
+    quiet: bool,
+) -> None:
+    """Mirror the registry's events into SQL: backfill, then follow new blocks.
+
+    Reorgs are undone, a node outage is waited out, and a restart resumes from the last
+    committed batch. Only one indexer writes to a database at a time.
+    """
+    settings = _settings(database_url, rpc_url, confirmations)
+    w3 = connect(settings.rpc_url)
+    deployment = load_deployment(settings.deployments_path, Transactor(w3, None).chain_id)
+    migrate(settings.db_url)
+    engine = make_engine(settings.db_url)
+    indexer = Indexer(engine, w3, deployment, confirmations=settings.confirmations,
+                      batch_blocks=batch_blocks, poll_interval=poll)  # fmt: skip
+    stop = threading.Event()
+
+    def on_signal(_signum: int, _frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    console = Console(stderr=True)
+    view = None if quiet else ProgressView(console, follow=not until_head)
+    try:
+        result = indexer.run(
+            until_head=until_head,
+            stop=stop,
+            on_progress=view.update if view else None,
+            wait_for_lock=wait,
+        )
+    finally:
+        if view is not None:
+            view.close()
+        engine.dispose()
+    console.print(
+        f"indexed to block {result.indexed_block:,} (head {result.head:,}, final ≤ "
+        f"{result.finalized_block:,}); {result.total_events:,} events this run"
+    )
+    sys.exit(0)
