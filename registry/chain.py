@@ -420,9 +420,9 @@ def stop(settings: Settings, timeout: float = STOP_TIMEOUT) -> bool:
 
 
 def status(settings: Settings) -> ChainStatus:
-    """Whether a node answers at the configured host/port, with its chain id and height."""
+    """Whether a node answers at the configured RPC URL, with its chain id and height."""
     files = ChainFiles.of(settings)
-    url = _node_for(settings).rpc_url
+    url = settings.rpc_url
     pid = _managed_pid(files)
     try:
         chain_id = int(rpc_call(url, "eth_chainId"), 16)
