@@ -1,0 +1,170 @@
+// The title-check page: plain JS, no build step. Talks to the API on the same origin.
+"use strict";
+(function () {
+  const cfg = window.REGISTRY_CONFIG || { txLinkBase: "#tx/" };
+  const $ = (id) => document.getElementById(id);
+  let current = null; // { vin, doc, events, cursor }
+
+  const esc = (s) => String(s ?? "").replace(/[&<>"']/g, (c) =>
+    ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
+  const short = (h) => (h && h.length > 14 ? h.slice(0, 8) + "…" + h.slice(-6) : h || "");
+  const when = (t) => (t ? new Date(t * 1000).toISOString().replace("T", " ").slice(0, 16) + " UTC" : "–");
+  const txLink = (h) => `<a class="hash" href="${esc(cfg.txLinkBase + h)}" title="${esc(h)}">${esc(short(h))}</a>`;
+  const label = (s) => String(s || "").toLowerCase().replace(/_/g, " ");
+
+  async function getJSON(path) {
+    const r = await fetch(path, { headers: { Accept: "application/json" } });
+    const body = await r.json().catch(() => ({}));
+    if (!r.ok) {
+      const e = (body && body.error) || { message: `request failed (${r.status})` };
+      throw Object.assign(new Error(e.message), { status: r.status, code: e.code });
+    }
+    return body;
+  }
+
+  function showError(message) {
+    $("result").hidden = true;
+    $("error").textContent = message;
+    $("error").hidden = false;
+  }
+
+  function banner(cert) {
+    const s = cert.summary, n = cert.liens.length;
+    const brands = cert.brands.map((b) => label(b.brand)).join(", ");
+    const texts = {
+      clean: ["Clean title", "No active liens, no brands, no open total loss."],
+      encumbered: [`Encumbered: ${n} active lien${n === 1 ? "" : "s"}`,
+        "Lienholder: " + cert.liens.map((l) => l.holder_name || l.holder).join(", ")],
+      branded: ["Branded title: " + brands, n ? `Also ${n} active lien${n === 1 ? "" : "s"}.` : "Brands are permanent history."],
+      total_loss: ["Total loss", "Declared a total loss by its insurer" + (brands ? " — branded " + brands : "")],
+    };
+    const [big, small] = texts[s.verdict] || [label(s.verdict), "Title status: " + label(cert.title.status)];
+    $("banner").className = "banner " + s.verdict;
+    $("banner").innerHTML = `${esc(big)}<small>${esc(small)}</small>`;
+  }
+
+  function renderTitle(doc) {
+    const c = doc.certificate, f = doc.freshness;
+    $("title").innerHTML = [
+      ["VIN", `<code>${esc(c.vin)}</code>`],
+      ["Owner", `<span class="addr">${esc(c.title.owner)}</span>`],
+      ["Status", esc(label(c.title.status))],
+      ["Odometer", `${Number(c.odometer.reading).toLocaleString("en-US")}${c.odometer.not_actual ? " (not actual)" : ""}`],
+      ["As of block", `${c.block.number} <span class="hash" title="${esc(c.block.hash)}">${esc(short(c.block.hash))}</span>`],
+      ["Certificate", `<span class="hash" title="${esc(doc.certificate_id)}">${esc(short(doc.certificate_id))}</span>`],
+    ].map(([k, v]) => `<dt>${k}</dt><dd>${v}</dd>`).join("");
+    $("stale").hidden = !f.stale;
+    if (f.stale) {
+      $("stale").textContent = f.chain_reachable
+        ? `The mirror is ${f.lag} blocks behind the chain head: this answer may be out of date.`
+        : "The chain node cannot be reached: this answer comes from the mirror and may be out of date.";
+    }
+  }
+
+  function renderLiens(c) {
+    $("liens").querySelector("tbody").innerHTML = c.liens.map((l) => `<tr>
+      <td>${l.priority}</td>
+      <td><strong>${esc(l.holder_name || "unnamed lender")}</strong><br><span class="addr">${esc(l.holder)}</span></td>
+      <td>${l.floor_plan ? '<span class="tag fp">floor plan</span>' : '<span class="tag">loan</span>'}</td>
+      <td>${esc(when(l.registered_at))}<br><span class="muted">block ${l.registered_block}</span></td>
+      <td>${txLink(l.tx_hash)}</td></tr>`).join("");
+    $("liens").hidden = c.liens.length === 0;
+    $("no-liens").hidden = c.liens.length !== 0;
+  }
+
+  function renderBrands(c) {
+    $("brands").innerHTML = c.brands.map((b) => `<li><span class="tag b">${esc(label(b.brand))}</span>
+      ${esc(when(b.time))} by <span class="addr">${esc(b.applied_by)}</span> — ${txLink(b.tx_hash)}</li>`).join("");
+    $("no-brands").hidden = c.brands.length !== 0;
+  }
+
+  function renderChart(readings) {
+    const el = $("chart");
+    if (!readings.length) { el.innerHTML = '<p class="muted">No readings.</p>'; return; }
+    const W = 460, H = 180, P = 40;
+    const max = Math.max(...readings.map((r) => r.reading), 1);
+    const n = readings.length;
+    const x = (i) => P + (n === 1 ? (W - 2 * P) / 2 : (i * (W - 2 * P)) / (n - 1));
+    const y = (v) => H - P + 10 - (v / max) * (H - P - 10);
+    const pts = readings.map((r, i) => `${x(i).toFixed(1)},${y(r.reading).toFixed(1)}`).join(" ");
+    const dots = readings.map((r, i) => `<circle cx="${x(i).toFixed(1)}" cy="${y(r.reading).toFixed(1)}" r="4"
+      fill="${r.not_actual ? "#b3261e" : "#2680c2"}"><title>${r.reading} at block ${r.block}</title></circle>`).join("");
+    el.innerHTML = `<svg id="odometer-chart" viewBox="0 0 ${W} ${H}" width="100%" role="img"
+      aria-label="odometer readings">
+      <line x1="${P}" y1="${H - P + 10}" x2="${W - P}" y2="${H - P + 10}" stroke="#ccd"/>
+      <line x1="${P}" y1="10" x2="${P}" y2="${H - P + 10}" stroke="#ccd"/>
+      <text x="2" y="16">${max.toLocaleString("en-US")}</text><text x="2" y="${H - P + 10}">0</text>
+      <polyline points="${pts}" fill="none" stroke="#2680c2" stroke-width="2"/>${dots}
+      <text x="${P}" y="${H - 8}">block ${readings[0].block}</text>
+      <text x="${W - P - 60}" y="${H - 8}">block ${readings[n - 1].block}</text></svg>`;
+  }
+
+  function renderEvents(events, append) {
+    const html = events.map((e) => `<li data-tx="${esc(e.tx_hash)}">
+      <span>${esc(when(e.time))}<br><span class="muted">block ${e.block} · log ${e.log_index}</span></span>
+      <span class="kind">${esc(e.kind)}</span>
+      <span><strong>${esc(e.event)}</strong><br><span class="addr muted">by ${esc(e.actor || "–")}</span></span>
+      <span>${txLink(e.tx_hash)}</span></li>`).join("");
+    if (append) $("timeline").insertAdjacentHTML("beforeend", html); else $("timeline").innerHTML = html;
+  }
+
+  async function loadHistory(vin, cursor) {
+    const q = cursor ? `?cursor=${encodeURIComponent(cursor)}` : "";
+    const page = await getJSON(`/vehicles/${encodeURIComponent(vin)}/history${q}`);
+    current.events = (cursor ? current.events : []).concat(page.events);
+    current.cursor = page.next_cursor;
+    renderEvents(page.events, Boolean(cursor));
+    $("more").hidden = !page.next_cursor;
+  }
+
+  async function check(raw) {
+    const vin = raw.trim().toUpperCase();
+    $("error").hidden = true;
+    if (!vin) { showError("Enter a VIN."); return; }
+    try {
+      const doc = await getJSON(`/vehicles/${encodeURIComponent(vin)}/title-check`);
+      current = { vin: doc.certificate.vin, doc, events: [], cursor: null };
+      banner(doc.certificate); renderTitle(doc); renderLiens(doc.certificate); renderBrands(doc.certificate);
+      $("tx").hidden = true;
+      $("result").hidden = false;
+      const [odo] = await Promise.all([
+        getJSON(`/vehicles/${encodeURIComponent(vin)}/odometer`),
+        loadHistory(vin, null),
+      ]);
+      renderChart(odo.readings);
+      if (location.hash !== "#vin/" + vin) history.replaceState(null, "", "#vin/" + vin);
+    } catch (err) {
+      showError(err.status === 404 ? `No title found: ${err.message}` : err.message);
+    }
+  }
+
+  function showTx(hash) {
+    if (!current) return;
+    const evs = current.events.filter((e) => e.tx_hash === hash);
+    $("tx").innerHTML = `<strong>Transaction</strong> <code>${esc(hash)}</code><br>` + (evs.length
+      ? evs.map((e) => `${esc(e.event)} in block ${e.block} (${esc(short(e.block_hash))}), log ${e.log_index}`).join("<br>")
+      : "not in the loaded part of the timeline");
+    $("tx").hidden = false;
+    $("tx").scrollIntoView({ block: "nearest" });
+  }
+
+  function route() {
+    const h = decodeURIComponent(location.hash.slice(1));
+    if (h.startsWith("vin/")) { const v = h.slice(4); $("vin").value = v; if (!current || current.vin !== v) check(v); }
+    else if (h.startsWith("tx/")) showTx(h.slice(3));
+  }
+
+  $("search").addEventListener("submit", (ev) => { ev.preventDefault(); check($("vin").value); });
+  $("more").addEventListener("click", () => current && loadHistory(current.vin, current.cursor));
+  $("download").addEventListener("click", () => {
+    if (!current) return;
+    const { certificate_id, certificate } = current.doc;
+    const blob = new Blob([JSON.stringify({ certificate_id, certificate }, null, 2)], { type: "application/json" });
+    const a = Object.assign(document.createElement("a"), {
+      href: URL.createObjectURL(blob), download: `title-certificate-${certificate.vin}-${certificate.block.number}.json`,
+    });
+    a.click();
+  });
+  window.addEventListener("hashchange", route);
+  route();
+})();
