@@ -23,7 +23,7 @@ from registry.contracts import Deployment, load_deployment, read_deployments
 from registry.db import make_engine
 from registry.errors import ConfigurationError, Unauthenticated, Unauthorized
 from registry.queries import MirrorState, mirror_state, read_snapshot
-from registry.transactor import connect
+from registry.transactor import Transactor, connect
 
 T = TypeVar("T")
 
@@ -85,7 +85,7 @@ class Runtime:
         with self._client_lock:
             if self._client is None:
                 w3 = connect(self.settings.rpc_url, timeout=10.0)
-                chain_id = int(w3.provider.make_request("eth_chainId", [])["result"], 16)  # type: ignore[arg-type]
+                chain_id = Transactor(w3, None).chain_id  # ChainUnavailable if down
                 account = signer_from_settings(self.settings, chain_id)
                 self._client = RegistryClient(w3, self.deployment(chain_id), account)
             return self._client
