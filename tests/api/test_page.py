@@ -1,0 +1,85 @@
+"""The web page in headless Chromium against a real uvicorn (`registry serve`).
+
+Fails (does not skip) when Chromium is missing: install it with `apt-get install chromium`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest import Mirror
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+SCREENSHOT = Path(__file__).resolve().parents[2] / ".data" / "page-screenshot.png"
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    assert Path(CHROMIUM).exists(), f"{CHROMIUM} missing: apt-get install -y chromium"
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    pg = browser.new_page(viewport={"width": 1200, "height": 1400})
+    yield pg
+    pg.close()
+
+
+def _check(page: Page, url: str, vin: str) -> None:
+    page.goto(url + "/")
+    page.fill("#vin", vin)
+    page.click("button[type=submit]")
+
+
+def test_liened_vin_shows_encumbered_with_lienholder(
+    page: Page, live_server: str, mirror: Mirror
+) -> None:
+    _check(page, live_server, mirror.book.liened)
+    banner = page.locator("#banner")
+    expect(banner).to_have_class("banner encumbered")
+    expect(banner).to_contain_text("Encumbered: 2 active liens")
+    rows = page.locator("#liens tbody tr")
+    expect(rows).to_have_count(2)
+    expect(rows.nth(0)).to_contain_text("First Auto Bank")
+    expect(rows.nth(1)).to_contain_text("Second Credit Union")
+    expect(page.locator("#timeline li").first).to_contain_text("TitleIssued")
+    expect(page.locator("#odometer-chart")).to_be_visible()
+    link = page.locator("#timeline li a.hash").first
+    assert (link.get_attribute("href") or "").startswith("#tx/0x")
+    link.click()
+    expect(page.locator("#tx")).to_contain_text("Transaction")
+    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOT), full_page=True)
+
+
+def test_invalid_vin_shows_the_message(page: Page, live_server: str) -> None:
+    _check(page, live_server, "1HGCM82633A00O352")
+    expect(page.locator("#error")).to_be_visible()
+    expect(page.locator("#error")).to_contain_text("the letter O at position 14")
+    expect(page.locator("#result")).to_be_hidden()
+
+
+def test_clean_vin_shows_clean(page: Page, live_server: str, mirror: Mirror) -> None:
+    _check(page, live_server, mirror.book.clean)
+    expect(page.locator("#banner")).to_have_class("banner clean")
+    expect(page.locator("#banner")).to_contain_text("Clean title")
+    expect(page.locator("#no-liens")).to_be_visible()
+
+
+def test_branded_vin_and_deep_link(page: Page, live_server: str, mirror: Mirror) -> None:
+    page.goto(f"{live_server}/#vin/{mirror.book.branded}")
+    expect(page.locator("#banner")).to_have_class("banner total_loss")
+    expect(page.locator("#brands")).to_contain_text("salvage")
+
+
+def test_unknown_vin_says_no_title(page: Page, live_server: str, mirror: Mirror) -> None:
+    _check(page, live_server, mirror.book.unknown)
+    expect(page.locator("#error")).to_contain_text("No title found")
