@@ -189,10 +189,12 @@ def lien_registered(ctx: EventContext) -> None:
     a, ev, state = ctx.event.args, ctx.event, ctx.state
     vin, lien_id = a["vin"], a["lienId"]
     title = _change(ctx, "titles", vin)
+    active = state.active_liens_by_vin[vin]  # complete only for VINs with a release
+    active.add(lien_id)
+    rank = len(active)
     if title is not None:
         title["active_liens"] += 1
-    active = state.active_liens_by_vin[vin]
-    active.add(lien_id)
+        rank = title["active_liens"]
     state.liens[lien_id] = {
         "lien_id": lien_id,
         "vin": vin,
@@ -200,7 +202,7 @@ def lien_registered(ctx: EventContext) -> None:
         "original_holder": a["holder"],
         "status": "ACTIVE",
         "floor_plan": a["floorPlan"],
-        "priority": len(active),  # the newest active lien ranks last
+        "priority": rank,  # the newest active lien ranks last
         "registered_block": ev.block_number,
         "registered_at": ctx.block_time,
         "registered_tx": ev.tx_hash,

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import Table, delete, distinct, select
+from sqlalchemy import Table, delete, select
 from sqlmodel import Session
 
 from registry.db.models import Block, Event, Participant
@@ -48,7 +48,7 @@ def find_ancestor(
     ).all()
     candidates = [(int(n), str(h)) for n, h in stored]
     lowest = candidates[-1][0] if candidates else None
-    query = select(distinct(EVENTS.c.block_number), EVENTS.c.block_hash).order_by(
+    query = select(EVENTS.c.block_number, EVENTS.c.block_hash).distinct().order_by(
         EVENTS.c.block_number.desc()
     )
     if lowest is not None:
@@ -105,7 +105,7 @@ def rollback(
     """Deletes everything above ``ancestor`` and rebuilds the rows it touched (no commit)."""
     conn = session.connection()
     above = EVENTS.c.block_number > ancestor
-    vins = {v for (v,) in conn.execute(select(distinct(EVENTS.c.vin)).where(above)) if v}
+    vins = {v for (v,) in conn.execute(select(EVENTS.c.vin).distinct().where(above)) if v}
     participants = (
         conn.execute(
             select(EVENTS.c.id).where(above, EVENTS.c.event.in_(PARTICIPANT_EVENTS)).limit(1)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import random
+import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
@@ -16,8 +18,10 @@ from sqlalchemy.engine import make_url
 
 from registry.audit import diff, dump, fresh_index
 from registry.db import make_engine, migrate
+from registry.deploy import deploy
 from registry.errors import RegistryError
-from registry.indexer.runner import latest_state
+from registry.indexer import Indexer, Progress, latest_state
+from registry.transactor import connect
 from registry.vin import generate_vin
 
 PG_URL = os.environ.get(
@@ -168,3 +172,63 @@ def postgres_database() -> Iterator[str]:
 def migrated_engine(url: str) -> Engine:
     migrate(url)
     return make_engine(url)
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 30.0, what: str = "") -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what or condition}")
+        time.sleep(0.02)
+
+
+class Follower:
+    """An indexer following the chain in a background thread."""
+
+    def __init__(self, engine: Engine, reg: Any, **kwargs: Any) -> None:
+        self.engine = engine
+        self.reg = reg
+        self.indexer = Indexer(engine, reg.w3, reg.deployment, poll_interval=0.02, **kwargs)
+        self.stop = threading.Event()
+        self.progress: list[Progress] = []
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        try:
+            self.indexer.run(stop=self.stop, on_progress=self.progress.append)
+        except BaseException as exc:  # surfaced by the test
+            self.error = exc
+
+    def indexed(self) -> int:
+        st = latest_state(self.engine, self.reg.deployment)
+        return st.indexed_block if st else -1
+
+    def catch_up(self, timeout: float = 30.0) -> None:
+        """Waits until the indexer has indexed the node's current head."""
+        head = self.reg.w3.eth.block_number
+        wait_until(lambda: self.error is not None or self.indexed() >= head, timeout, "catch up")
+        if self.error is not None:
+            raise self.error
+
+    def __enter__(self) -> Follower:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        self.thread.join(10)
+
+
+def deploy_on(node: Any, like: Any) -> Any:
+    """A registry deployed on ``node`` with the cast admitted (``like``: the session registry,
+    whose class and cast are reused)."""
+    w3 = connect(node.rpc_url)
+    deployment = deploy(w3, like.cast.registrar)
+    reg = type(like)(node=node, w3=w3, deployment=deployment, cast=like.cast)
+    c = like.cast
+    reg.registrar.admit_participant(c.lender.address, "lender", "First Auto Bank")
+    reg.registrar.admit_participant(c.lender2.address, "lender", "Second Credit Union")
+    reg.registrar.admit_participant(c.dealer.address, "dealer", "Main Street Motors")
+    reg.registrar.admit_participant(c.insurer.address, "insurer", "Shield Mutual")
+    return reg
