@@ -38,7 +38,7 @@ def _h(tag: str, i: int) -> bytes:
     return f"{tag}-{i}".encode().ljust(32, b"\0")[:32]
 
 
-def populate(reg: Any, n: int = 12) -> dict[str, list[int]]:
+def populate(reg: Any, n: int = 12) -> dict[str, list[Any]]:
     """Issues ``n`` titles and runs every kind of action once or more. Returns the ids."""
     c = reg.cast
     registrar, lender, lender2 = reg.registrar, reg.client(c.lender), reg.client(c.lender2)
