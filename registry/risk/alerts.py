@@ -1,0 +1,176 @@
+"""Risk alerts: what each one says, storing them idempotently, and reading them back.
+
+An alert's ``key`` is deterministic (``kind:tx_hash:log_index`` for an event, or
+``kind:loan:...`` for a rule that trips as time passes), so indexing the same chain twice,
+or replaying it after a reorg, never stores one twice. Storing an alert also puts it in
+the webhook outbox of every lender it concerns, in the same transaction.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection, Table, and_, delete, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from registry.risk.models import Alert, Delivery
+
+ALERTS: Table = Alert.__table__  # type: ignore[attr-defined]
+DELIVERIES: Table = Delivery.__table__  # type: ignore[attr-defined]
+
+#: Every kind of alert, with what it means (shown by the API and the page).
+KINDS: dict[str, str] = {
+    "double_pledge": "a second active lien on the vehicle from another lender",
+    "sold_out_of_trust": "a dealer sale recorded while a floor-plan lien stands",
+    "missed_payment": "an instalment is past due",
+    "bucket_roll": "the loan rolled into a worse delinquency bucket",
+    "total_loss": "an insurer declared a total loss on a vehicle under lien",
+    "brand": "a new brand on the title of a vehicle under lien",
+    "lien_not_released": "a lien still stands 30 days after its lender's loan was paid off",
+    "repossession": "the collateral was repossessed",
+}
+SEVERITIES = ("info", "warning", "high", "critical")
+
+
+@dataclass
+class NewAlert:
+    """An alert about to be stored."""
+
+    key: str
+    kind: str
+    severity: str
+    vin: str
+    lenders: Sequence[str]
+    block_number: int
+    time: int
+    message: str
+    lien_id: int | None = None
+    loan_id: int | None = None
+    tx_hash: str | None = None
+    log_index: int | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def row(self) -> dict[str, Any]:
+        lenders = sorted({a.lower() for a in self.lenders if a})
+        return {
+            "key": self.key,
+            "kind": self.kind,
+            "severity": self.severity,
+            "vin": self.vin,
+            "lenders": "," + ",".join(lenders) + "," if lenders else ",",
+            "lien_id": self.lien_id,
+            "loan_id": self.loan_id,
+            "block_number": self.block_number,
+            "tx_hash": self.tx_hash,
+            "log_index": self.log_index,
+            "time": self.time,
+            "message": self.message,
+            "details": json.dumps(self.details, sort_keys=True, default=str),
+        }
+
+
+def event_key(kind: str, tx_hash: str, log_index: int, suffix: str = "") -> str:
+    return f"{kind}:{tx_hash}:{log_index}" + (f":{suffix}" if suffix else "")
+
+
+def _insert(conn: Connection, tbl: Table) -> Any:
+    return (postgresql if conn.dialect.name == "postgresql" else sqlite).insert(tbl)
+
+
+def store(conn: Connection, alerts: Iterable[NewAlert]) -> list[dict[str, Any]]:
+    """Stores the alerts not stored yet; returns those (as API dicts) and queues their webhooks."""
+    rows = [a.row() for a in alerts]
+    if not rows:
+        return []
+    by_key = {r["key"]: r for r in rows}
+    keys = list(by_key)
+    existing: set[str] = set()
+    for i in range(0, len(keys), 900):
+        chunk = keys[i : i + 900]
+        existing.update(
+            k for (k,) in conn.execute(select(ALERTS.c.key).where(ALERTS.c.key.in_(chunk)))
+        )
+    fresh = [by_key[k] for k in keys if k not in existing]
+    if not fresh:
+        return []
+    conn.execute(_insert(conn, ALERTS).on_conflict_do_nothing(index_elements=["key"]), fresh)
+    stored: list[dict[str, Any]] = []
+    fresh_keys = [r["key"] for r in fresh]
+    for i in range(0, len(fresh_keys), 900):
+        chunk = fresh_keys[i : i + 900]
+        stored += [as_dict(r) for r in conn.execute(select(ALERTS).where(ALERTS.c.key.in_(chunk)))]
+    from registry.risk.webhooks import enqueue
+
+    enqueue(conn, stored)
+    return stored
+
+
+def as_dict(row: Any) -> dict[str, Any]:
+    """An alert row as the API and the webhooks show it."""
+    d = dict(row._mapping)
+    d["lenders"] = [a for a in d["lenders"].split(",") if a]
+    d["details"] = json.loads(d["details"] or "{}")
+    return d
+
+
+def remove_after(conn: Connection, ancestor: int, vins: set[str]) -> int:
+    """Deletes the VINs' alerts above block ``ancestor`` (a reorg), with undelivered webhooks."""
+    removed = 0
+    vin_list = sorted(vins)
+    for i in range(0, len(vin_list), 900):
+        chunk = vin_list[i : i + 900]
+        cond = and_(ALERTS.c.vin.in_(chunk), ALERTS.c.block_number > ancestor)
+        keys = [k for (k,) in conn.execute(select(ALERTS.c.key).where(cond))]
+        for j in range(0, len(keys), 900):
+            part = keys[j : j + 900]
+            conn.execute(
+                delete(DELIVERIES).where(
+                    DELIVERIES.c.alert_key.in_(part), DELIVERIES.c.delivered_ts.is_(None)
+                )
+            )
+        removed += conn.execute(delete(ALERTS).where(cond)).rowcount
+    return removed
+
+
+def list_alerts(
+    conn: Connection,
+    *,
+    lender: str | None = None,
+    kind: str | None = None,
+    vin: str | None = None,
+    min_severity: str | None = None,
+    before_id: int | None = None,
+    limit: int = 100,
+) -> list[dict[str, Any]]:
+    """Alerts, newest first, filtered by lender concerned, kind, VIN or severity."""
+    stmt = select(ALERTS)
+    if lender:
+        stmt = stmt.where(ALERTS.c.lenders.like(f"%,{lender.lower()},%"))
+    if kind:
+        stmt = stmt.where(ALERTS.c.kind == kind)
+    if vin:
+        stmt = stmt.where(ALERTS.c.vin == vin)
+    if min_severity:
+        wanted = SEVERITIES[SEVERITIES.index(min_severity) :]
+        stmt = stmt.where(ALERTS.c.severity.in_(wanted))
+    if before_id is not None:
+        stmt = stmt.where(ALERTS.c.id < before_id)
+    stmt = stmt.order_by(ALERTS.c.id.desc()).limit(limit)
+    return [as_dict(r) for r in conn.execute(stmt)]
+
+
+def count_by_kind(conn: Connection, lender: str | None = None) -> dict[str, int]:
+    from sqlalchemy import func
+
+    stmt = select(ALERTS.c.kind, func.count()).group_by(ALERTS.c.kind)
+    if lender:
+        stmt = stmt.where(ALERTS.c.lenders.like(f"%,{lender.lower()},%"))
+    return {k: int(n) for k, n in conn.execute(stmt)}
+
+
+def concerning(lender: str) -> Any:
+    """SQL condition: the alert concerns ``lender``."""
+    return or_(ALERTS.c.lenders.like(f"%,{lender.lower()},%"))

@@ -1,0 +1,393 @@
+"""The risk rules plugged into the indexer (``registry.indexer.handlers`` extension hooks).
+
+Importing this module registers them. Per event: schedules are loaded from the lender's own
+loan records (kept only when they open the committed hash), payments and payoffs are kept,
+and the event-driven alerts are raised (double pledge, sold out of trust, total loss, brand,
+repossession). Per batch (:func:`after_batch`): loans' standing is brought to the batch's
+chain time, month-end snapshots are taken, and the 30-days-after-payoff rule is applied. On
+a reorg (:func:`rollback`): the VINs' derived rows and their alerts above the ancestor go,
+and the replay through these same handlers rebuilds them.
+
+Rows are buffered in ``session.info`` and written in bulk at the end of the batch (or
+before the session commits, for a replay).
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Table, delete, event, select
+from sqlmodel import Session
+
+from registry import loan_records
+from registry.contracts import BRANDS
+from registry.errors import InvalidInput
+from registry.indexer.handlers import EventContext, after_batch, on, on_rollback
+from registry.risk import standing
+from registry.risk.alerts import NewAlert, event_key, remove_after, store
+from registry.risk.delinquency import DueSchedule, chain_day
+from registry.risk.models import VIN_TABLES, LoanSchedule
+from registry.schedules import canonical_json
+
+SCHEDULES: Table = LoanSchedule.__table__  # type: ignore[attr-defined]
+_BUFFER = "risk_buffer"
+_records_dir: Path | None = None
+SERIOUS_BRANDS = {"SALVAGE", "FLOOD", "JUNK", "STOLEN", "NON_REPAIRABLE"}
+
+
+def configure(records_dir: Path | None) -> None:
+    """Where this instance's lender keeps its loan records (default: ``<data_dir>/loans``)."""
+    global _records_dir
+    _records_dir = records_dir
+
+
+def records_dir() -> Path:
+    if _records_dir is not None:
+        return _records_dir
+    from registry.config import get_settings
+
+    return get_settings().data_dir / "loans"
+
+
+# ------------------------------------------------------------------- buffering
+
+
+def _buffer(session: Session) -> dict[str, Any]:
+    buf: dict[str, Any] | None = session.info.get(_BUFFER)
+    if buf is None:
+        buf = {"touched": set(), "payments": [], "payoffs": [], "schedules": {}}
+        session.info[_BUFFER] = buf
+        if not session.info.get("risk_listening"):
+            event.listen(session, "before_commit", _before_commit)
+            session.info["risk_listening"] = True
+    return buf
+
+
+def _before_commit(session: Session) -> None:
+    flush(session)
+
+
+def flush(session: Session) -> set[int]:
+    """Writes the buffered rows; returns the loans touched since the last flush."""
+    buf = session.info.pop(_BUFFER, None)
+    if not buf:
+        return set()
+    conn = session.connection()
+    if buf["payments"]:
+        stmt = standing._insert(conn, standing.PAYMENTS).on_conflict_do_nothing(
+            index_elements=["tx_hash", "log_index"]
+        )
+        conn.execute(stmt, buf["payments"])
+    if buf["payoffs"]:
+        stmt = standing._insert(conn, standing.PAYOFFS)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["loan_id"],
+            set_={c.name: stmt.excluded[c.name] for c in standing.PAYOFFS.c if c.name != "loan_id"},
+        )
+        conn.execute(stmt, buf["payoffs"])
+    if buf["schedules"]:
+        conn.execute(
+            standing._insert(conn, SCHEDULES).on_conflict_do_nothing(
+                index_elements=["loan_id", "schedule_hash"]
+            ),
+            list(buf["schedules"].values()),
+        )
+    touched: set[int] = buf["touched"]
+    return touched
+
+
+def _touch(ctx: EventContext, loan_id: int) -> dict[str, Any]:
+    buf = _buffer(ctx.session)
+    buf["touched"].add(loan_id)
+    return buf
+
+
+def _where(ctx: EventContext) -> dict[str, Any]:
+    ev = ctx.event
+    return {"block_number": ev.block_number, "tx_hash": ev.tx_hash, "log_index": ev.log_index,
+            "time": ctx.block_time}  # fmt: skip
+
+
+# ------------------------------------------------------------------- schedules
+
+
+def _chain_id(session: Session) -> int | None:
+    cid = session.info.get("risk_chain_id")
+    if cid is None:
+        cid = standing.chain_id(session.connection())
+        if cid is not None:
+            session.info["risk_chain_id"] = cid
+    return cid
+
+
+def schedule_row(record: loan_records.LoanRecord, committed: str, source: str) -> dict[str, Any]:
+    due = DueSchedule.from_schedule(record.schedule)
+    return {
+        "loan_id": record.loan_id,
+        "schedule_hash": committed.lower(),
+        "schedule_json": canonical_json(record.schedule).decode(),
+        "dues": due.dumps(),
+        "principal_cents": due.principal,
+        "source": source,
+        "loaded_ts": time.time(),
+    }
+
+
+def _record_for(session: Session, loan_id: int) -> Path | None:
+    base = records_dir()
+    cid = _chain_id(session)
+    if cid is not None:
+        path = loan_records.record_path(base, cid, loan_id)
+        return path if path.exists() else None
+    found = sorted(base.glob(f"*/loan-{loan_id}.json"))
+    return found[0] if len(found) == 1 else None
+
+
+def _load_schedule(ctx: EventContext, loan_id: int, committed: str) -> None:
+    path = _record_for(ctx.session, loan_id)
+    if path is None:
+        return
+    try:
+        record = loan_records.load(path)
+    except InvalidInput:
+        return
+    if record.loan_id == loan_id and loan_records.schedule_matches(record, committed):
+        buf = _buffer(ctx.session)
+        buf["schedules"][(loan_id, committed.lower())] = schedule_row(record, committed, str(path))
+
+
+# ----------------------------------------------------------------------- loans
+
+
+@on("LoanOriginated")
+def loan_originated(ctx: EventContext) -> None:
+    a = ctx.event.args
+    _touch(ctx, a["loanId"])
+    _load_schedule(ctx, a["loanId"], a["scheduleHash"])
+
+
+@on("LoanRestructured")
+def loan_restructured(ctx: EventContext) -> None:
+    a = ctx.event.args
+    _touch(ctx, a["loanId"])
+    _load_schedule(ctx, a["loanId"], a["scheduleHash"])
+
+
+@on("LoanPaymentRecorded")
+def loan_payment(ctx: EventContext) -> None:
+    a, ev = ctx.event.args, ctx.event
+    buf = _touch(ctx, a["loanId"])
+    vin = ctx.row.get("vin")
+    if vin is None:
+        return
+    buf["payments"].append({
+        "loan_id": a["loanId"], "vin": vin, "amount": a["amount"],
+        "block_number": ev.block_number, "block_time": ctx.block_time,
+        "tx_hash": ev.tx_hash, "log_index": ev.log_index,
+    })  # fmt: skip
+
+
+@on("LoanDisbursed")
+@on("LoanDelinquencyRecorded")
+@on("LoanDefaulted")
+@on("LoanChargedOff")
+@on("LoanServicingTransferred")
+def loan_changed(ctx: EventContext) -> None:
+    _touch(ctx, ctx.event.args["loanId"])
+
+
+@on("LoanPaidOff")
+def loan_paid_off(ctx: EventContext) -> None:
+    a, ev = ctx.event.args, ctx.event
+    buf = _touch(ctx, a["loanId"])
+    vin = ctx.row.get("vin")
+    if vin is None:
+        return
+    buf["payoffs"].append({
+        "loan_id": a["loanId"], "vin": vin, "lender": a["lender"], "lien_id": a["lienId"],
+        "paid_off_at": ctx.block_time, "block_number": ev.block_number,
+        "tx_hash": ev.tx_hash, "log_index": ev.log_index,
+    })  # fmt: skip
+
+
+@on("LoanRepossessed")
+def loan_repossessed(ctx: EventContext) -> None:
+    a, ev = ctx.event.args, ctx.event
+    _touch(ctx, a["loanId"])
+    vin = ctx.row.get("vin") or ""
+    others = [lien for lien in active_liens(ctx, vin) if lien["holder"] != a["lender"]]
+    holders = sorted({lien["holder"] for lien in others})
+    tail = f" Other lienholders on the vehicle: {', '.join(holders)}." if holders else ""
+    _raise(ctx, NewAlert(
+        key=event_key("repossession", ev.tx_hash, ev.log_index), kind="repossession",
+        severity="high" if holders else "info", vin=vin, lenders=[a["lender"], *holders],
+        lien_id=a["lienId"], loan_id=a["loanId"],
+        message=f"Lender {a['lender']} repossessed {vin} (loan {a['loanId']}, lien "
+                f"{a['lienId']}).{tail}",
+        details={"repossessing_lender": a["lender"], "other_liens": [x["lien_id"] for x in others]},
+        **_where(ctx),
+    ))  # fmt: skip
+
+
+# ---------------------------------------------------------------------- liens
+
+
+def active_liens(ctx: EventContext, vin: str) -> list[dict[str, Any]]:
+    """The VIN's active liens as of this event: the batch's rows over the database's."""
+    state = ctx.state
+    tbl = standing.LIENS
+    rows: dict[int, dict[str, Any]] = {}
+    query = select(tbl).where(tbl.c.vin == vin, tbl.c.status == "ACTIVE")
+    for r in ctx.session.connection().execute(query).mappings():
+        rows[r["lien_id"]] = dict(r)
+    for lien_id in state.active_liens_by_vin.get(vin, ()):
+        if lien_id in state.liens:
+            rows[lien_id] = state.liens[lien_id]
+    for lien_id in list(rows):
+        fresh = state.liens.get(lien_id)
+        if fresh is not None:
+            rows[lien_id] = fresh
+    return sorted((r for r in rows.values() if r["status"] == "ACTIVE"), key=lambda r: r["lien_id"])
+
+
+def _lien(ctx: EventContext, lien_id: int) -> dict[str, Any] | None:
+    row = ctx.state.liens.get(lien_id)
+    if row is not None:
+        return row
+    tbl = standing.LIENS
+    found = (
+        ctx.session.connection()
+        .execute(select(tbl).where(tbl.c.lien_id == lien_id))
+        .mappings()
+        .first()
+    )
+    return dict(found) if found is not None else None
+
+
+@on("LienRegistered")
+def lien_registered(ctx: EventContext) -> None:
+    a, ev = ctx.event.args, ctx.event
+    vin, holder = a["vin"], a["holder"]
+    others = [
+        x for x in active_liens(ctx, vin) if x["lien_id"] != a["lienId"] and x["holder"] != holder
+    ]
+    if not others:
+        return
+    first = others[0]
+    holders = sorted({x["holder"] for x in others})
+    _raise(ctx, NewAlert(
+        key=event_key("double_pledge", ev.tx_hash, ev.log_index), kind="double_pledge",
+        severity="critical", vin=vin, lenders=[holder, *holders], lien_id=a["lienId"],
+        message=f"Double pledge: {vin} already carries lien {first['lien_id']} held by "
+                f"{first['holder']}; lender {holder} has now registered lien {a['lienId']} "
+                f"on the same vehicle.",
+        details={"new_lien": a["lienId"], "new_holder": holder,
+                 "existing_liens": [x["lien_id"] for x in others], "existing_holders": holders},
+        **_where(ctx),
+    ))  # fmt: skip
+
+
+@on("SaleRecorded")
+def sale_recorded(ctx: EventContext) -> None:
+    a, ev = ctx.event.args, ctx.event
+    lien_id = a["floorPlanLienId"]
+    if not lien_id:
+        return
+    lien = _lien(ctx, lien_id)
+    holder = lien["holder"] if lien else ""
+    _raise(ctx, NewAlert(
+        key=event_key("sold_out_of_trust", ev.tx_hash, ev.log_index), kind="sold_out_of_trust",
+        severity="critical", vin=a["vin"], lenders=[holder], lien_id=lien_id,
+        message=f"Sold out of trust: dealer {a['dealer']} sold {a['vin']} to {a['buyer']} while "
+                f"floor-plan lien {lien_id} held by {holder or 'an unknown lender'} still stands.",
+        details={"dealer": a["dealer"], "buyer": a["buyer"], "floor_plan_lien": lien_id,
+                 "title_transferred": a["titleTransferred"]},
+        **_where(ctx),
+    ))  # fmt: skip
+
+
+# ------------------------------------------------------------ vehicle condition
+
+
+@on("TotalLossDeclared")
+def total_loss(ctx: EventContext) -> None:
+    a, ev = ctx.event.args, ctx.event
+    liens = active_liens(ctx, a["vin"])
+    if not liens:
+        return
+    holders = sorted({x["holder"] for x in liens})
+    flood = " (flood)" if a["flood"] else ""
+    _raise(ctx, NewAlert(
+        key=event_key("total_loss", ev.tx_hash, ev.log_index), kind="total_loss",
+        severity="high", vin=a["vin"], lenders=holders, lien_id=liens[0]["lien_id"],
+        message=f"Total loss{flood} declared on {a['vin']} by insurer {a['insurer']} (claim "
+                f"{a['claimId']}); loss payee {a['lossPayee']}. Active liens: "
+                f"{', '.join(str(x['lien_id']) for x in liens)}.",
+        details={"claim_id": a["claimId"], "insurer": a["insurer"], "loss_payee": a["lossPayee"],
+                 "flood": a["flood"], "liens": [x["lien_id"] for x in liens]},
+        **_where(ctx),
+    ))  # fmt: skip
+
+
+@on("BrandApplied")
+def brand_applied(ctx: EventContext) -> None:
+    a, ev = ctx.event.args, ctx.event
+    liens = active_liens(ctx, a["vin"])
+    if not liens:
+        return
+    brand = BRANDS[a["brand"]] if a["brand"] < len(BRANDS) else str(a["brand"])
+    holders = sorted({x["holder"] for x in liens})
+    _raise(ctx, NewAlert(
+        key=event_key("brand", ev.tx_hash, ev.log_index), kind="brand",
+        severity="high" if brand in SERIOUS_BRANDS else "warning", vin=a["vin"],
+        lenders=holders, lien_id=liens[0]["lien_id"],
+        message=f"The title of {a['vin']}, collateral under lien "
+                f"{', '.join(str(x['lien_id']) for x in liens)}, was branded {brand} by "
+                f"{a['actor']}.",
+        details={"brand": brand, "actor": a["actor"], "liens": [x["lien_id"] for x in liens]},
+        **_where(ctx),
+    ))  # fmt: skip
+
+
+def _raise(ctx: EventContext, alert: NewAlert) -> None:
+    store(ctx.session.connection(), [alert])
+
+
+# --------------------------------------------------------------- batch and reorg
+
+
+def refresh(conn: Connection, now: int, touched: set[int]) -> None:
+    """Standing, month-end snapshots and the payoff rule, at chain time ``now``."""
+    today = chain_day(now)
+    last = standing.get_state(conn, "last_day")
+    if last is not None and int(last) < today:
+        for month in standing.month_ends_between(int(last), today):
+            standing.snapshot_month(conn, month)
+    standing.refresh(conn, now, touched)
+    if last is None or int(last) < today:
+        standing.set_state(conn, "last_day", str(today))
+    since = standing.get_state(conn, "lien_check_at")
+    block = standing.current_block(conn)
+    standing.check_unreleased_liens(conn, now, block, int(since) if since else None)
+    standing.set_state(conn, "lien_check_at", str(now))
+
+
+@after_batch
+def risk_after_batch(session: Session, block_time: int) -> None:
+    touched = flush(session)
+    refresh(session.connection(), block_time, touched)
+
+
+@on_rollback
+def risk_rollback(session: Session, ancestor: int, vins: set[str]) -> None:
+    flush(session)
+    conn = session.connection()
+    remove_after(conn, ancestor, vins)
+    vin_list = sorted(vins)
+    for model in VIN_TABLES:
+        tbl: Table = model.__table__  # type: ignore[attr-defined]
+        for i in range(0, len(vin_list), 900):
+            conn.execute(delete(tbl).where(tbl.c.vin.in_(vin_list[i : i + 900])))
+    standing.clear_state(conn, "lien_check_at")

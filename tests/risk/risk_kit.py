@@ -1,0 +1,188 @@
+"""A chain of our own for the risk tests (they move its clock), its SQL mirror, helpers."""
+
+from __future__ import annotations
+
+import random
+import secrets
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from eth_account.signers.local import LocalAccount
+from sqlalchemy import Engine, select
+from web3 import Web3
+
+from registry import loan_records
+from registry.accounts import dev_account
+from registry.chain import AnvilNode
+from registry.client import RegistryClient
+from registry.contracts import Deployment
+from registry.db import make_engine, migrate
+from registry.deploy import deploy
+from registry.indexer import Indexer
+from registry.risk import hooks
+from registry.risk.alerts import list_alerts
+from registry.risk.delinquency import chain_day
+from registry.risk.models import LoanStatus
+from registry.schedules import LoanTerms, ScheduleKind, build_schedule, schedule_hash, terms_hash
+from registry.transactor import connect
+from registry.vin import generate_vin
+
+DAY = 86400
+_rng = random.Random(5_2026_11_29)
+
+
+@dataclass(frozen=True)
+class Cast:
+    registrar: LocalAccount
+    lender: LocalAccount
+    lender2: LocalAccount
+    dealer: LocalAccount
+    insurer: LocalAccount
+    owner: LocalAccount
+    buyer: LocalAccount
+    outsider: LocalAccount
+
+
+CAST = Cast(*(dev_account(i) for i in range(8)))
+
+
+def fresh_vin() -> str:
+    return generate_vin(_rng)
+
+
+def h32() -> bytes:
+    return secrets.token_bytes(32)
+
+
+@dataclass
+class Chain:
+    node: AnvilNode
+    w3: Web3
+    deployment: Deployment
+
+    def client(self, who: LocalAccount) -> RegistryClient:
+        return RegistryClient(self.w3, self.deployment, who)
+
+    @property
+    def registrar(self) -> RegistryClient:
+        return self.client(CAST.registrar)
+
+    @property
+    def lender(self) -> RegistryClient:
+        return self.client(CAST.lender)
+
+    @property
+    def lender2(self) -> RegistryClient:
+        return self.client(CAST.lender2)
+
+    @property
+    def dealer(self) -> RegistryClient:
+        return self.client(CAST.dealer)
+
+    @property
+    def insurer(self) -> RegistryClient:
+        return self.client(CAST.insurer)
+
+    def rpc(self, method: str, params: list[Any]) -> Any:
+        return self.w3.provider.make_request(method, params)["result"]  # type: ignore[arg-type]
+
+    def now(self) -> int:
+        return int(self.w3.eth.get_block("latest")["timestamp"])
+
+    def today(self) -> date:
+        return date.fromordinal(chain_day(self.now()))
+
+    def advance(self, days: float) -> None:
+        """Moves chain time on by ``days`` and mines a block at the new time."""
+        self.rpc("evm_increaseTime", [int(days * DAY)])
+        self.rpc("evm_mine", [])
+
+    def title(self, owner: LocalAccount | None = None) -> str:
+        vin = fresh_vin()
+        self.registrar.issue_title(vin, (owner or CAST.owner).address, 1_000)
+        return vin
+
+
+def start_chain(node: AnvilNode) -> Chain:
+    w3 = connect(node.rpc_url)
+    deployment = deploy(w3, CAST.registrar)
+    chain = Chain(node, w3, deployment)
+    reg = chain.registrar
+    reg.admit_participant(CAST.lender.address, "lender", "First Auto Bank")
+    reg.admit_participant(CAST.lender2.address, "lender", "Second Credit Union")
+    reg.admit_participant(CAST.dealer.address, "dealer", "Main Street Motors")
+    reg.admit_participant(CAST.insurer.address, "insurer", "Shield Mutual")
+    return chain
+
+
+@dataclass
+class Mirror:
+    """A SQLite mirror of the chain, indexed by the real indexer with the risk hooks."""
+
+    chain: Chain
+    engine: Engine
+    records: Path
+
+    @classmethod
+    def create(cls, chain: Chain, tmp: Path) -> Mirror:
+        url = f"sqlite:///{tmp / 'mirror.sqlite'}"
+        migrate(url)
+        records = tmp / "loans"
+        hooks.configure(records)
+        return cls(chain, make_engine(url), records)
+
+    def index(self) -> None:
+        hooks.configure(self.records)
+        Indexer(self.engine, self.chain.w3, self.chain.deployment, confirmations=0).run(
+            until_head=True, lock=False
+        )
+
+    def alerts(self, **filters: Any) -> list[dict[str, Any]]:
+        with self.engine.connect() as conn:
+            return list_alerts(conn, limit=10_000, **filters)
+
+    def kinds(self, vin: str) -> list[str]:
+        return sorted(a["kind"] for a in self.alerts(vin=vin))
+
+    def status(self, loan_id: int) -> dict[str, Any] | None:
+        tbl = LoanStatus.__table__  # type: ignore[attr-defined]
+        with self.engine.connect() as conn:
+            row = conn.execute(select(tbl).where(tbl.c.loan_id == loan_id)).mappings().first()
+        return dict(row) if row is not None else None
+
+
+def schedule_for(first_due: date, months: int = 12, principal: str = "12000.00") -> Any:
+    terms = LoanTerms(Decimal(principal), Decimal("0.06"), months, first_due, ScheduleKind.ANNUITY)
+    return build_schedule(terms)
+
+
+def make_loan(
+    chain: Chain,
+    mirror: Mirror | None,
+    vin: str,
+    *,
+    first_due_in_days: int = 10,
+    months: int = 12,
+    lender: RegistryClient | None = None,
+    record: bool = True,
+) -> tuple[int, int, Any]:
+    """A lien, a loan committing a schedule (its record saved for the indexer), disbursed."""
+    bank = lender or chain.lender
+    lien = bank.register_lien(vin)
+    schedule = schedule_for(chain.today() + timedelta(days=first_due_in_days), months)
+    salt = h32()
+    loan = bank.originate_loan(lien, h32(), terms_hash(schedule.terms, salt),
+                               schedule_hash(schedule, salt))  # fmt: skip
+    if record and mirror is not None:
+        loan_records.save(
+            mirror.records, chain.deployment.chain_id, loan_records.LoanRecord(loan, salt, schedule)
+        )
+    bank.record_disbursement(loan, int(schedule.terms.principal * 100))
+    return lien, loan, schedule
+
+
+def cents(amount: Decimal) -> int:
+    return int(amount * 100)

@@ -1,0 +1,214 @@
+"""Every alert raised by its scenario on a real chain, indexed by the real indexer into
+SQLite, and not raised by its near miss."""
+
+from __future__ import annotations
+
+from risk_kit import CAST, Chain, Mirror, cents, h32, make_loan
+
+from registry.risk.delinquency import chain_day
+
+
+def test_double_pledge_from_another_lender(chain: Chain, mirror: Mirror) -> None:
+    vin = chain.title()
+    first = chain.lender.register_lien(vin)
+    second = chain.lender2.register_lien(vin)
+    mirror.index()
+    [alert] = mirror.alerts(vin=vin)
+    assert alert["kind"] == "double_pledge" and alert["severity"] == "critical"
+    assert alert["lien_id"] == second
+    assert set(alert["lenders"]) == {CAST.lender.address.lower(), CAST.lender2.address.lower()}
+    assert str(first) in alert["message"] and alert["tx_hash"].startswith("0x")
+    assert alert["block_number"] > 0 and alert["time"] > 0
+    assert mirror.alerts(lender=CAST.lender2.address, kind="double_pledge")
+
+
+def test_no_double_pledge_for_a_second_lien_by_the_same_lender(
+    chain: Chain, mirror: Mirror
+) -> None:
+    vin = chain.title()
+    chain.lender.register_lien(vin)
+    chain.lender.register_lien(vin)
+    released = chain.title()  # the first lender let go before the second came
+    lien = chain.lender.register_lien(released)
+    chain.lender.release_lien(lien)
+    chain.lender2.register_lien(released)
+    mirror.index()
+    assert mirror.kinds(vin) == [] and mirror.kinds(released) == []
+
+
+def test_sold_out_of_trust(chain: Chain, mirror: Mirror) -> None:
+    vin = chain.title(CAST.dealer)
+    lien = chain.lender.register_lien(vin, floor_plan=True)
+    chain.dealer.record_sale(vin, CAST.buyer.address, h32())
+    mirror.index()
+    [alert] = mirror.alerts(vin=vin)
+    assert alert["kind"] == "sold_out_of_trust" and alert["lien_id"] == lien
+    assert alert["lenders"] == [CAST.lender.address.lower()]
+    assert "floor-plan lien" in alert["message"]
+
+
+def test_no_sold_out_of_trust_after_the_floor_plan_lien_was_released(
+    chain: Chain, mirror: Mirror
+) -> None:
+    vin = chain.title(CAST.dealer)
+    lien = chain.lender.register_lien(vin, floor_plan=True)
+    chain.lender.release_lien(lien)
+    chain.dealer.record_sale(vin, CAST.buyer.address, h32())
+    mirror.index()
+    assert mirror.kinds(vin) == []
+
+
+def test_total_loss_and_brand_on_a_vehicle_under_lien(chain: Chain, mirror: Mirror) -> None:
+    vin = chain.title()
+    chain.lender.register_lien(vin)
+    policy = chain.insurer.record_policy(vin, CAST.lender.address, h32(), 4_000_000_000)
+    claim = chain.insurer.file_claim(policy, h32(), 900_000)
+    chain.insurer.declare_total_loss(claim, flood=True)
+    branded = chain.title()
+    chain.lender2.register_lien(branded)
+    chain.registrar.apply_brand(branded, "flood")
+    mirror.index()
+    kinds = mirror.kinds(vin)
+    assert "total_loss" in kinds and "brand" in kinds  # the total loss brands it salvage
+    [loss] = mirror.alerts(vin=vin, kind="total_loss")
+    assert loss["lenders"] == [CAST.lender.address.lower()] and "flood" in loss["message"]
+    [brand] = mirror.alerts(vin=branded)
+    assert brand["kind"] == "brand" and brand["lenders"] == [CAST.lender2.address.lower()]
+    assert "FLOOD" in brand["message"] and brand["severity"] == "high"
+
+
+def test_no_total_loss_or_brand_alert_without_a_lien(chain: Chain, mirror: Mirror) -> None:
+    vin = chain.title()
+    policy = chain.insurer.record_policy(vin, CAST.lender.address, h32(), 4_000_000_000)
+    claim = chain.insurer.file_claim(policy, h32(), 900_000)
+    chain.insurer.declare_total_loss(claim)
+    released = chain.title()
+    lien = chain.lender.register_lien(released)
+    chain.lender.release_lien(lien)
+    chain.registrar.apply_brand(released, "flood")
+    mirror.index()
+    assert mirror.kinds(vin) == [] and mirror.kinds(released) == []
+
+
+def test_repossession_tells_the_other_lienholders(chain: Chain, mirror: Mirror) -> None:
+    vin = chain.title()
+    _, loan, _ = make_loan(chain, mirror, vin)
+    chain.lender2.register_lien(vin)  # (a double pledge too)
+    chain.lender.declare_default(loan)
+    chain.lender.repossess(loan)
+    mirror.index()
+    [alert] = mirror.alerts(vin=vin, kind="repossession")
+    assert alert["loan_id"] == loan and alert["severity"] == "high"
+    assert set(alert["lenders"]) == {CAST.lender.address.lower(), CAST.lender2.address.lower()}
+
+
+def test_missed_payment_then_rolls_through_buckets(chain: Chain, mirror: Mirror) -> None:
+    late, on_time = chain.title(), chain.title()
+    _, late_loan, _ = make_loan(chain, mirror, late, first_due_in_days=3)
+    _, good_loan, good_schedule = make_loan(chain, mirror, on_time, first_due_in_days=3)
+    mirror.index()
+    assert mirror.status(late_loan)["bucket"] == "current"  # type: ignore[index]
+    assert mirror.status(late_loan)["source"] == "schedule"  # type: ignore[index]
+    assert mirror.kinds(late) == []
+    chain.lender.record_payment(good_loan, cents(good_schedule.instalments[0].total), h32())
+    chain.advance(5)  # the first instalment is now 2 days past due
+    mirror.index()
+    late_status = mirror.status(late_loan)
+    assert late_status is not None
+    assert late_status["dpd"] == 2 and late_status["bucket"] == "1-29"
+    assert mirror.kinds(late) == ["missed_payment"]
+    assert mirror.kinds(on_time) == [] and mirror.status(good_loan)["dpd"] == 0  # type: ignore[index]
+    chain.advance(30)  # 32 days: 30-59 (and the on-time payer now misses its 2nd instalment)
+    mirror.index()
+    assert mirror.status(late_loan)["bucket"] == "30-59"  # type: ignore[index]
+    roll = mirror.alerts(vin=late, kind="bucket_roll")
+    assert [a["details"]["bucket"] for a in roll] == ["30-59"]
+    assert mirror.kinds(on_time) == ["missed_payment"]
+    chain.advance(30)
+    mirror.index()
+    assert [a["details"]["bucket"] for a in mirror.alerts(vin=late, kind="bucket_roll")] == [
+        "60-89",
+        "30-59",
+    ]
+    assert len(mirror.alerts(vin=late, kind="missed_payment")) == 1  # still the same arrears
+
+
+def test_paying_the_arrears_cures(chain: Chain, mirror: Mirror) -> None:
+    vin = chain.title()
+    _, loan, schedule = make_loan(chain, mirror, vin, first_due_in_days=1)
+    chain.advance(3)
+    mirror.index()
+    assert mirror.status(loan)["dpd"] == 2  # type: ignore[index]
+    chain.lender.record_payment(loan, cents(schedule.instalments[0].total), h32())
+    mirror.index()
+    status = mirror.status(loan)
+    assert status is not None and status["dpd"] == 0 and status["bucket"] == "current"
+    assert status["paid_cents"] == cents(schedule.instalments[0].total)
+
+
+def test_a_loan_without_its_record_falls_back_to_what_the_lender_reports(
+    chain: Chain, mirror: Mirror
+) -> None:
+    vin = chain.title()
+    _, loan, _ = make_loan(chain, mirror, vin, record=False)
+    chain.lender.record_delinquency(loan, 45)
+    mirror.index()
+    status = mirror.status(loan)
+    assert status is not None and status["source"] == "lender_reported"
+    assert status["dpd"] == 45 and status["bucket"] == "30-59"
+    assert sorted(a["kind"] for a in mirror.alerts(vin=vin)) == ["bucket_roll", "missed_payment"]
+
+
+def test_lien_not_released_30_days_after_payoff(chain: Chain, mirror: Mirror) -> None:
+    kept, cleaned, plain = chain.title(), chain.title(), chain.title()
+    ids = {}
+    for vin in (kept, cleaned, plain):
+        _, loan, _ = make_loan(chain, mirror, vin)
+        ids[vin] = loan
+    extra_kept = chain.lender.register_lien(kept)  # same lender: no double pledge
+    extra_cleaned = chain.lender.register_lien(cleaned)
+    for vin in (kept, cleaned, plain):
+        chain.lender.pay_off(ids[vin])  # releases the loan's own lien
+    mirror.index()
+    chain.advance(20)
+    chain.lender.release_lien(extra_cleaned)  # released within 30 days: fine
+    mirror.index()
+    assert mirror.alerts(kind="lien_not_released", vin=kept) == []
+    chain.advance(11)
+    mirror.index()
+    [alert] = mirror.alerts(vin=kept, kind="lien_not_released")
+    assert alert["lien_id"] == extra_kept and alert["loan_id"] == ids[kept]
+    assert alert["lenders"] == [CAST.lender.address.lower()]
+    assert "paid off 31 days ago" in alert["message"]
+    assert mirror.kinds(cleaned) == [] and mirror.kinds(plain) == []
+    assert mirror.kinds(kept) == ["lien_not_released"]
+    mirror.index()  # nothing new: idempotent
+    assert len(mirror.alerts(vin=kept)) == 1
+
+
+def test_same_alerts_when_indexed_again_from_scratch(chain: Chain, mirror: Mirror,
+                                                     fresh_mirror: Mirror) -> None:  # fmt: skip
+    mirror.index()
+    fresh_mirror.index()
+    event_kinds = {"double_pledge", "sold_out_of_trust", "total_loss", "brand", "repossession"}
+    first = {a["key"] for a in mirror.alerts() if a["kind"] in event_kinds}
+    again = {a["key"] for a in fresh_mirror.alerts() if a["kind"] in event_kinds}
+    assert first and first == again
+    fresh_mirror.index()
+    assert len(fresh_mirror.alerts()) == len({a["key"] for a in fresh_mirror.alerts()})
+
+
+def test_reorg_removes_the_alert_and_its_standing(chain: Chain, fresh_mirror: Mirror) -> None:
+    vin = chain.title()
+    chain.lender.register_lien(vin)
+    fresh_mirror.index()
+    snap = chain.rpc("evm_snapshot", [])
+    chain.lender2.register_lien(vin)  # double pledge, on blocks about to vanish
+    fresh_mirror.index()
+    assert fresh_mirror.kinds(vin) == ["double_pledge"]
+    assert chain.rpc("evm_revert", [snap])
+    for _ in range(4):
+        chain.rpc("evm_mine", [])
+    fresh_mirror.index()
+    assert fresh_mirror.kinds(vin) == []
+    assert chain_day(chain.now()) > 0
