@@ -195,7 +195,7 @@ def test_delivery_survives_receiver_down_and_worker_restart(
 def test_redelivery_keeps_its_id_so_the_receiver_drops_the_duplicate(
     db: tuple[str, Engine], receiver: Receiver
 ) -> None:
-    url, engine = db
+    _, engine = db
     receiver.start()
     with engine.begin() as conn:
         add_webhook(conn, LENDER, receiver.url, SECRET)
