@@ -1,0 +1,113 @@
+"""The portfolio report: the Markov stress on its own, then a lender's book on a real chain."""
+
+from __future__ import annotations
+
+import pytest
+from risk_kit import CAST, Chain, Mirror, cents, h32, make_loan
+from sqlalchemy import func, select
+
+from registry.risk.delinquency import BUCKETS
+from registry.risk.models import BucketSnapshot
+from registry.risk.portfolio import (
+    CHARGED,
+    PAID,
+    PRIOR,
+    portfolio,
+    project,
+    roll_matrix,
+    stress_test,
+    stressed,
+    with_charge_off,
+)
+
+
+def test_stress_scales_worsening_and_keeps_rows_stochastic() -> None:
+    s = stressed(PRIOR, 1.5)
+    order = [*BUCKETS, CHARGED]
+    for frm, row in s.items():
+        assert sum(row.values()) == pytest.approx(1.0)
+        worse = [to for to in row if to in order and order.index(to) > order.index(frm)]
+        before = sum(PRIOR[frm][to] for to in worse)
+        assert sum(row[to] for to in worse) == pytest.approx(min(0.999, before * 1.5))
+    for frm, row in stressed(PRIOR, 1.0).items():
+        assert row == pytest.approx(PRIOR[frm])
+    assert s["current"]["1-29"] == pytest.approx(0.045)
+
+
+def test_projection_charges_off_what_stays_90_plus() -> None:
+    m = with_charge_off(PRIOR)
+    assert "90+" not in m["90+"] and m["90+"][CHARGED] == pytest.approx(0.95)
+    end = project({"90+": 100.0}, m, 12)
+    assert sum(end.values()) == pytest.approx(100.0)
+    assert end[CHARGED] > 90
+    end = project({"current": 100.0}, m, 12)
+    assert 0 < end[CHARGED] < 10 and end[PAID] > 0
+
+
+def test_stress_raises_the_expected_loss() -> None:
+    exposure = {"current": 9_000_000, "1-29": 500_000, "30-59": 300_000, "60-89": 100_000,
+                "90+": 100_000}  # fmt: skip
+    base = stress_test(exposure, PRIOR, 1.0, 0.5)
+    worse = stress_test(exposure, PRIOR, 2.0, 0.5)
+    assert 0 < base["expected_loss_cents"] < worse["expected_loss_cents"]
+    assert base["expected_loss_cents"] == round(base["expected_default_cents"] * 0.5)
+
+
+def test_observed_roll_rates_replace_the_prior_when_there_are_enough() -> None:
+    counts = {"2027-01": {"current": {"current": 90, "1-29": 10}, "30-59": {"60-89": 1}}}
+    m = roll_matrix(counts)
+    assert m["current"]["source"] == "observed" and m["current"]["to"]["1-29"] == 0.1
+    assert m["30-59"]["source"] == "prior"
+
+
+def test_report_for_a_lender_on_chain(chain: Chain, mirror: Mirror) -> None:
+    bank = chain.lender2
+    me = CAST.lender2.address.lower()
+    good, late, branded = (chain.title() for _ in range(3))
+    stock = chain.title(CAST.dealer)
+    sold_by_dealer = chain.title(CAST.dealer)
+    chain.dealer.record_sale(sold_by_dealer, CAST.buyer.address, h32())
+    loans = {}
+    for vin in (good, late, sold_by_dealer, branded):
+        _, loan, schedule = make_loan(chain, mirror, vin, lender=bank, first_due_in_days=2)
+        loans[vin] = (loan, schedule)
+    bank.register_lien(stock, floor_plan=True)
+    chain.registrar.apply_brand(branded, "flood")
+    paid_off_vin = chain.title()
+    _, paid_loan, _ = make_loan(chain, mirror, paid_off_vin, lender=bank)
+    bank.pay_off(paid_loan)
+    for vin in (good, sold_by_dealer, branded):
+        loan, schedule = loans[vin]
+        bank.record_payment(loan, cents(schedule.instalments[0].total), h32())
+    mirror.index()
+    chain.advance(40)  # crosses a month end: one snapshot month
+    mirror.index()
+    chain.advance(35)  # and another: transitions between two month ends
+    mirror.index()
+    with mirror.engine.connect() as conn:
+        months = conn.execute(
+            select(func.count(func.distinct(BucketSnapshot.month))).where(
+                BucketSnapshot.lender == me  # type: ignore[arg-type]
+            )
+        ).scalar()
+        report = portfolio(conn, me, stress=2.0)
+    assert months and months >= 2
+    assert report["loans"] == 4
+    assert sum(b["loans"] for b in report["buckets"].values()) == 4
+    late_loan, late_schedule = loans[late]
+    assert report["buckets"]["60-89"]["loans"] + report["buckets"]["30-59"]["loans"] >= 1
+    total = sum(cents(s.terms.principal) for _, s in loans.values())
+    assert 0 < report["exposure_cents"] < total
+    first_principal = sum(cents(s.instalments[0].principal) for _, s in loans.values())
+    assert report["exposure_cents"] == total - first_principal + cents(
+        late_schedule.instalments[0].principal
+    )
+    [dealer] = [d for d in report["dealers"] if d["dealer"] == CAST.dealer.address.lower()]
+    assert dealer["loans"] == 1 and dealer["floor_plan_liens"] == 1
+    assert dealer["name"] == "Main Street Motors"
+    assert report["branded_collateral"]["loans"] == 1
+    assert "FLOOD" in report["branded_collateral"]["by_brand"]
+    assert report["roll_rates"]["months"]
+    stress = report["stress"]
+    assert stress["stressed"]["expected_loss_cents"] > stress["baseline"]["expected_loss_cents"]
+    assert late_loan
