@@ -11,7 +11,7 @@ from typing import Annotated, Any, TypeVar
 from eth_account.signers.local import LocalAccount
 from fastapi import Depends, Path, Request
 from fastapi.responses import Response
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Engine
 
 from api.config import ApiSettings
 from api.freshness import ChainWatch, freshness
@@ -22,7 +22,7 @@ from registry.client import RegistryClient
 from registry.contracts import Deployment, load_deployment, read_deployments
 from registry.db import make_engine
 from registry.errors import ConfigurationError, Unauthenticated, Unauthorized
-from registry.queries import MirrorState, mirror_state, read_snapshot
+from registry.queries import MirrorState, Reader, mirror_state, read_snapshot
 from registry.transactor import Transactor, connect
 
 T = TypeVar("T")
@@ -50,7 +50,7 @@ class Runtime:
             return load_deployment(self.settings.deployments_path, chain_id)  # raises, clearly
         return self._deployments[chain_id]
 
-    def read(self, fn: Callable[[Connection, MirrorState], T]) -> tuple[T, MirrorState]:
+    def read(self, fn: Callable[[Reader, MirrorState], T]) -> tuple[T, MirrorState]:
         """Runs ``fn`` on one database snapshot, with the mirror state of that snapshot."""
         with read_snapshot(self.engine) as conn:
             state = mirror_state(conn)

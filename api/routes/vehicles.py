@@ -7,13 +7,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
-from sqlalchemy import Connection
 
 from api.deps import CallerDep, Runtime, RuntimeDep, freshness_headers, json_response
 from api.schemas import HistoryPage, OdometerSeries, TitleCheck
 from registry.auth import Principal
 from registry.certificates import canonical_json, certificate_id
-from registry.queries import MirrorState
+from registry.queries import MirrorState, Reader
 from registry.queries.vehicles import history, odometer_series, title_certificate
 from registry.vin import validate_vin
 
@@ -35,7 +34,7 @@ async def title_check(vin: str, runtime: RuntimeDep, _caller: CallerDep) -> Resp
     """
     v = validate_vin(vin)
 
-    def build(conn: Connection, state: MirrorState) -> bytes:
+    def build(conn: Reader, state: MirrorState) -> bytes:
         key = ("title", v, state.indexed_block, state.indexed_hash)
         part = runtime.cached(key)
         if part is None:
@@ -82,7 +81,7 @@ async def vehicle_history(
     v = validate_vin(vin)
     who = (caller.role, caller.participant) if caller else None
 
-    def build(conn: Connection, state: MirrorState) -> bytes:
+    def build(conn: Reader, state: MirrorState) -> bytes:
         key = ("history", v, cursor, limit, who, state.indexed_block, state.indexed_hash)
         part = runtime.cached(key)
         if part is None:

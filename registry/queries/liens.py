@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import select
 
 from registry.db.models import Lien, Participant
-from registry.queries import table
+from registry.queries import Reader, table
 
 LIENS = table(Lien)
 PARTICIPANTS = table(Participant)
@@ -38,33 +38,32 @@ _COLUMNS = (
 )
 
 
-def _lien(row: Any) -> dict[str, Any]:
-    d = dict(row._mapping)
+def _lien(d: dict[str, Any]) -> dict[str, Any]:
     d["floor_plan"] = bool(d["floor_plan"])
     return d
 
 
-def liens_of_vin(conn: Connection, vin: str, *, active_only: bool = False) -> list[dict[str, Any]]:
+def liens_of_vin(reader: Reader, vin: str, *, active_only: bool = False) -> list[dict[str, Any]]:
     """Every lien on ``vin``: active ones first in priority order, then ended ones, oldest first."""
     stmt = select(*_COLUMNS).where(LIENS.c.vin == vin)
     if active_only:
         stmt = stmt.where(LIENS.c.status == "ACTIVE")
-    rows = [_lien(r) for r in conn.execute(stmt.order_by(LIENS.c.lien_id))]
+    rows = [_lien(r) for r in reader.dicts(stmt.order_by(LIENS.c.lien_id))]
     active = sorted((r for r in rows if r["status"] == "ACTIVE"), key=lambda r: r["priority"])
     return active + [r for r in rows if r["status"] != "ACTIVE"]
 
 
 def liens_of_holder(
-    conn: Connection, holder: str, *, active_only: bool = False, offset: int = 0, limit: int = 100
+    reader: Reader, holder: str, *, active_only: bool = False, offset: int = 0, limit: int = 100
 ) -> list[dict[str, Any]]:
     """Liens held (now) by ``holder``, newest first."""
     stmt = select(*_COLUMNS).where(LIENS.c.holder == holder.lower())
     if active_only:
         stmt = stmt.where(LIENS.c.status == "ACTIVE")
     stmt = stmt.order_by(LIENS.c.lien_id.desc()).offset(offset).limit(limit)
-    return [_lien(r) for r in conn.execute(stmt)]
+    return [_lien(r) for r in reader.dicts(stmt)]
 
 
-def lien(conn: Connection, lien_id: int) -> dict[str, Any] | None:
-    row = conn.execute(select(*_COLUMNS).where(LIENS.c.lien_id == lien_id)).first()
-    return _lien(row) if row is not None else None
+def lien(reader: Reader, lien_id: int) -> dict[str, Any] | None:
+    rows = reader.dicts(select(*_COLUMNS).where(LIENS.c.lien_id == lien_id))
+    return _lien(rows[0]) if rows else None

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import select
 
 from registry.db.models import Event, Loan
-from registry.queries import table
+from registry.queries import Reader, table
 from registry.queries.vehicles import _HISTORY_COLUMNS, event_row
 
 LOANS = table(Loan)
@@ -25,33 +25,32 @@ def _bucket(days_past_due: int) -> str:
     return "current" if days_past_due == 0 else "1-29"
 
 
-def _loan(row: Any) -> dict[str, Any]:
-    d = dict(row._mapping)
+def _loan(d: dict[str, Any]) -> dict[str, Any]:
     d["delinquency_bucket"] = _bucket(int(d["days_past_due"]))
     return d
 
 
 def loans_of_lender(
-    conn: Connection, lender: str, *, state: str | None = None, offset: int = 0, limit: int = 100
+    reader: Reader, lender: str, *, state: str | None = None, offset: int = 0, limit: int = 100
 ) -> list[dict[str, Any]]:
     """Loans currently serviced by ``lender``, newest first."""
     stmt = select(LOANS).where(LOANS.c.lender == lender.lower())
     if state:
         stmt = stmt.where(LOANS.c.state == state.upper())
     stmt = stmt.order_by(LOANS.c.loan_id.desc()).offset(offset).limit(limit)
-    return [_loan(r) for r in conn.execute(stmt)]
+    return [_loan(r) for r in reader.dicts(stmt)]
 
 
-def loan(conn: Connection, loan_id: int) -> dict[str, Any] | None:
-    row = conn.execute(select(LOANS).where(LOANS.c.loan_id == loan_id)).first()
-    return _loan(row) if row is not None else None
+def loan(reader: Reader, loan_id: int) -> dict[str, Any] | None:
+    rows = reader.dicts(select(LOANS).where(LOANS.c.loan_id == loan_id))
+    return _loan(rows[0]) if rows else None
 
 
-def loan_timeline(conn: Connection, loan_id: int) -> list[dict[str, Any]]:
+def loan_timeline(reader: Reader, loan_id: int) -> list[dict[str, Any]]:
     """Every event of the loan, in chain order."""
     stmt = (
         select(*_HISTORY_COLUMNS)
         .where(EVENTS.c.loan_id == loan_id)
         .order_by(EVENTS.c.block_number, EVENTS.c.log_index)
     )
-    return [event_row(r) for r in conn.execute(stmt)]
+    return [event_row(r) for r in reader.rows(stmt)]

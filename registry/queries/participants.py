@@ -4,16 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import select
 
 from registry.db.models import Participant
-from registry.queries import table
+from registry.queries import Reader, table
 
 PARTICIPANTS = table(Participant)
 
 
+def _p(d: dict[str, Any]) -> dict[str, Any]:
+    d["active"] = bool(d["active"])
+    return d
+
+
 def participants(
-    conn: Connection, *, role: str | None = None, include_removed: bool = False
+    reader: Reader, *, role: str | None = None, include_removed: bool = False
 ) -> list[dict[str, Any]]:
     stmt = select(PARTICIPANTS)
     if role:
@@ -21,10 +26,10 @@ def participants(
     if not include_removed:
         stmt = stmt.where(PARTICIPANTS.c.active.is_(True))
     stmt = stmt.order_by(PARTICIPANTS.c.role, PARTICIPANTS.c.name, PARTICIPANTS.c.address)
-    return [dict(r._mapping) for r in conn.execute(stmt)]
+    return [_p(r) for r in reader.dicts(stmt)]
 
 
-def participant(conn: Connection, address: str) -> list[dict[str, Any]]:
+def participant(reader: Reader, address: str) -> list[dict[str, Any]]:
     """Every role ``address`` was admitted in (empty if none)."""
     stmt = select(PARTICIPANTS).where(PARTICIPANTS.c.address == address.lower())
-    return [dict(r._mapping) for r in conn.execute(stmt.order_by(PARTICIPANTS.c.role))]
+    return [_p(r) for r in reader.dicts(stmt.order_by(PARTICIPANTS.c.role))]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, or_, select
+from sqlalchemy import and_, bindparam, or_, select
 
 from registry.certificates import CERTIFICATE_TYPE, CERTIFICATE_VERSION, summarize
 from registry.contracts import Deployment, brand_names
@@ -18,7 +18,7 @@ from registry.db.models import (
     TotalLoss,
 )
 from registry.errors import InvalidInput, NotFound
-from registry.queries import MirrorState, block_time, table
+from registry.queries import MirrorState, Query, Reader, as_json, block_time, table
 
 TITLES = table(Title)
 BRANDS = table(BrandRecord)
@@ -28,10 +28,12 @@ PARTICIPANTS = table(Participant)
 LOSSES = table(TotalLoss)
 EVENTS = table(Event)
 
-_TITLE = select(TITLES.c.owner, TITLES.c.status, TITLES.c.brands, TITLES.c.odometer).where(
-    TITLES.c.vin == bindparam("vin")
+_TITLE = Query(
+    select(TITLES.c.owner, TITLES.c.status, TITLES.c.brands, TITLES.c.odometer).where(
+        TITLES.c.vin == bindparam("vin")
+    )
 )
-_BRANDS = (
+_BRANDS = Query(
     select(
         BRANDS.c.brand,
         BRANDS.c.actor,
@@ -43,7 +45,7 @@ _BRANDS = (
     .where(BRANDS.c.vin == bindparam("vin"))
     .order_by(BRANDS.c.block_number, BRANDS.c.log_index)
 )
-_ODOMETER = (
+_ODOMETER = Query(
     select(
         ODOMETER.c.reading,
         ODOMETER.c.not_actual,
@@ -62,7 +64,7 @@ _NAME = (
     .limit(1)
     .scalar_subquery()
 )
-_ACTIVE_LIENS = (
+_ACTIVE_LIENS = Query(
     select(
         LIENS.c.lien_id,
         LIENS.c.priority,
@@ -76,7 +78,7 @@ _ACTIVE_LIENS = (
     .where(LIENS.c.vin == bindparam("vin"), LIENS.c.status == "ACTIVE")
     .order_by(LIENS.c.priority, LIENS.c.lien_id)
 )
-_LOSS = (
+_LOSS = Query(
     select(
         LOSSES.c.claim_id,
         LOSSES.c.policy_id,
@@ -99,24 +101,23 @@ def _cite(block: int, time: int, tx_hash: str, log_index: int | None) -> dict[st
 
 
 def title_certificate(
-    conn: Connection, vin: str, state: MirrorState, deployment: Deployment
+    reader: Reader, vin: str, state: MirrorState, deployment: Deployment
 ) -> dict[str, Any]:
     """The certificate body for ``vin`` at the mirror's block (:class:`NotFound` if no title).
 
     ``vin`` must already be validated.
     """
-    params = {"vin": vin}
-    title = conn.execute(_TITLE, params).first()
+    title = reader.first(_TITLE, vin=vin)
     if title is None:
         raise NotFound(f"VIN {vin} has no title in the registry", vin=vin)
     owner, status, mask, odometer = title
     current = set(brand_names(mask))
     brands: list[dict[str, Any]] = []
-    for brand, actor, blk, time, tx, li in conn.execute(_BRANDS, params):
+    for brand, actor, blk, time, tx, li in reader.rows(_BRANDS, vin=vin):
         if brand in current:
             current.discard(brand)
             brands.append({"brand": brand, "applied_by": actor, **_cite(blk, time, tx, li)})
-    odo = conn.execute(_ODOMETER, params).first()
+    odo = reader.first(_ODOMETER, vin=vin)
     odometer_entry: dict[str, Any] = {"reading": odometer, "not_actual": False}
     if odo is not None and odo[0] == odometer:
         odometer_entry = {"reading": odometer, "not_actual": bool(odo[1]), **_cite(*odo[2:])}
@@ -132,11 +133,11 @@ def title_certificate(
             "tx_hash": tx,
             "log_index": None,
         }
-        for lid, prio, holder, name, fp, blk, at, tx in conn.execute(_ACTIVE_LIENS, params)
+        for lid, prio, holder, name, fp, blk, at, tx in reader.rows(_ACTIVE_LIENS, vin=vin)
     ]
     total_loss = None
     if status == "TOTAL_LOSS":
-        loss = conn.execute(_LOSS, params).first()
+        loss = reader.first(_LOSS, vin=vin)
         if loss is not None:
             claim, policy, insurer, payee, flood, blk, time, tx, li = loss
             total_loss = {
@@ -161,7 +162,7 @@ def title_certificate(
         "block": {
             "number": state.indexed_block,
             "hash": state.indexed_hash,
-            "timestamp": block_time(conn, state.indexed_block),
+            "timestamp": block_time(reader, state.indexed_block),
         },
         "title": {"owner": owner, "status": status},
         "odometer": odometer_entry,
@@ -205,7 +206,7 @@ _HISTORY_COLUMNS = (
     EVENTS.c.claim_id,
     EVENTS.c.args,
 )
-_HISTORY = (
+_HISTORY = Query(
     select(*_HISTORY_COLUMNS)
     .where(
         EVENTS.c.vin == bindparam("vin"),
@@ -220,8 +221,8 @@ _HISTORY = (
     .order_by(EVENTS.c.block_number, EVENTS.c.log_index)
     .limit(bindparam("limit"))
 )
-_HAS_TITLE = select(TITLES.c.vin).where(TITLES.c.vin == bindparam("vin"))
-_HAS_EVENTS = select(EVENTS.c.id).where(EVENTS.c.vin == bindparam("vin")).limit(1)
+_HAS_TITLE = Query(select(TITLES.c.vin).where(TITLES.c.vin == bindparam("vin")))
+_HAS_EVENTS = Query(select(EVENTS.c.id).where(EVENTS.c.vin == bindparam("vin")).limit(1))
 
 
 def parse_cursor(cursor: str | None) -> tuple[int, int]:
@@ -257,12 +258,12 @@ def event_row(row: Any) -> dict[str, Any]:
         "loan_id": loan,
         "policy_id": policy,
         "claim_id": claim,
-        "args": args,
+        "args": as_json(args),
     }
 
 
 def history(
-    conn: Connection, vin: str, *, cursor: str | None = None, limit: int = 100
+    reader: Reader, vin: str, *, cursor: str | None = None, limit: int = 100
 ) -> tuple[list[dict[str, Any]], str | None]:
     """One page of ``vin``'s events in chain order, and the cursor of the next page (or None).
 
@@ -270,12 +271,12 @@ def history(
     """
     after_block, after_log = parse_cursor(cursor)
     params = {"vin": vin, "after_block": after_block, "after_log": after_log, "limit": limit + 1}
-    rows = conn.execute(_HISTORY, params).all()
+    rows = reader.rows(_HISTORY, **params)
     if (
         not rows
         and cursor is None
-        and conn.execute(_HAS_TITLE, {"vin": vin}).first() is None
-        and conn.execute(_HAS_EVENTS, {"vin": vin}).first() is None
+        and reader.first(_HAS_TITLE, vin=vin) is None
+        and reader.first(_HAS_EVENTS, vin=vin) is None
     ):
         raise NotFound(f"VIN {vin} has no title and no events in the registry", vin=vin)
     items = [event_row(r) for r in rows[:limit]]
@@ -283,20 +284,22 @@ def history(
     return items, next_cursor
 
 
-def odometer_series(conn: Connection, vin: str) -> list[dict[str, Any]]:
-    """Every odometer reading of ``vin`` in chain order (for the page's chart)."""
-    stmt = (
-        select(
-            ODOMETER.c.reading,
-            ODOMETER.c.not_actual,
-            ODOMETER.c.block_number,
-            ODOMETER.c.block_time,
-            ODOMETER.c.tx_hash,
-        )
-        .where(ODOMETER.c.vin == vin)
-        .order_by(ODOMETER.c.block_number, ODOMETER.c.log_index)
+_ODOMETER_SERIES = Query(
+    select(
+        ODOMETER.c.reading,
+        ODOMETER.c.not_actual,
+        ODOMETER.c.block_number,
+        ODOMETER.c.block_time,
+        ODOMETER.c.tx_hash,
     )
+    .where(ODOMETER.c.vin == bindparam("vin"))
+    .order_by(ODOMETER.c.block_number, ODOMETER.c.log_index)
+)
+
+
+def odometer_series(reader: Reader, vin: str) -> list[dict[str, Any]]:
+    """Every odometer reading of ``vin`` in chain order (for the page's chart)."""
     return [
         {"reading": r, "not_actual": bool(na), "block": b, "time": t, "tx_hash": tx}
-        for r, na, b, t, tx in conn.execute(stmt)
+        for r, na, b, t, tx in reader.rows(_ODOMETER_SERIES, vin=vin)
     ]
