@@ -96,7 +96,7 @@ class Runtime:
         return account
 
 
-def get_runtime(request: Request) -> Runtime:
+async def get_runtime(request: Request) -> Runtime:
     runtime: Runtime = request.app.state.runtime
     return runtime
 
@@ -125,12 +125,20 @@ def _principal(runtime: Runtime, request: Request) -> Principal | None:
         return authenticate(session, token)
 
 
-async def caller(request: Request, runtime: RuntimeDep) -> Principal | None:
-    """The caller's principal when it sends a key; anonymous callers spend a rate-limit token."""
+def public_caller(request: Request, runtime: Runtime) -> Principal | None:
+    """The caller's principal when it sends a key; anonymous callers spend a rate-limit token.
+
+    Called directly by the hottest routes (no dependency solving), through :data:`CallerDep`
+    by the others.
+    """
     principal = _principal(runtime, request)
     if principal is None and runtime.buckets.enabled:
         runtime.buckets.take(request.client.host if request.client else "unknown")
     return principal
+
+
+async def caller(request: Request, runtime: RuntimeDep) -> Principal | None:
+    return public_caller(request, runtime)
 
 
 CallerDep = Annotated[Principal | None, Depends(caller)]

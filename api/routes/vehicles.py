@@ -5,10 +5,17 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from api.deps import CallerDep, Runtime, RuntimeDep, freshness_headers, json_response
+from api.deps import (
+    CallerDep,
+    Runtime,
+    RuntimeDep,
+    freshness_headers,
+    json_response,
+    public_caller,
+)
 from api.schemas import HistoryPage, OdometerSeries, TitleCheck
 from registry.auth import Principal
 from registry.certificates import canonical_json, certificate_id
@@ -27,11 +34,13 @@ def _fresh_bytes(runtime: Runtime, state: MirrorState) -> tuple[bytes, dict[str,
 
 
 @router.get("/{vin}/title-check", response_model=TitleCheck)
-async def title_check(vin: str, runtime: RuntimeDep, _caller: CallerDep) -> Response:
+async def title_check(vin: str, request: Request) -> Response:
     """Is this title clean? A certificate naming the block (number and hash) it reflects.
 
     Save it: ``registry certificate verify FILE`` re-checks every statement against the chain.
     """
+    runtime: Runtime = request.app.state.runtime
+    public_caller(request, runtime)
     v = validate_vin(vin)
 
     def build(conn: Reader, state: MirrorState) -> bytes:
@@ -70,14 +79,15 @@ def _redact(items: list[dict[str, Any]], principal: Principal | None) -> list[di
 @router.get("/{vin}/history", response_model=HistoryPage)
 async def vehicle_history(
     vin: str,
-    runtime: RuntimeDep,
-    caller: CallerDep,
+    request: Request,
     cursor: Annotated[
         str | None, Query(max_length=40, description="next_cursor of the previous page")
     ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> Response:
     """Every event of the VIN in chain order (title, lien, loan, insurance, sale), paginated."""
+    runtime: Runtime = request.app.state.runtime
+    caller = public_caller(request, runtime)
     v = validate_vin(vin)
     who = (caller.role, caller.participant) if caller else None
 
