@@ -12,12 +12,12 @@ from collections.abc import Iterator
 
 import psycopg
 import pytest
+from conftest import CAST, Mirror, bearer
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
 from api.main import create_app
-from conftest import CAST, Mirror, bearer
 from registry.auth import create_key
 from registry.db import make_engine, migrate
 from registry.indexer import Indexer
@@ -49,9 +49,7 @@ def pg_client(mirror: Mirror, pg_url: str) -> Iterator[TestClient]:
     engine = make_engine(pg_url)
     mirror.index()  # the SQLite mirror and the PostgreSQL one at the same block
     block = mirror.reg.w3.eth.block_number
-    Indexer(engine, mirror.reg.w3, mirror.reg.deployment, confirmations=0).run(
-        until_block=block
-    )
+    Indexer(engine, mirror.reg.w3, mirror.reg.deployment, confirmations=0).run(until_block=block)
     with TestClient(create_app(mirror.settings(database_url=pg_url), engine=engine)) as c:
         yield c
     engine.dispose()
