@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, Table, and_, delete, or_, select
+from sqlalchemy import Connection, Table, and_, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from registry.risk.models import Alert, Delivery
@@ -80,8 +80,8 @@ def _insert(conn: Connection, tbl: Table) -> Any:
     return (postgresql if conn.dialect.name == "postgresql" else sqlite).insert(tbl)
 
 
-def store(conn: Connection, alerts: Iterable[NewAlert]) -> list[dict[str, Any]]:
-    """Stores the alerts not stored yet; returns those (as API dicts) and queues their webhooks."""
+def store(conn: Connection, alerts: Iterable[NewAlert]) -> list[str]:
+    """Stores the alerts not stored yet and queues their webhooks; returns the new keys."""
     rows = [a.row() for a in alerts]
     if not rows:
         return []
@@ -90,22 +90,23 @@ def store(conn: Connection, alerts: Iterable[NewAlert]) -> list[dict[str, Any]]:
     existing: set[str] = set()
     for i in range(0, len(keys), 900):
         chunk = keys[i : i + 900]
-        existing.update(
-            k for (k,) in conn.execute(select(ALERTS.c.key).where(ALERTS.c.key.in_(chunk)))
-        )
+        found = conn.execute(select(ALERTS.c.key).where(ALERTS.c.key.in_(chunk)))
+        existing.update(k for (k,) in found)
     fresh = [by_key[k] for k in keys if k not in existing]
     if not fresh:
         return []
     conn.execute(_insert(conn, ALERTS).on_conflict_do_nothing(index_elements=["key"]), fresh)
-    stored: list[dict[str, Any]] = []
     fresh_keys = [r["key"] for r in fresh]
-    for i in range(0, len(fresh_keys), 900):
-        chunk = fresh_keys[i : i + 900]
-        stored += [as_dict(r) for r in conn.execute(select(ALERTS).where(ALERTS.c.key.in_(chunk)))]
-    from registry.risk.webhooks import enqueue
+    from registry.risk.webhooks import enqueue, have_webhooks
 
-    enqueue(conn, stored)
-    return stored
+    if have_webhooks(conn):
+        stored: list[dict[str, Any]] = []
+        for i in range(0, len(fresh_keys), 900):
+            chunk = fresh_keys[i : i + 900]
+            found = conn.execute(select(ALERTS).where(ALERTS.c.key.in_(chunk)))
+            stored += [as_dict(r) for r in found]
+        enqueue(conn, stored)
+    return fresh_keys
 
 
 def as_dict(row: Any) -> dict[str, Any]:
@@ -169,8 +170,3 @@ def count_by_kind(conn: Connection, lender: str | None = None) -> dict[str, int]
     if lender:
         stmt = stmt.where(ALERTS.c.lenders.like(f"%,{lender.lower()},%"))
     return {k: int(n) for k, n in conn.execute(stmt)}
-
-
-def concerning(lender: str) -> Any:
-    """SQL condition: the alert concerns ``lender``."""
-    return or_(ALERTS.c.lenders.like(f"%,{lender.lower()},%"))

@@ -19,8 +19,9 @@ payment covers interest first, then principal.
 
 from __future__ import annotations
 
-import json
+from array import array
 from bisect import bisect_right
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
@@ -85,13 +86,13 @@ def next_month(key: str) -> str:
 class DueSchedule:
     """A schedule reduced to what delinquency needs, all in cents and day ordinals."""
 
-    days: tuple[int, ...]  # due date of instalment i
-    cum_total: tuple[int, ...]  # total due through instalment i
-    cum_principal: tuple[int, ...]  # principal due through instalment i
+    days: Sequence[int]  # due date of instalment i
+    cum_total: Sequence[int]  # total due through instalment i
+    cum_principal: Sequence[int]  # principal due through instalment i
 
     @property
     def principal(self) -> int:
-        return self.cum_principal[-1] if self.cum_principal else 0
+        return self.cum_principal[-1] if len(self.cum_principal) else 0
 
     @classmethod
     def from_schedule(cls, schedule: Schedule) -> DueSchedule:
@@ -105,14 +106,16 @@ class DueSchedule:
             principals.append(principal)
         return cls(tuple(days), tuple(totals), tuple(principals))
 
-    def dumps(self) -> str:
-        """The compact JSON stored beside the schedule (``[days, cum_total, cum_principal]``)."""
-        return json.dumps([self.days, self.cum_total, self.cum_principal], separators=(",", ":"))
+    def dumps(self) -> bytes:
+        """The packed form stored beside the schedule: three int64 arrays end to end."""
+        return array("q", [*self.days, *self.cum_total, *self.cum_principal]).tobytes()
 
     @classmethod
-    def loads(cls, text: str) -> DueSchedule:
-        days, totals, principals = json.loads(text)
-        return cls(tuple(days), tuple(totals), tuple(principals))
+    def loads(cls, blob: bytes) -> DueSchedule:
+        """Reads :meth:`dumps` without copying (memoryview slices support bisect)."""
+        mv = memoryview(blob).cast("q")
+        n = len(mv) // 3
+        return cls(mv[:n], mv[n : 2 * n], mv[2 * n :])
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,7 +157,7 @@ def assess(due: DueSchedule, paid_cents: int, today: int) -> Delinquency:
 
 def principal_outstanding(due: DueSchedule, paid_cents: int) -> int:
     """Scheduled principal minus the principal the payments covered (interest first)."""
-    if not due.days:
+    if not len(due.days):
         return 0
     j = bisect_right(due.cum_total, paid_cents)
     if j >= len(due.days):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import BigInteger, Index, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Index, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -32,7 +32,7 @@ class LoanSchedule(SQLModel, table=True):
     )
     schedule_hash: str = Field(primary_key=True)
     schedule_json: str = Field(sa_type=Text)  # canonical JSON (registry.schedules)
-    dues: str = Field(sa_type=Text)  # DueSchedule.dumps(): [days, cum_total, cum_principal]
+    dues: bytes = Field(sa_type=LargeBinary)  # DueSchedule.dumps(): packed int64 arrays
     principal_cents: int = _big()
     source: str = ""  # the record file it came from
     loaded_ts: float = 0.0
@@ -60,7 +60,7 @@ class LoanStatus(SQLModel, table=True):
     oldest_unpaid_due: str | None = None  # ISO date
     exposure_cents: int = _big(default=0)  # principal outstanding (see registry.risk.portfolio)
     next_change_day: int | None = Field(default=None, index=True)  # date ordinal (see hooks)
-    as_of: int = _big()  # chain time of the computation
+    as_of: int = _big()  # chain time of the row's last change (risk_state 'as_of': of all)
     updated_block: int = _big(default=0)
 
 
@@ -115,6 +115,19 @@ class BucketSnapshot(SQLModel, table=True):
     prev_bucket: str | None = None  # the bucket at the previous month end (None: new loan)
     dpd: int = 0
     exposure_cents: int = _big(default=0)
+
+
+class RollCount(SQLModel, table=True):
+    """Month-end transitions aggregated per lender (from the snapshots): the roll rates."""
+
+    __tablename__ = "risk_roll_counts"
+
+    month: str = Field(primary_key=True)  # the month ending in ``to_bucket``
+    lender: str = Field(primary_key=True)
+    from_bucket: str = Field(primary_key=True)
+    to_bucket: str = Field(primary_key=True)
+    loans: int = 0
+    exposure_cents: int = _big(default=0)  # at the start of the month
 
 
 class Alert(SQLModel, table=True):

@@ -7,7 +7,8 @@ Definitions (all amounts in cents):
   oldest-first, interest before principal inside an instalment). A loan whose schedule was
   never revealed counts ``disbursed - paid``. Paid-off and charged-off loans count 0.
 * **Buckets** are those of ``risk_loan_status`` (current, 1-29, 30-59, 60-89, 90+).
-* **Roll rates** come from the month-end snapshots of chain time (``risk_bucket_snapshots``):
+* **Roll rates** come from the month-end snapshots of chain time (``risk_bucket_snapshots``,
+  aggregated per lender in ``risk_roll_counts``):
   for each bucket, the share of loans found in each bucket (or paid off / charged off) one
   month-end later, pooled over the last ``months`` months and also given month by month.
 * **Dealer concentration**: the lender's outstanding loans whose vehicle was last sold by a
@@ -28,15 +29,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, Table, and_, func, select
+from sqlalchemy import Connection, Table, func, select
 
 from registry.contracts import brand_names
 from registry.db.models import Lien, Participant, Sale, Title
 from registry.risk.delinquency import BUCKETS, CLOSED
-from registry.risk.models import BucketSnapshot, LoanStatus
+from registry.risk.models import LoanStatus, RiskState, RollCount
 
 STATUS: Table = LoanStatus.__table__  # type: ignore[attr-defined]
-SNAPSHOTS: Table = BucketSnapshot.__table__  # type: ignore[attr-defined]
+ROLLS: Table = RollCount.__table__  # type: ignore[attr-defined]
+STATE: Table = RiskState.__table__  # type: ignore[attr-defined]
 SALES: Table = Sale.__table__  # type: ignore[attr-defined]
 TITLES: Table = Title.__table__  # type: ignore[attr-defined]
 LIENS: Table = Lien.__table__  # type: ignore[attr-defined]
@@ -72,22 +74,19 @@ def roll_counts(
     recent = [
         m
         for (m,) in conn.execute(
-            select(SNAPSHOTS.c.month)
-            .where(SNAPSHOTS.c.lender == lender)
-            .group_by(SNAPSHOTS.c.month)
-            .order_by(SNAPSHOTS.c.month.desc())
+            select(ROLLS.c.month)
+            .where(ROLLS.c.lender == lender)
+            .group_by(ROLLS.c.month)
+            .order_by(ROLLS.c.month.desc())
             .limit(months)
         )
     ][::-1]
     out: dict[str, dict[str, dict[str, int]]] = {m: {} for m in recent}
     if not recent:
         return out, recent
-    stmt = (
-        select(SNAPSHOTS.c.month, SNAPSHOTS.c.prev_bucket, SNAPSHOTS.c.bucket, func.count())
-        .where(SNAPSHOTS.c.lender == lender, SNAPSHOTS.c.month >= recent[0],
-               SNAPSHOTS.c.prev_bucket.is_not(None))
-        .group_by(SNAPSHOTS.c.month, SNAPSHOTS.c.prev_bucket, SNAPSHOTS.c.bucket)
-    )  # fmt: skip
+    stmt = select(ROLLS.c.month, ROLLS.c.from_bucket, ROLLS.c.to_bucket, ROLLS.c.loans).where(
+        ROLLS.c.lender == lender, ROLLS.c.month >= recent[0]
+    )
     for month, frm, to, n in conn.execute(stmt):
         out[month].setdefault(frm, {})[to] = int(n)
     return out, recent
@@ -187,17 +186,16 @@ def _buckets(conn: Connection, lender: str) -> dict[str, dict[str, int]]:
 
 
 def _dealers(conn: Connection, lender: str, total: int) -> list[dict[str, Any]]:
-    last_sale = (
-        select(SALES.c.vin, func.max(SALES.c.id).label("sale_id")).group_by(SALES.c.vin).subquery()
-    )
+    earlier = SALES.alias("later")
+    last_sale = select(func.max(earlier.c.id)).where(earlier.c.vin == STATUS.c.vin)
     stmt = (
         select(SALES.c.dealer, func.count(), func.sum(STATUS.c.exposure_cents))
         .select_from(STATUS)
-        .join(last_sale, last_sale.c.vin == STATUS.c.vin)
-        .join(SALES, SALES.c.id == last_sale.c.sale_id)
-        .where(STATUS.c.lender == lender, STATUS.c.bucket != CLOSED)
+        .join(SALES, SALES.c.vin == STATUS.c.vin)
+        .where(STATUS.c.lender == lender, STATUS.c.bucket != CLOSED,
+               SALES.c.id == last_sale.scalar_subquery())
         .group_by(SALES.c.dealer)
-    )
+    )  # fmt: skip
     rows: dict[str, dict[str, Any]] = {}
     for dealer, n, exposure in conn.execute(stmt):
         rows[dealer] = {"dealer": dealer, "loans": int(n), "exposure_cents": int(exposure or 0),
@@ -262,9 +260,7 @@ def portfolio(
     matrix = roll_matrix(counts)
     probs = {frm: row["to"] for frm, row in matrix.items()}
     exposure = {b: v["exposure_cents"] for b, v in buckets.items()}
-    as_of = conn.execute(
-        select(func.max(STATUS.c.as_of)).where(and_(STATUS.c.lender == lender))
-    ).scalar()
+    as_of = conn.execute(select(STATE.c.value).where(STATE.c.key == "as_of")).scalar()
     return {
         "lender": lender,
         "as_of": int(as_of or 0),

@@ -40,6 +40,7 @@ from registry.risk.models import (
     LoanStatus,
     Payoff,
     RiskState,
+    RollCount,
 )
 
 LOANS: Table = Loan.__table__  # type: ignore[attr-defined]
@@ -51,6 +52,7 @@ STATUS: Table = LoanStatus.__table__  # type: ignore[attr-defined]
 PAYMENTS: Table = LoanPayment.__table__  # type: ignore[attr-defined]
 PAYOFFS: Table = Payoff.__table__  # type: ignore[attr-defined]
 SNAPSHOTS: Table = BucketSnapshot.__table__  # type: ignore[attr-defined]
+ROLLS: Table = RollCount.__table__  # type: ignore[attr-defined]
 STATE: Table = RiskState.__table__  # type: ignore[attr-defined]
 INDEXER: Table = IndexerState.__table__  # type: ignore[attr-defined]
 
@@ -194,12 +196,20 @@ def _worsening(r: Any, row: dict[str, Any], block: int, now: int) -> list[NewAle
     return alerts
 
 
+#: The columns whose change makes a status row worth writing again.
+_COMPARED = ("lender", "vin", "lien_id", "state", "source", "due_cents", "paid_cents",
+             "past_due_cents", "dpd", "bucket", "oldest_unpaid_due", "exposure_cents",
+             "next_change_day")  # fmt: skip
+_OLD = tuple((c, f"old_{c}") for c in _COMPARED)
+
+
 def _query(extra: Any = None) -> Any:
     stmt = (
         select(
             LOANS.c.loan_id, LOANS.c.lender, LOANS.c.vin, LOANS.c.lien_id, LOANS.c.state,
             LOANS.c.total_paid, LOANS.c.disbursed_amount, LOANS.c.days_past_due,
             SCHEDULES.c.dues, STATUS.c.bucket.label("prev_bucket"), STATUS.c.dpd.label("prev_dpd"),
+            *(STATUS.c[name].label(f"old_{name}") for name in _COMPARED),
         )
         .select_from(LOANS)
         .outerjoin(SCHEDULES, and_(SCHEDULES.c.loan_id == LOANS.c.loan_id,
@@ -224,14 +234,18 @@ def _write(conn: Connection, rows: list[dict[str, Any]]) -> None:
 def _run(conn: Connection, stmt: Any, today: int, now: int, block: int, alerts: bool) -> int:
     rows: list[dict[str, Any]] = []
     raised: list[NewAlert] = []
-    for r in conn.execute(stmt):
+    n = 0
+    for r in conn.execute(stmt).all():
+        n += 1
         s = _standing(r, today, now, block)
-        rows.append(s.row)
+        row = s.row
+        if r.old_bucket is None or any(row[c] != getattr(r, o) for c, o in _OLD):
+            rows.append(row)  # unchanged rows keep their as_of (the time of the last change)
         if alerts:
             raised += s.alerts
     _write(conn, rows)
     store(conn, raised)
-    return len(rows)
+    return n
 
 
 def recompute(
@@ -244,6 +258,7 @@ def recompute(
 ) -> int:
     """Recomputes the standing of ``loan_ids`` (every loan when None) at chain time ``now``."""
     today = chain_day(now)
+    set_state(conn, "as_of", str(now))
     block = current_block(conn) if block is None else block
     if loan_ids is None:
         return _run(conn, _query(), today, now, block, alerts)
@@ -287,11 +302,14 @@ def snapshot_month(conn: Connection, month: str) -> int:
     end = day_end(last_day)
     prev_month = date.fromordinal(date.fromordinal(last_day).replace(day=1).toordinal() - 1)
     prev_key = f"{prev_month.year:04d}-{prev_month.month:02d}"
-    prev = dict(
-        conn.execute(
-            select(SNAPSHOTS.c.loan_id, SNAPSHOTS.c.bucket).where(SNAPSHOTS.c.month == prev_key)
-        ).all()
-    )
+    prev = {
+        loan_id: (bucket, exposure)
+        for loan_id, bucket, exposure in conn.execute(
+            select(SNAPSHOTS.c.loan_id, SNAPSHOTS.c.bucket, SNAPSHOTS.c.exposure_cents).where(
+                SNAPSHOTS.c.month == prev_key
+            )
+        )
+    }
     paid = dict(
         conn.execute(
             select(PAYMENTS.c.loan_id, func.sum(PAYMENTS.c.amount))
@@ -308,8 +326,9 @@ def snapshot_month(conn: Connection, month: str) -> int:
         .where(LOANS.c.originated_at <= end)
     )  # fmt: skip
     rows = []
+    rolls: dict[tuple[str, str, str], list[int]] = {}
     for r in conn.execute(stmt):
-        before = prev.get(r.loan_id)
+        before, start_exposure = prev.get(r.loan_id, (None, 0))
         if before in ("paid_off", "charged_off"):
             continue  # closed in an earlier month
         p = int(paid.get(r.loan_id, 0) or 0)
@@ -323,6 +342,17 @@ def snapshot_month(conn: Connection, month: str) -> int:
             bucket, exposure = bucket_of(dpd), max(0, int(r.disbursed_amount) - p)
         rows.append({"month": month, "loan_id": r.loan_id, "lender": r.lender, "bucket": bucket,
                      "prev_bucket": before, "dpd": dpd, "exposure_cents": exposure})  # fmt: skip
+        if before is not None:
+            entry = rolls.setdefault((r.lender, before, bucket), [0, 0])
+            entry[0] += 1
+            entry[1] += start_exposure
+    conn.execute(ROLLS.delete().where(ROLLS.c.month == month))
+    if rolls:
+        conn.execute(ROLLS.insert(), [
+            {"month": month, "lender": lender, "from_bucket": frm, "to_bucket": to,
+             "loans": n, "exposure_cents": amount}
+            for (lender, frm, to), (n, amount) in rolls.items()
+        ])  # fmt: skip
     if rows:
         stmt2 = _insert(conn, SNAPSHOTS).on_conflict_do_nothing(index_elements=["month", "loan_id"])
         for part in _chunks(rows, 5000):

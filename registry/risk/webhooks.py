@@ -139,6 +139,13 @@ def payload(delivery: str, alert: dict[str, Any]) -> str:
     return json.dumps(body, sort_keys=True, separators=(",", ":"), default=str)
 
 
+def have_webhooks(conn: Connection) -> bool:
+    return (
+        conn.execute(select(WEBHOOKS.c.id).where(WEBHOOKS.c.active.is_(True)).limit(1)).first()
+        is not None
+    )
+
+
 def enqueue(conn: Connection, alerts: Iterable[dict[str, Any]]) -> int:
     """Puts each alert in the outbox of every active webhook of a lender it concerns."""
     hooks: dict[str, list[int]] = {}

@@ -24,7 +24,7 @@ def upgrade() -> None:
         sa.Column("loan_id", _big(), autoincrement=False, nullable=False),
         sa.Column("schedule_hash", _str(), nullable=False),
         sa.Column("schedule_json", sa.Text(), nullable=False),
-        sa.Column("dues", sa.Text(), nullable=False),
+        sa.Column("dues", sa.LargeBinary(), nullable=False),
         sa.Column("principal_cents", _big(), nullable=False),
         sa.Column("source", _str(), nullable=False),
         sa.Column("loaded_ts", sa.Float(), nullable=False),
@@ -95,6 +95,16 @@ def upgrade() -> None:
     )
     op.create_index("ix_risk_snapshots_lender_month", "risk_bucket_snapshots", ["lender", "month"])
     op.create_table(
+        "risk_roll_counts",
+        sa.Column("month", _str(), nullable=False),
+        sa.Column("lender", _str(), nullable=False),
+        sa.Column("from_bucket", _str(), nullable=False),
+        sa.Column("to_bucket", _str(), nullable=False),
+        sa.Column("loans", sa.Integer(), nullable=False),
+        sa.Column("exposure_cents", _big(), nullable=False),
+        sa.PrimaryKeyConstraint("month", "lender", "from_bucket", "to_bucket"),
+    )
+    op.create_table(
         "risk_alerts",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("key", _str(), nullable=False),
@@ -164,6 +174,7 @@ def downgrade() -> None:
         "risk_webhooks",
         "risk_state",
         "risk_alerts",
+        "risk_roll_counts",
         "risk_bucket_snapshots",
         "risk_payoffs",
         "risk_payments",
