@@ -1,9 +1,234 @@
-"""`registry risk` commands (to be filled in by its owner)."""
+"""`registry risk` (alerts, portfolio report, schedules) and `registry webhooks` commands."""
 
 from __future__ import annotations
 
+import json
+import signal
+import threading
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
 import click
+from sqlalchemy import Engine
+
+from registry.config import get_settings
+from registry.db import make_engine, migrate
+
+database_option = click.option(
+    "--database-url", default=None, help="SQLAlchemy URL of the mirror (default: settings)."
+)
+
+
+def _engine(database_url: str | None) -> Engine:
+    url = database_url or get_settings().db_url
+    migrate(url)
+    return make_engine(url)
+
+
+def _money(cents: int) -> str:
+    return f"{cents / 100:,.2f}"
 
 
 def register(cli: click.Group) -> None:
     """Adds this module's commands to ``cli``."""
+    cli.add_command(risk)
+    cli.add_command(webhooks)
+
+
+@click.group()
+def risk() -> None:
+    """Loan risk: delinquency, alerts and the portfolio report (from the SQL mirror)."""
+
+
+@risk.command("report")
+@click.option("--lender", required=True, help="The lender's address (0x...).")
+@click.option("--stress", type=float, default=1.5, show_default=True,
+              help="Factor applied to worsening roll rates in the stress scenario.")  # fmt: skip
+@click.option("--lgd", type=float, default=0.5, show_default=True, help="Loss given default.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@database_option
+def report(lender: str, stress: float, lgd: float, as_json: bool, database_url: str | None) -> None:
+    """LENDER's portfolio: exposure, buckets, roll rates, dealers, brands and a stress test."""
+    from registry.client import _address
+    from registry.risk.portfolio import portfolio
+
+    if stress <= 0 or not 0 <= lgd <= 1:
+        raise click.BadParameter("--stress must be positive and --lgd between 0 and 1")
+    address = _address(lender, "lender address").lower()
+    with _engine(database_url).connect() as conn:
+        data = portfolio(conn, address, stress=stress, lgd=lgd)
+    if as_json:
+        click.echo(json.dumps(data, indent=1, default=str))
+        return
+    _print_report(data)
+
+
+def _print_report(data: dict[str, Any]) -> None:
+    click.secho(f"Portfolio of {data['lender']}", bold=True)
+    click.echo(f"  loans outstanding {data['loans']:,}   exposure {_money(data['exposure_cents'])}")
+    click.echo("  bucket      loans        exposure        past due")
+    for bucket, b in data["buckets"].items():
+        click.echo(f"  {bucket:<8} {b['loans']:>8,} {_money(b['exposure_cents']):>15} "
+                   f"{_money(b['past_due_cents']):>15}")  # fmt: skip
+    rolls = data["roll_rates"]
+    click.echo(f"  roll rates ({len(rolls['months'])} months of snapshots; prior where thin):")
+    for frm, row in rolls["matrix"].items():
+        cells = ", ".join(f"{to} {p:.1%}" for to, p in sorted(row["to"].items()))
+        click.echo(f"    {frm:<8} [{row['source']}, n={row['observations']}] -> {cells}")
+    click.echo("  dealer concentration:")
+    for d in data["dealers"][:10]:
+        click.echo(f"    {d['dealer']} {d['name'] or ''}: {d['loans']} loans, "
+                   f"{_money(d['exposure_cents'])} ({d['share']:.1%}), "
+                   f"{d['floor_plan_liens']} floor-plan liens")  # fmt: skip
+    b = data["branded_collateral"]
+    click.echo(f"  branded collateral: {b['loans']} loans, {_money(b['exposure_cents'])} "
+               f"({', '.join(b['by_brand']) or 'none'})")  # fmt: skip
+    s = data["stress"]
+    for name in ("baseline", "stressed"):
+        x = s[name]
+        loss = _money(x["expected_loss_cents"])
+        click.echo(f"  {name:<8} (x{x['factor']:g}): expected loss {loss} "
+                   f"({x['loss_rate']:.2%}) over {s['horizon_months']} months, "
+                   f"LGD {s['lgd']:.0%}")  # fmt: skip
+
+
+@risk.command("alerts")
+@click.option("--lender", default=None, help="Only alerts concerning this lender.")
+@click.option("--kind", default=None, help="Only this kind (e.g. double_pledge).")
+@click.option("--vin", default=None)
+@click.option("--limit", type=int, default=50, show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+@database_option
+def alerts_cmd(lender: str | None, kind: str | None, vin: str | None, limit: int,
+               as_json: bool, database_url: str | None) -> None:  # fmt: skip
+    """Risk alerts, newest first."""
+    from registry.risk.alerts import list_alerts
+
+    with _engine(database_url).connect() as conn:
+        items = list_alerts(conn, lender=lender, kind=kind, vin=vin, limit=limit)
+    if as_json:
+        click.echo(json.dumps(items, indent=1, default=str))
+        return
+    for a in items:
+        click.echo(f"#{a['id']} [{a['severity']}] {a['kind']} block {a['block_number']}: "
+                   f"{a['message']}")  # fmt: skip
+    if not items:
+        click.echo("no alerts")
+
+
+@risk.command("import-schedules")
+@click.argument("directory", required=False, type=click.Path(path_type=Path, file_okay=False))
+@database_option
+def import_schedules(directory: Path | None, database_url: str | None) -> None:
+    """Import loan records (schedule + salt) from DIRECTORY (default: <data_dir>/loans/<chain>).
+
+    Each schedule is kept only if it opens the loan's committed schedule hash; the loans'
+    delinquency is recomputed at once.
+    """
+    from registry.risk import standing
+    from registry.risk.records import import_records, record_files
+
+    engine = _engine(database_url)
+    with engine.begin() as conn:
+        chain_id = standing.chain_id(conn)
+        base = directory or get_settings().data_dir / "loans"
+        files = record_files(base, chain_id)
+        result = import_records(conn, files)
+    click.echo(f"{len(files)} records in {base}: {result.summary()}")
+    if result.mismatched:
+        click.secho(f"not matching: loans {result.mismatched[:20]}", fg="red", err=True)
+
+
+@risk.command("recompute")
+@database_option
+def recompute_cmd(database_url: str | None) -> None:
+    """Recompute every loan's delinquency at the mirror's chain time."""
+    from registry.risk import standing
+
+    with _engine(database_url).begin() as conn:
+        _, now = standing.chain_now(conn)
+        n = standing.recompute(conn, now)
+    click.echo(f"{n} loans recomputed")
+
+
+# ------------------------------------------------------------------ webhooks
+
+
+@click.group()
+def webhooks() -> None:
+    """Lenders' webhook endpoints for risk alerts, and the delivery worker."""
+
+
+@webhooks.command("add")
+@click.argument("url")
+@click.option("--lender", required=True, help="The lender whose alerts go to URL.")
+@click.option("--secret", default=None, help="HMAC secret (default: generated and shown once).")
+@database_option
+def add(url: str, lender: str, secret: str | None, database_url: str | None) -> None:
+    """Send LENDER's alerts to URL (signed: X-Registry-Signature: sha256=<hmac>)."""
+    from registry.risk.webhooks import add_webhook
+
+    with _engine(database_url).begin() as conn:
+        hook = add_webhook(conn, lender, url, secret)
+    click.echo(f"webhook {hook['id']} for {hook['lender']} -> {hook['url']}")
+    if secret is None:
+        click.echo(f"secret (shown once): {hook['secret']}")
+
+
+@webhooks.command("list")
+@click.option("--lender", default=None)
+@click.option("--json", "as_json", is_flag=True)
+@database_option
+def list_cmd(lender: str | None, as_json: bool, database_url: str | None) -> None:
+    """Registered webhooks with their delivered and pending counts."""
+    from registry.risk.webhooks import list_webhooks
+
+    with _engine(database_url).connect() as conn:
+        items = list_webhooks(conn, lender)
+    if as_json:
+        click.echo(json.dumps(items, indent=1, default=str))
+        return
+    for h in items:
+        click.echo(f"{h['id']}: {h['lender']} -> {h['url']} "
+                   f"({h['delivered']} delivered, {h['pending']} pending)")  # fmt: skip
+    if not items:
+        click.echo("no webhooks")
+
+
+@webhooks.command("remove")
+@click.argument("webhook_id", type=int)
+@database_option
+def remove(webhook_id: int, database_url: str | None) -> None:
+    """Stop sending to webhook WEBHOOK_ID (its pending deliveries are dropped)."""
+    from registry.risk.webhooks import remove_webhook
+
+    with _engine(database_url).begin() as conn:
+        remove_webhook(conn, webhook_id)
+    click.echo(f"webhook {webhook_id} removed")
+
+
+@webhooks.command("deliver")
+@click.option("--once", is_flag=True, help="One round of due deliveries, then exit.")
+@click.option("--interval", type=float, default=2.0, show_default=True,
+              help="Seconds between polls of the outbox.")  # fmt: skip
+@database_option
+def deliver(once: bool, interval: float, database_url: str | None) -> None:
+    """Deliver pending alerts from the outbox (retries with exponential backoff until 2xx)."""
+    from registry.risk.webhooks import RoundResult, run_worker
+
+    engine = _engine(database_url)
+    stop = threading.Event()
+
+    def on_signal(_signum: int, _frame: FrameType | None) -> None:
+        stop.set()
+
+    if not once:
+        signal.signal(signal.SIGINT, on_signal)
+        signal.signal(signal.SIGTERM, on_signal)
+
+    def report_round(r: RoundResult) -> None:
+        click.echo(f"delivered {r.delivered}, failed {r.failed} (will retry)")
+
+    total = run_worker(engine, once=once, poll_interval=interval, stop=stop, on_round=report_round)
+    click.echo(f"done: {total.delivered} delivered, {total.failed} failed attempts")

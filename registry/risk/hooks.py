@@ -14,7 +14,6 @@ before the session commits, for a replay).
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any
 
@@ -27,9 +26,9 @@ from registry.errors import InvalidInput
 from registry.indexer.handlers import EventContext, after_batch, on, on_rollback
 from registry.risk import standing
 from registry.risk.alerts import NewAlert, event_key, remove_after, store
-from registry.risk.delinquency import DueSchedule, chain_day
+from registry.risk.delinquency import chain_day
 from registry.risk.models import VIN_TABLES, LoanSchedule
-from registry.schedules import canonical_json
+from registry.risk.records import schedule_row
 
 SCHEDULES: Table = LoanSchedule.__table__  # type: ignore[attr-defined]
 _BUFFER = "risk_buffer"
@@ -120,19 +119,6 @@ def _chain_id(session: Session) -> int | None:
         if cid is not None:
             session.info["risk_chain_id"] = cid
     return cid
-
-
-def schedule_row(record: loan_records.LoanRecord, committed: str, source: str) -> dict[str, Any]:
-    due = DueSchedule.from_schedule(record.schedule)
-    return {
-        "loan_id": record.loan_id,
-        "schedule_hash": committed.lower(),
-        "schedule_json": canonical_json(record.schedule).decode(),
-        "dues": due.dumps(),
-        "principal_cents": due.principal,
-        "source": source,
-        "loaded_ts": time.time(),
-    }
 
 
 def _record_for(session: Session, loan_id: int) -> Path | None:
