@@ -19,10 +19,13 @@ from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
 from registry import domain
+from registry.accounts import dev_account
+from registry.chain import ephemeral_anvil
 from registry.client import RegistryClient
 from registry.contracts import RELEASE_REASONS, Deployment
+from registry.deploy import deploy
 from registry.errors import ContractRejection
-from registry.transactor import TxResult
+from registry.transactor import TxResult, connect
 from registry.vin import generate_vin
 
 ZERO_ADDRESS = "0x" + "0" * 40
@@ -60,6 +63,47 @@ def fresh_vin() -> str:
         pass
     _handed_out.add(vin)
     return vin
+
+
+@dataclass(frozen=True)
+class PrivateCast:
+    """The same dev accounts as the shared fixtures' cast (0-7)."""
+
+    registrar: LocalAccount = field(default_factory=lambda: dev_account(0))
+    lender: LocalAccount = field(default_factory=lambda: dev_account(1))
+    lender2: LocalAccount = field(default_factory=lambda: dev_account(2))
+    dealer: LocalAccount = field(default_factory=lambda: dev_account(3))
+    insurer: LocalAccount = field(default_factory=lambda: dev_account(4))
+    owner: LocalAccount = field(default_factory=lambda: dev_account(5))
+    buyer: LocalAccount = field(default_factory=lambda: dev_account(6))
+    outsider: LocalAccount = field(default_factory=lambda: dev_account(7))
+
+
+@dataclass
+class PrivateRegistry:
+    """A registry deployed on its own anvil, for tests whose changes others must not see."""
+
+    w3: Web3
+    deployment: Deployment
+    cast: PrivateCast
+
+    def client(self, account: LocalAccount | None) -> RegistryClient:
+        return RegistryClient(self.w3, self.deployment, account)
+
+
+@contextmanager
+def private_registry() -> Iterator[PrivateRegistry]:
+    """A new anvil with the registry deployed and the cast admitted (as ``tests/conftest.py``)."""
+    cast = PrivateCast()
+    with ephemeral_anvil() as node:
+        w3 = connect(node.rpc_url)
+        reg = PrivateRegistry(w3, deploy(w3, cast.registrar), cast)
+        registrar = reg.client(cast.registrar)
+        registrar.admit_participant(cast.lender.address, "lender", "First Auto Bank")
+        registrar.admit_participant(cast.lender2.address, "lender", "Second Credit Union")
+        registrar.admit_participant(cast.dealer.address, "dealer", "Main Street Motors")
+        registrar.admit_participant(cast.insurer.address, "insurer", "Shield Mutual")
+        yield reg
 
 
 def ref(label: str = "") -> bytes:

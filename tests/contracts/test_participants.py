@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from chainkit import ZERO_ADDRESS, DeployedRegistry, World, ref, reverts, same
+from chainkit import ZERO_ADDRESS, World, private_registry, ref, reverts, same
 from eth_account.signers.local import LocalAccount
 
 from registry.accounts import dev_account
@@ -19,8 +20,10 @@ DEPUTY: LocalAccount = dev_account(8)
 
 
 @pytest.fixture(scope="module")
-def w(registry: DeployedRegistry) -> World:
-    return World(registry)
+def w() -> Iterator[World]:
+    """A registry of its own: admitting and removing participants stays out of others' view."""
+    with private_registry() as registry:
+        yield World(registry)
 
 
 @pytest.fixture
