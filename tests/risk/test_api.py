@@ -1,0 +1,118 @@
+"""The risk routes over an indexed mirror (the router mounted on the API app)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from risk_kit import CAST, Chain, Mirror, make_loan
+from sqlmodel import Session
+
+from api.config import ApiSettings
+from api.main import create_app
+from api.routes import risk as risk_routes
+from registry.auth import create_key
+from registry.contracts import write_deployment
+
+
+@pytest.fixture(scope="module")
+def api(chain: Chain, mirror: Mirror, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
+    tuple[TestClient, dict[str, str]]
+]:  # fmt: skip
+    data_dir: Path = tmp_path_factory.mktemp("risk-api")
+    write_deployment(data_dir / "deployments.json", chain.deployment)
+    vin = chain.title()
+    chain.lender.register_lien(vin)
+    chain.lender2.register_lien(vin)
+    make_loan(chain, mirror, chain.title(), first_due_in_days=-5)
+    mirror.index()
+    settings = ApiSettings(
+        data_dir=data_dir, database_url=str(mirror.engine.url), rpc_url=chain.node.rpc_url,
+        deployments_file=data_dir / "deployments.json", rate_limit_per_second=0,
+        head_poll_interval=0.2,
+    )  # fmt: skip
+    app = create_app(settings)
+    if not any(getattr(r, "path", "") == "/alerts" for r in app.routes):
+        app.include_router(risk_routes.router)
+    keys = {}
+    with Session(mirror.engine) as session:
+        for name, role, who in (("lender", "lender", CAST.lender),
+                                ("lender2", "lender", CAST.lender2),
+                                ("auditor", "auditor", CAST.outsider),
+                                ("dealer", "dealer", CAST.dealer)):  # fmt: skip
+            keys[name] = create_key(session, role, who.address, "risk")[1]
+        session.commit()
+    with TestClient(app) as client:
+        yield client, keys
+
+
+def auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_lender_alerts_and_access(api: tuple[TestClient, dict[str, str]]) -> None:
+    client, keys = api
+    me = CAST.lender2.address
+    r = client.get(f"/lenders/{me}/alerts", headers=auth(keys["lender2"]))
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert [a["kind"] for a in body["items"]] == ["double_pledge"]
+    assert body["freshness"]["indexed_block"] > 0
+    assert client.get(f"/lenders/{me}/alerts", headers=auth(keys["lender"])).status_code == 403
+    assert client.get(f"/lenders/{me}/alerts", headers=auth(keys["dealer"])).status_code == 403
+    assert client.get(f"/lenders/{me}/alerts").status_code == 401
+    assert client.get(f"/lenders/{me}/alerts", headers=auth(keys["auditor"])).status_code == 200
+    r = client.get("/alerts?kind=nope", headers=auth(keys["auditor"]))
+    assert r.status_code == 422 and r.json()["error"]["code"] == "invalid_input"
+
+
+def test_all_alerts_filtered_for_a_lender_key(api: tuple[TestClient, dict[str, str]]) -> None:
+    client, keys = api
+    everything = client.get("/alerts", headers=auth(keys["auditor"])).json()["items"]
+    kinds = {a["kind"] for a in everything}
+    assert {"double_pledge", "missed_payment"} <= kinds
+    mine = client.get("/alerts", headers=auth(keys["lender2"])).json()["items"]
+    assert mine and all(CAST.lender2.address.lower() in a["lenders"] for a in mine)
+    assert len(mine) < len(everything)
+    r = client.get("/alerts?kind=missed_payment&severity=warning", headers=auth(keys["auditor"]))
+    assert r.status_code == 200 and {a["kind"] for a in r.json()["items"]} == {"missed_payment"}
+
+
+def test_portfolio_and_standing(api: tuple[TestClient, dict[str, str]]) -> None:
+    client, keys = api
+    me = CAST.lender.address
+    r = client.get(f"/lenders/{me}/portfolio?stress=2", headers=auth(keys["lender"]))
+    assert r.status_code == 200, r.text
+    report = r.json()
+    assert report["loans"] >= 1 and set(report["buckets"]) == {"current", "1-29", "30-59",
+                                                               "60-89", "90+"}  # fmt: skip
+    assert report["stress"]["stressed"]["factor"] == 2
+    assert (
+        client.get(f"/lenders/{me}/portfolio?stress=0", headers=auth(keys["lender"])).status_code
+        == 422
+    )
+    r = client.get(f"/lenders/{me}/standing?bucket=1-29", headers=auth(keys["lender"]))
+    assert r.status_code == 200 and r.json()["items"][0]["dpd"] == 5
+
+
+def test_webhooks_managed_by_the_lender_itself(api: tuple[TestClient, dict[str, str]]) -> None:
+    client, keys = api
+    me = CAST.lender.address
+    path = f"/lenders/{me}/webhooks"
+    r = client.post(path, json={"url": "https://bank.example/hooks"}, headers=auth(keys["lender"]))
+    assert r.status_code == 201, r.text
+    hook = r.json()
+    assert len(hook["secret"]) >= 16
+    assert (
+        client.post(path, json={"url": "ftp://x"}, headers=auth(keys["lender"])).status_code == 422
+    )
+    assert client.post(path, json={"url": "https://x.example"},
+                       headers=auth(keys["lender2"])).status_code == 403  # fmt: skip
+    assert client.get(path, headers=auth(keys["auditor"])).status_code == 403
+    listed = client.get(path, headers=auth(keys["lender"])).json()["items"]
+    assert [h["id"] for h in listed] == [hook["id"]] and "secret" not in listed[0]
+    r = client.delete(f"{path}/{hook['id']}", headers=auth(keys["lender"]))
+    assert r.status_code == 200
+    assert client.delete(f"{path}/{hook['id']}", headers=auth(keys["lender"])).status_code == 404
