@@ -186,3 +186,39 @@ def make_loan(
 
 def cents(amount: Decimal) -> int:
     return int(amount * 100)
+
+
+def risk_app(chain: Chain, mirror: Mirror, data_dir: Path) -> tuple[Any, dict[str, str]]:
+    """The API app with the risk router, over ``mirror`` holding a double pledge and a late
+    loan; API keys by name (lender, lender2, auditor, dealer)."""
+    from sqlmodel import Session
+
+    from api.config import ApiSettings
+    from api.main import create_app
+    from api.routes import risk as risk_routes
+    from registry.auth import create_key
+    from registry.contracts import write_deployment
+
+    write_deployment(data_dir / "deployments.json", chain.deployment)
+    vin = chain.title()
+    chain.lender.register_lien(vin)
+    chain.lender2.register_lien(vin)
+    make_loan(chain, mirror, chain.title(), first_due_in_days=-5)
+    mirror.index()
+    settings = ApiSettings(
+        data_dir=data_dir, database_url=str(mirror.engine.url), rpc_url=chain.node.rpc_url,
+        deployments_file=data_dir / "deployments.json", rate_limit_per_second=0,
+        head_poll_interval=0.2,
+    )  # fmt: skip
+    app = create_app(settings)
+    if not any(getattr(r, "path", "") == "/alerts" for r in app.routes):
+        app.include_router(risk_routes.router)
+    keys = {}
+    with Session(mirror.engine) as session:
+        for name, role, who in (("lender", "lender", CAST.lender),
+                                ("lender2", "lender", CAST.lender2),
+                                ("auditor", "auditor", CAST.outsider),
+                                ("dealer", "dealer", CAST.dealer)):  # fmt: skip
+            keys[name] = create_key(session, role, who.address, "risk")[1]
+        session.commit()
+    return app, keys

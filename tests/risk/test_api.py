@@ -3,47 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from risk_kit import CAST, Chain, Mirror, make_loan
-from sqlmodel import Session
-
-from api.config import ApiSettings
-from api.main import create_app
-from api.routes import risk as risk_routes
-from registry.auth import create_key
-from registry.contracts import write_deployment
+from risk_kit import CAST, Chain, Mirror, risk_app
 
 
 @pytest.fixture(scope="module")
 def api(chain: Chain, mirror: Mirror, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     tuple[TestClient, dict[str, str]]
 ]:  # fmt: skip
-    data_dir: Path = tmp_path_factory.mktemp("risk-api")
-    write_deployment(data_dir / "deployments.json", chain.deployment)
-    vin = chain.title()
-    chain.lender.register_lien(vin)
-    chain.lender2.register_lien(vin)
-    make_loan(chain, mirror, chain.title(), first_due_in_days=-5)
-    mirror.index()
-    settings = ApiSettings(
-        data_dir=data_dir, database_url=str(mirror.engine.url), rpc_url=chain.node.rpc_url,
-        deployments_file=data_dir / "deployments.json", rate_limit_per_second=0,
-        head_poll_interval=0.2,
-    )  # fmt: skip
-    app = create_app(settings)
-    if not any(getattr(r, "path", "") == "/alerts" for r in app.routes):
-        app.include_router(risk_routes.router)
-    keys = {}
-    with Session(mirror.engine) as session:
-        for name, role, who in (("lender", "lender", CAST.lender),
-                                ("lender2", "lender", CAST.lender2),
-                                ("auditor", "auditor", CAST.outsider),
-                                ("dealer", "dealer", CAST.dealer)):  # fmt: skip
-            keys[name] = create_key(session, role, who.address, "risk")[1]
-        session.commit()
+    app, keys = risk_app(chain, mirror, tmp_path_factory.mktemp("risk-api"))
     with TestClient(app) as client:
         yield client, keys
 
