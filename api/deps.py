@@ -11,7 +11,7 @@ from typing import Annotated, Any, TypeVar
 from eth_account.signers.local import LocalAccount
 from fastapi import Depends, Path, Request
 from fastapi.responses import Response
-from sqlalchemy import Engine
+from sqlalchemy import Engine, event
 
 from api.config import ApiSettings
 from api.freshness import ChainWatch, freshness
@@ -34,6 +34,9 @@ class Runtime:
     def __init__(self, settings: ApiSettings, engine: Engine | None = None) -> None:
         self.settings = settings
         self.engine = engine or make_engine(settings.db_url)
+        if self.engine.dialect.name == "sqlite":
+            # reads map the file instead of copying pages through read() calls
+            event.listen(self.engine, "connect", _sqlite_mmap)
         self.watch = ChainWatch(settings.rpc_url, settings.head_poll_interval)
         self.buckets = TokenBuckets(settings.rate_limit_per_second, settings.rate_limit_burst)
         self.cache: OrderedDict[tuple[Any, ...], bytes] = OrderedDict()
@@ -94,6 +97,10 @@ class Runtime:
         account = self.client().account
         assert account is not None
         return account
+
+
+def _sqlite_mmap(dbapi_conn: Any, _record: Any) -> None:
+    dbapi_conn.execute("PRAGMA mmap_size=1073741824")
 
 
 async def get_runtime(request: Request) -> Runtime:

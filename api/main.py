@@ -15,7 +15,7 @@ from sqlalchemy import Engine
 from api.config import ApiSettings
 from api.deps import Runtime
 from api.errors import install_error_handlers
-from api.routes import liens, loans, participants, status, vehicles, writes
+from api.routes import liens, loans, participants, risk, status, vehicles, writes
 from api.schemas import ErrorResponse
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -60,7 +60,7 @@ def create_app(settings: ApiSettings | None = None, *, engine: Engine | None = N
     )
     app.state.runtime = runtime
     install_error_handlers(app)
-    for module in (vehicles, liens, loans, participants, status, writes):
+    for module in (vehicles, liens, loans, participants, status, writes, risk):
         app.include_router(module.router)
 
     @app.get("/", include_in_schema=False)

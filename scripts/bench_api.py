@@ -258,6 +258,12 @@ def load_main(port: int, paths_file: str, seconds: float, concurrency: int) -> N
         await asyncio.gather(*(_worker(port, paths, deadline, lat) for _ in range(concurrency)))
         return time.perf_counter() - t0
 
+    try:
+        import uvloop
+
+        uvloop.install()
+    except ImportError:  # pragma: no cover - uvicorn[standard] brings it
+        pass
     elapsed = asyncio.run(run())
     lat.sort()
     n = len(lat)

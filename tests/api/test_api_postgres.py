@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 import psycopg
 import pytest
-from conftest import CAST, Mirror, bearer
+from api_kit import CAST, Mirror, bearer
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import make_url
 from sqlmodel import Session

@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from api_kit import Mirror
 from click.testing import CliRunner
-from conftest import Mirror
 from fastapi.testclient import TestClient
 
 from registry.certificates import certificate_id, verify_certificate

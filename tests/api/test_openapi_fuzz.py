@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 import schemathesis
-from conftest import Keys, Mirror, bearer
+from api_kit import Keys, Mirror, bearer
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 

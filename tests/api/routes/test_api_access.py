@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import Keys, Mirror, bearer
+from api_kit import Keys, Mirror, bearer
 from fastapi.testclient import TestClient
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import Keys, Mirror, bearer
+from api_kit import Keys, Mirror, bearer
 from fastapi.testclient import TestClient
 
 

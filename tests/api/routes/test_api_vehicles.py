@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import Mirror  # tests/api/conftest.py
+from api_kit import Mirror
 from fastapi.testclient import TestClient
 
 from api.main import create_app

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from conftest import CAST, Keys, Mirror, bearer, fresh_vin
+from api_kit import CAST, Keys, Mirror, bearer, fresh_vin
 from fastapi.testclient import TestClient
 
 from api.main import create_app
