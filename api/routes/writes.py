@@ -19,9 +19,10 @@ from api.deps import IdPath, Runtime, RuntimeDep, require_roles
 from api.schemas import WriteResult
 from registry import domain
 from registry.auth import Principal
-from registry.client import RegistryClient
+from registry.client import RegistryClient, _address
 from registry.errors import InvalidInput, Unauthorized
 from registry.transactor import TxResult
+from registry.vin import vin_to_bytes32
 
 router = APIRouter(tags=["writes"])
 
@@ -52,6 +53,10 @@ def _tx(result: TxResult) -> dict[str, Any]:
             {"event": e.name, "log_index": e.log_index, "args": e.args} for e in result.events
         ],
     }
+
+
+# register_lien, originate_loan, record_policy and file_claim of RegistryClient return only the
+# new id; these routes call its ``_send`` so that they keep the whole TxResult to answer with.
 
 
 def _act(
@@ -187,18 +192,12 @@ def register_lien(body: LienIn, runtime: RuntimeDep, who: Lender) -> dict[str, A
         lambda c: c._send(
             c.registry,
             "registerLien",
-            _vin32(body.vin),
+            vin_to_bytes32(body.vin),
             body.floor_plan,
             action=f"registering a lien on {body.vin}",
         ),
         lambda c, r: c.lien(int(r.event("LienRegistered").args["lienId"]), r.block_number),
     )
-
-
-def _vin32(vin: str) -> bytes:
-    from registry.vin import vin_to_bytes32
-
-    return vin_to_bytes32(vin)
 
 
 @router.post("/liens/{lien_id}/release", response_model=WriteResult, status_code=201)
@@ -330,8 +329,6 @@ class PolicyIn(BaseModel):
 @router.post("/policies", response_model=WriteResult, status_code=201)
 def record_policy(body: PolicyIn, runtime: RuntimeDep, who: Insurer) -> dict[str, Any]:
     """Record a policy naming the lienholder as loss payee (insurer)."""
-    from registry.client import _address
-
     payee = _address(body.loss_payee, "loss payee") if body.loss_payee else "0x" + "0" * 40
     return _act(
         runtime,
@@ -339,7 +336,7 @@ def record_policy(body: PolicyIn, runtime: RuntimeDep, who: Insurer) -> dict[str
         lambda c: c._send(
             c.insurance,
             "recordPolicy",
-            _vin32(body.vin),
+            vin_to_bytes32(body.vin),
             payee,
             bytes.fromhex(body.policy_ref[2:]),
             body.expires_at,
