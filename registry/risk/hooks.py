@@ -344,14 +344,30 @@ def _raise(ctx: EventContext, alert: NewAlert) -> None:
 # --------------------------------------------------------------- batch and reorg
 
 
+def catching_up(conn: Connection) -> bool:
+    """Whether this batch ends short of the chain head (a backfill in progress)."""
+    row = conn.execute(
+        select(standing.INDEXER.c.indexed_block, standing.INDEXER.c.head_block).limit(1)
+    ).first()
+    return row is not None and int(row[1] or 0) > int(row[0] or 0)
+
+
 def refresh(conn: Connection, now: int, touched: set[int]) -> None:
-    """Standing, month-end snapshots and the payoff rule, at chain time ``now``."""
+    """Standing, month-end snapshots and the payoff rule, at chain time ``now``.
+
+    While the indexer backfills, loans' standing waits for the batch that reaches the head:
+    a history replayed batch by batch would otherwise raise alerts for states long gone
+    (a loan originated in one batch, its payments in the next).
+    """
     today = chain_day(now)
     last = standing.get_state(conn, "last_day")
     if last is not None and int(last) < today:
         for month in standing.month_ends_between(int(last), today):
             standing.snapshot_month(conn, month)
-    standing.refresh(conn, now, touched)
+    if not catching_up(conn):
+        standing.refresh(conn, now, touched)
+    elif touched:  # recomputed by the batch that reaches the head
+        standing.mark_stale(conn, touched)
     if last is None or int(last) < today:
         standing.set_state(conn, "last_day", str(today))
     since = standing.get_state(conn, "lien_check_at")

@@ -60,6 +60,9 @@ CLOSED_STATES = ("PAID_OFF", "CHARGED_OFF")
 NEVER = 10**7  # a date ordinal after any real date: "no change expected"
 DAY = 86400
 RELEASE_GRACE_DAYS = 30
+#: Delinquency alerts wait this long (chain time) after origination: a migrated, back-dated
+#: loan gets its payment history recorded in the transactions that follow its origination.
+SETTLE_SECONDS = 3600
 _CHUNK = 900
 
 
@@ -139,7 +142,8 @@ def _standing(r: Any, today: int, now: int, block: int) -> Standing:
         due = DueSchedule.loads(r.dues)
         d = assess(due, r.total_paid, today)
         if d.dpd > 0:
-            nxt = today + 1
+            settling = now - int(r.originated_at) < SETTLE_SECONDS
+            nxt = today if settling else today + 1  # recomputed each batch while settling
         else:
             k = d.instalments_due
             nxt = due.days[k] if k < len(due.days) else NEVER
@@ -161,14 +165,23 @@ def _standing(r: Any, today: int, now: int, block: int) -> Standing:
     return Standing(row, _worsening(r, row, block, now))
 
 
+def _settling(r: Any, source: str, now: int) -> bool:
+    """A loan's first hour: its lender is still recording the history of a back-dated loan."""
+    return source == "schedule" and now - int(r.originated_at) < SETTLE_SECONDS
+
+
 def _worsening(r: Any, row: dict[str, Any], block: int, now: int) -> list[NewAlert]:
-    """missed_payment when a loan goes past due; bucket_roll when it reaches 30-59 or worse."""
+    """missed_payment when a loan goes past due; bucket_roll when it reaches 30-59 or worse.
+
+    Not while the loan settles; a standing computed while it settled counts as unknown.
+    """
     alerts: list[NewAlert] = []
     dpd, bucket = row["dpd"], row["bucket"]
-    if dpd <= 0:
+    if dpd <= 0 or _settling(r, row["source"], now):
         return alerts
-    prev_dpd = r.prev_dpd if r.prev_dpd is not None else 0
-    prev_rank = bucket_rank(r.prev_bucket) if r.prev_bucket is not None else 0
+    known = r.prev_bucket is not None and not _settling(r, row["source"], int(r.prev_as_of))
+    prev_dpd = r.prev_dpd if known else 0
+    prev_rank = bucket_rank(r.prev_bucket) if known else 0
     anchor = row["oldest_unpaid_due"] or f"reported-{r.loan_id}"
     common = {"vin": r.vin, "lenders": [r.lender], "block_number": block, "time": now,
               "lien_id": r.lien_id, "loan_id": r.loan_id}  # fmt: skip
@@ -209,6 +222,7 @@ def _query(extra: Any = None) -> Any:
             LOANS.c.loan_id, LOANS.c.lender, LOANS.c.vin, LOANS.c.lien_id, LOANS.c.state,
             LOANS.c.total_paid, LOANS.c.disbursed_amount, LOANS.c.days_past_due,
             SCHEDULES.c.dues, STATUS.c.bucket.label("prev_bucket"), STATUS.c.dpd.label("prev_dpd"),
+            LOANS.c.originated_at, STATUS.c.as_of.label("prev_as_of"),
             *(STATUS.c[name].label(f"old_{name}") for name in _COMPARED),
         )
         .select_from(LOANS)
@@ -286,6 +300,15 @@ def refresh(conn: Connection, now: int, touched: Iterable[int] = ()) -> int:
         for (i,) in conn.execute(select(STATUS.c.loan_id).where(STATUS.c.next_change_day <= today))
     )
     return recompute(conn, now, loan_ids=ids, block=block) if ids else 0
+
+
+def mark_stale(conn: Connection, loan_ids: Iterable[int]) -> None:
+    """Makes the next :func:`refresh` recompute these loans."""
+    from sqlalchemy import update
+
+    ids = sorted(set(loan_ids))
+    for chunk in _chunks(ids):
+        conn.execute(update(STATUS).where(STATUS.c.loan_id.in_(chunk)).values(next_change_day=0))
 
 
 # ------------------------------------------------------------- month-end snapshots

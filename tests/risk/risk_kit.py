@@ -204,6 +204,7 @@ def risk_app(chain: Chain, mirror: Mirror, data_dir: Path) -> tuple[Any, dict[st
     chain.lender.register_lien(vin)
     chain.lender2.register_lien(vin)
     make_loan(chain, mirror, chain.title(), first_due_in_days=-5)
+    chain.advance(2 / 24)  # past the loan's settling hour
     mirror.index()
     settings = ApiSettings(
         data_dir=data_dir, database_url=str(mirror.engine.url), rpc_url=chain.node.rpc_url,

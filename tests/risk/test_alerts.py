@@ -159,6 +159,51 @@ def test_a_loan_without_its_record_falls_back_to_what_the_lender_reports(
     assert sorted(a["kind"] for a in mirror.alerts(vin=vin)) == ["bucket_roll", "missed_payment"]
 
 
+def test_no_alert_for_a_back_dated_loan_whose_history_follows(chain: Chain, mirror: Mirror) -> None:
+    """A migrated loan: originated with a schedule that began months ago, its payments
+    recorded in the next transactions (indexed separately): no missed payment."""
+    vin = chain.title()
+    _, loan, schedule = make_loan(chain, mirror, vin, first_due_in_days=-95)
+    mirror.index()  # the indexer sees the loan before its payment history
+    assert mirror.status(loan)["dpd"] == 95  # type: ignore[index]
+    due = [i for i in schedule.instalments if i.due <= chain.today()]
+    for instalment in due:
+        chain.lender.record_payment(loan, cents(instalment.total), h32())
+    mirror.index()
+    chain.advance(2 / 24)
+    mirror.index()
+    assert mirror.status(loan)["dpd"] == 0  # type: ignore[index]
+    assert mirror.kinds(vin) == []
+    late = chain.title()  # the same, never paid: alerted once it has settled
+    _, late_loan, _ = make_loan(chain, mirror, late, first_due_in_days=-95)
+    mirror.index()
+    assert mirror.kinds(late) == []
+    chain.advance(2 / 24)
+    mirror.index()
+    assert mirror.kinds(late) == ["bucket_roll", "missed_payment"]
+    [roll] = mirror.alerts(vin=late, kind="bucket_roll")
+    assert roll["details"]["bucket"] == "90+" and roll["severity"] == "critical"
+    assert late_loan
+
+
+def test_backfill_computes_standing_at_the_head_only(chain: Chain, fresh_mirror: Mirror) -> None:
+    vin = chain.title()
+    _, loan, schedule = make_loan(chain, fresh_mirror, vin, first_due_in_days=-40)
+    chain.advance(2 / 24)  # settled, still unpaid, for a few blocks (a batch of their own)
+    for _ in range(4):
+        chain.rpc("evm_mine", [])
+    for instalment in schedule.instalments[:2]:
+        chain.lender.record_payment(loan, cents(instalment.total), h32())
+    from registry.indexer import Indexer
+
+    indexer = Indexer(fresh_mirror.engine, chain.w3, chain.deployment, confirmations=0,
+                      batch_blocks=3)  # fmt: skip
+    indexer.run(until_head=True, lock=False)  # many small batches, the payments in the last
+    status = fresh_mirror.status(loan)
+    assert status is not None and status["dpd"] == 0 and status["source"] == "schedule"
+    assert fresh_mirror.kinds(vin) == []
+
+
 def test_lien_not_released_30_days_after_payoff(chain: Chain, mirror: Mirror) -> None:
     kept, cleaned, plain = chain.title(), chain.title(), chain.title()
     ids = {}

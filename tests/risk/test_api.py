@@ -64,7 +64,7 @@ def test_portfolio_and_standing(api: tuple[TestClient, dict[str, str]]) -> None:
         == 422
     )
     r = client.get(f"/lenders/{me}/standing?bucket=1-29", headers=auth(keys["lender"]))
-    assert r.status_code == 200 and r.json()["items"][0]["dpd"] == 5
+    assert r.status_code == 200 and r.json()["items"][0]["dpd"] in (5, 6)
 
 
 def test_webhooks_managed_by_the_lender_itself(api: tuple[TestClient, dict[str, str]]) -> None:
