@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import random
 import secrets
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -127,8 +131,8 @@ class Mirror:
     records: Path
 
     @classmethod
-    def create(cls, chain: Chain, tmp: Path) -> Mirror:
-        url = f"sqlite:///{tmp / 'mirror.sqlite'}"
+    def create(cls, chain: Chain, tmp: Path, url: str | None = None) -> Mirror:
+        url = url or f"sqlite:///{tmp / 'mirror.sqlite'}"
         migrate(url)
         records = tmp / "loans"
         hooks.configure(records)
@@ -152,6 +156,29 @@ class Mirror:
         with self.engine.connect() as conn:
             row = conn.execute(select(tbl).where(tbl.c.loan_id == loan_id)).mappings().first()
         return dict(row) if row is not None else None
+
+
+PG_URL = os.environ.get(
+    "REGISTRY_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+
+
+@contextmanager
+def postgres_database() -> Iterator[str]:
+    """A fresh PostgreSQL database (dropped afterwards)."""
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    url = make_url(PG_URL)
+    name = f"risk_{uuid.uuid4().hex[:12]}"
+    admin = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def schedule_for(first_due: date, months: int = 12, principal: str = "12000.00") -> Any:
