@@ -66,13 +66,15 @@ class ChainReader:
         *,
         max_range: int = 5000,
         min_range: int = 1,
+        target_events: int = 10_000,
     ) -> None:
         self.w3 = w3
         self.addresses = [a.lower() for a in addresses]
         self.decoder = decoder or EventDecoder()
         self.max_range = max_range
         self.min_range = min_range
-        self.range = max_range  # current block range per eth_getLogs request
+        self.target_events = target_events
+        self.range = min(max_range, 8)  # current range per eth_getLogs (adapts)
 
     @property
     def endpoint(self) -> str:
@@ -160,8 +162,10 @@ class ChainReader:
                     raise
                 self.range = max(self.min_range, self.range // 2)
                 continue
-            if self.range < self.max_range:  # grow back after a success
-                self.range = min(self.max_range, self.range * 2)
+            if len(logs) > self.target_events:  # keep batches to about target_events
+                self.range = max(self.min_range, self.range * self.target_events // len(logs))
+            elif len(logs) < self.target_events // 2 and self.range < self.max_range:
+                self.range = min(self.max_range, self.range * 2)  # grow back after a success
             return stop, logs
 
     def fetch(self, start: int, end: int, *, header_from: int | None = None) -> LogBatch:

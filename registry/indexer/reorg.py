@@ -48,8 +48,10 @@ def find_ancestor(
     ).all()
     candidates = [(int(n), str(h)) for n, h in stored]
     lowest = candidates[-1][0] if candidates else None
-    query = select(EVENTS.c.block_number, EVENTS.c.block_hash).distinct().order_by(
-        EVENTS.c.block_number.desc()
+    query = (
+        select(EVENTS.c.block_number, EVENTS.c.block_hash)
+        .distinct()
+        .order_by(EVENTS.c.block_number.desc())
     )
     if lowest is not None:
         query = query.where(EVENTS.c.block_number < lowest)

@@ -12,7 +12,9 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Engine, Table, delete
 from sqlalchemy.exc import OperationalError
@@ -24,10 +26,11 @@ from registry.db.models import Block, IndexerState
 from registry.errors import ChainUnavailable, IndexerMismatch, TransactionFailed
 from registry.events import EventDecoder
 from registry.indexer.apply import apply_events, contract_names
-from registry.indexer.fetch import ChainReader, ReorgDuringFetch, backoff_delays
+from registry.indexer.fetch import ChainReader, LogBatch, ReorgDuringFetch, backoff_delays
 from registry.indexer.handlers import HandlerRegistry, extensions
 from registry.indexer.lock import indexer_lock
 from registry.indexer.projections import core
+from registry.indexer.readahead import ReadAhead, expand
 from registry.indexer.reorg import find_ancestor, rollback
 
 log = logging.getLogger("registry.indexer")
@@ -71,6 +74,7 @@ class Indexer:
         poll_interval: float = 1.0,
         registries: Sequence[HandlerRegistry] = (core, extensions),
         decoder: EventDecoder | None = None,
+        read_ahead_process: bool = True,
     ) -> None:
         self.engine = engine
         self.deployment = deployment
@@ -85,6 +89,10 @@ class Indexer:
         self.total_events = 0
         self.reorgs = 0
         self.head = 0
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="indexer-fetch")
+        self._prefetched: tuple[int, Future[Any], bool] | None = None
+        self._ahead: ReadAhead | None = None
+        self.read_ahead_process = read_ahead_process
 
     # ------------------------------------------------------------------ state
 
@@ -152,7 +160,13 @@ class Indexer:
                 return -1
             start = st.indexed_block + 1
             window_from = head - self.window + 1
-            batch = self.reader.fetch(start, target, header_from=window_from)
+            batch = self._take_prefetched(start)
+            if batch is None:
+                batch = self.reader.fetch(start, target, header_from=window_from)
+            if self.read_ahead_process and self._ahead is None and len(batch.events) >= 2000:
+                self._ahead = ReadAhead(self.reader, self.reader.endpoint)  # a big backfill
+            if batch.end < target:  # read the next range while this one is written
+                self._prefetch(batch.end + 1, target, window_from)
             first = batch.headers.get(start)
             if first is not None and st.indexed_hash and first.parent_hash != st.indexed_hash:
                 self._undo_reorg(session, st)
@@ -185,7 +199,35 @@ class Indexer:
         self.total_events += len(batch.events)
         return len(batch.events)
 
+    def _prefetch(self, start: int, end: int, header_from: int) -> None:
+        self._discard_prefetch()
+        future: Future[Any]
+        if self._ahead is not None and self._ahead.ready and end - start >= 32:
+            future = self._ahead.submit(start, end, header_from)
+            self._prefetched = (start, future, True)
+        else:
+            future = self._pool.submit(self.reader.fetch, start, end, header_from=header_from)
+            self._prefetched = (start, future, False)
+
+    def _take_prefetched(self, start: int) -> LogBatch | None:
+        """The batch read ahead, if it starts at ``start`` (its errors surface here)."""
+        if self._prefetched is None:
+            return None
+        begin, future, in_process = self._prefetched
+        self._prefetched = None
+        if begin != start:
+            future.cancel()
+            return None
+        result = future.result()
+        return expand(result, self.reader) if in_process else result
+
+    def _discard_prefetch(self) -> None:
+        if self._prefetched is not None:
+            self._prefetched[1].cancel()
+            self._prefetched = None
+
     def _undo_reorg(self, session: Session, st: IndexerState) -> None:
+        self._discard_prefetch()
         ancestor, ancestor_hash = find_ancestor(session, self.reader, self.start_block)
         result = rollback(session, ancestor, self.contracts, self.registries)
         log.warning(
@@ -220,10 +262,16 @@ class Indexer:
         A node that stops answering is retried with backoff (0.5 s doubling to 10 s) for
         as long as it takes; the indexer resumes by itself when it is back.
         """
-        if lock:
-            with indexer_lock(self.engine, wait=wait_for_lock):
-                return self._loop(until_head, until_block, stop, on_progress)
-        return self._loop(until_head, until_block, stop, on_progress)
+        try:
+            if lock:
+                with indexer_lock(self.engine, wait=wait_for_lock):
+                    return self._loop(until_head, until_block, stop, on_progress)
+            return self._loop(until_head, until_block, stop, on_progress)
+        finally:
+            self._discard_prefetch()
+            if self._ahead is not None:
+                self._ahead.close()
+                self._ahead = None
 
     def _loop(
         self,

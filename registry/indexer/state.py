@@ -3,12 +3,13 @@ in bulk (one upsert per table) inside the batch transaction."""
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Connection, Table, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Boolean, Connection, Table
 
 from registry.db.models import (
     BrandRecord,
@@ -24,6 +25,7 @@ from registry.db.models import (
     TotalLoss,
 )
 from registry.events import DecodedEvent
+from registry.indexer.bulk import BulkWriter
 
 Row = dict[str, Any]
 
@@ -51,15 +53,21 @@ APPENDED: dict[str, Table] = {
 }
 EVENTS = table(Event)
 _CHUNK = 900  # parameters per IN (...) query (SQLite's historic limit is 999)
+_ID_ARGS = (
+    ("lienId", "liens"),
+    ("loanId", "loans"),
+    ("policyId", "policies"),
+    ("claimId", "claims"),
+)
+_BOOLEANS: dict[str, set[str]] = {
+    t.name: {c.name for c in t.c if isinstance(c.type, Boolean)}
+    for t in [*(k[0] for k in KEYED.values()), *APPENDED.values()]
+}
 
 
 def _chunks(values: Sequence[Any], size: int = _CHUNK) -> Iterable[Sequence[Any]]:
     for i in range(0, len(values), size):
         yield values[i : i + size]
-
-
-def _insert(conn: Connection, tbl: Table) -> Any:
-    return (postgresql if conn.dialect.name == "postgresql" else sqlite).insert(tbl)
 
 
 class BatchState:
@@ -86,17 +94,27 @@ class BatchState:
         tbl, pk = KEYED[kind]
         store: dict[Any, Row] = getattr(self, kind)
         wanted = [k for k in set(keys) if k is not None and k not in store]
+        if not wanted:
+            return []
+        cols = _columns(tbl)
+        flags = [c for c in cols if c in _BOOLEANS[tbl.name]]
         rows: list[Row] = []
-        for chunk in _chunks(wanted):
-            for r in conn.execute(select(tbl).where(tbl.c[column].in_(chunk))).mappings():
-                row = dict(r)
-                key = row[pk[0]] if len(pk) == 1 else tuple(row[c] for c in pk)
-                store.setdefault(key, row)
-                rows.append(store[key])
+        for values in BulkWriter(conn).select_in(tbl.name, cols, column, wanted):
+            row = dict(zip(cols, values, strict=True))
+            for c in flags:  # SQLite hands booleans back as 0/1
+                row[c] = bool(row[c])
+            key = row[pk[0]] if len(pk) == 1 else tuple(row[c] for c in pk)
+            store.setdefault(key, row)
+            rows.append(store[key])
         return rows
 
     def load(self, conn: Connection, events: Sequence[DecodedEvent]) -> None:
-        """Loads every existing row the events may touch (ids first, then their VINs)."""
+        """Loads every existing row the events may touch.
+
+        Titles are only changed by events that name their VIN, liens by events that name the
+        lien; loans, policies and claims are loaded by id (they resolve the VIN of events
+        that do not name it).
+        """
         vins: set[str] = set()
         ids: dict[str, set[int]] = defaultdict(set)
         released_vins: set[str] = set()
@@ -105,12 +123,7 @@ class BatchState:
             a = ev.args
             if "vin" in a:
                 vins.add(a["vin"])
-            for arg, kind in (
-                ("lienId", "liens"),
-                ("loanId", "loans"),
-                ("policyId", "policies"),
-                ("claimId", "claims"),
-            ):
+            for arg, kind in _ID_ARGS:
                 if arg in a:
                     ids[kind].add(a[arg])
             if ev.name == "LienReleased":
@@ -119,19 +132,13 @@ class BatchState:
                 accounts.add(a["account"])
         for claim in self._load(conn, "claims", "claim_id", ids["claims"]):
             ids["policies"].add(claim["policy_id"])
-        for kind, column in (("loans", "loan_id"), ("policies", "policy_id")):
-            for row in self._load(conn, kind, column, ids[kind]):
-                vins.add(row["vin"])
-                if kind == "loans":
-                    ids["liens"].add(row["lien_id"])
-        for row in self._load(conn, "liens", "lien_id", ids["liens"]):
-            vins.add(row["vin"])
+        self._load(conn, "loans", "loan_id", ids["loans"])
+        self._load(conn, "policies", "policy_id", ids["policies"])
+        self._load(conn, "liens", "lien_id", ids["liens"])
         if released_vins:  # priorities of the other active liens move on a release
-            tbl = KEYED["liens"][0]
-            for chunk in _chunks(sorted(released_vins)):
-                query = select(tbl).where(tbl.c.vin.in_(chunk), tbl.c.status == "ACTIVE")
-                for r in conn.execute(query).mappings():
-                    self.liens.setdefault(r["lien_id"], dict(r))
+            for lien in self._load(conn, "liens", "vin", released_vins):
+                if lien["status"] == "ACTIVE":
+                    self.active_liens_by_vin[lien["vin"]].add(lien["lien_id"])
         for lien_id, lien in self.liens.items():
             if lien["status"] == "ACTIVE":
                 self.active_liens_by_vin[lien["vin"]].add(lien_id)
@@ -142,26 +149,29 @@ class BatchState:
 
     def flush(self, conn: Connection, *, write_events: bool = True) -> None:
         """Writes events (ignoring ones already there), new and changed rows, appended rows."""
+        bulk = BulkWriter(conn)
         if write_events and self.events:
-            stmt = _insert(conn, EVENTS).on_conflict_do_nothing(
-                index_elements=["tx_hash", "log_index"]
-            )
-            conn.execute(stmt, self.events)
+            cols = tuple(c for c in _columns(EVENTS) if c != "args")
+            get, dumps = itemgetter(*cols), json.dumps
+            rows = [(*get(r), dumps(r["args"])) for r in self.events]
+            bulk.write(EVENTS.name, (*cols, "args"), ("tx_hash", "log_index"), rows, update=False)
         for kind, keys in self.dirty.items():
             if not keys:
                 continue
             tbl, pk = KEYED[kind]
             store: dict[Any, Row] = getattr(self, kind)
-            rows = [store[k] for k in keys]
-            stmt = _insert(conn, tbl)
-            stmt = stmt.on_conflict_do_update(
-                index_elements=list(pk),
-                set_={c.name: stmt.excluded[c.name] for c in tbl.c if c.name not in pk},
-            )
-            conn.execute(stmt, rows)
-        for kind, rows in self.appended.items():
-            if rows:
-                stmt = _insert(conn, APPENDED[kind]).on_conflict_do_nothing(
-                    index_elements=["tx_hash", "log_index"]
-                )
-                conn.execute(stmt, rows)
+            cols = _columns(tbl)
+            get = itemgetter(*cols)
+            bulk.write(tbl.name, cols, pk, [get(store[k]) for k in keys], update=True)
+        for kind, appended in self.appended.items():
+            if appended:
+                tbl = APPENDED[kind]
+                cols = _columns(tbl)
+                get = itemgetter(*cols)
+                rows = [get(r) for r in appended]
+                bulk.write(tbl.name, cols, ("tx_hash", "log_index"), rows, update=False)
+
+
+def _columns(tbl: Table) -> tuple[str, ...]:
+    """The columns the indexer writes (all but a surrogate ``id``)."""
+    return tuple(c.name for c in tbl.c if c.name != "id")

@@ -1,0 +1,82 @@
+"""Reading ahead in a worker process during a backfill.
+
+Fetching (JSON parsing) and decoding cost about as much CPU as writing, and a thread would
+share the writer's GIL; a worker process reads and decodes the next range while the writer
+applies the current one. The worker is started in the background and used once it is ready;
+until then (and in follow mode, where batches are small) the indexer reads in a thread.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from concurrent.futures import Future, ProcessPoolExecutor
+from typing import Any
+
+from registry.events import DecodedEvent
+from registry.indexer.fetch import ChainReader, Header, LogBatch
+
+_reader: ChainReader | None = None
+
+Compact = tuple[int, int, list[tuple[Any, ...]], dict[int, int], list[tuple[Any, ...]], int]
+
+
+def _init(rpc_url: str, addresses: list[str], max_range: int, target_events: int) -> None:
+    global _reader
+    from registry.transactor import connect
+
+    _reader = ChainReader(
+        connect(rpc_url, timeout=120), addresses, max_range=max_range, target_events=target_events
+    )
+
+
+def _ready() -> bool:
+    return _reader is not None
+
+
+def _fetch(start: int, end: int, header_from: int | None, current_range: int) -> Compact:
+    assert _reader is not None
+    _reader.range = current_range
+    batch = _reader.fetch(start, end, header_from=header_from)
+    events = [
+        (e.name, e.address, e.block_number, e.block_hash, e.tx_hash, e.log_index, e.args)
+        for e in batch.events
+    ]
+    headers = [(h.number, h.hash, h.parent_hash, h.timestamp) for h in batch.headers.values()]
+    return batch.start, batch.end, events, batch.times, headers, _reader.range
+
+
+def expand(compact: Compact, reader: ChainReader) -> LogBatch:
+    """The worker's answer as a :class:`LogBatch` (and its range choice for the next read)."""
+    start, end, events, times, headers, next_range = compact
+    reader.range = next_range
+    return LogBatch(
+        start=start,
+        end=end,
+        events=[DecodedEvent(*e) for e in events],
+        times=times,
+        headers={h[0]: Header(*h) for h in headers},
+    )
+
+
+class ReadAhead:
+    """One worker process that fetches and decodes ranges for :class:`ChainReader`."""
+
+    def __init__(self, reader: ChainReader, rpc_url: str) -> None:
+        self.reader = reader
+        self.pool = ProcessPoolExecutor(
+            max_workers=1,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_init,
+            initargs=(rpc_url, reader.addresses, reader.max_range, reader.target_events),
+        )
+        self._warm: Future[bool] = self.pool.submit(_ready)
+
+    @property
+    def ready(self) -> bool:
+        return self._warm.done() and self._warm.exception() is None
+
+    def submit(self, start: int, end: int, header_from: int | None) -> Future[Compact]:
+        return self.pool.submit(_fetch, start, end, header_from, self.reader.range)
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=False, cancel_futures=True)

@@ -1,0 +1,189 @@
+"""Benchmark of the indexer: raw eth_getLogs ceiling vs end-to-end backfill (SQLite, PostgreSQL).
+
+Generates ``--events`` events on a fresh anvil through the batch entry points (titles, liens,
+loans, disbursements, payments), then measures over the same block range:
+
+* ``raw_fetch_eps``: raw ``eth_getLogs`` (``provider.make_request``), the ceiling;
+* ``sqlite_eps`` / ``postgres_eps``: the indexer's backfill, events and projections committed.
+
+Prints a table, then as its last line one JSON object with exactly the keys ``events``,
+``raw_fetch_eps``, ``sqlite_eps``, ``postgres_eps``.
+
+    .venv/bin/python scripts/bench_index.py --events 100000
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+import psycopg
+from sqlalchemy.engine import make_url
+
+from registry.accounts import dev_account
+from registry.chain import AnvilNode
+from registry.client import RegistryClient
+from registry.contracts import Deployment
+from registry.db import make_engine, migrate
+from registry.deploy import deploy
+from registry.indexer import Indexer
+from registry.indexer.fetch import ChainReader
+from registry.transactor import connect
+from registry.vin import generate_vin
+
+PG_URL = os.environ.get(
+    "REGISTRY_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+
+
+class BenchAnvil(AnvilNode):
+    """anvil without a block gas limit, so one transaction can carry 500 registrations."""
+
+    def command(self) -> list[str]:
+        return [*super().command(), "--disable-block-gas-limit"]
+
+
+def _h(tag: str, i: int) -> bytes:
+    return f"{tag}{i}".encode().ljust(32, b"\0")[:32]
+
+
+def generate(w3: object, deployment: Deployment, events: int, batch: int) -> int:
+    """Titles, liens, loans, disbursements and payments: about ``events`` events in all."""
+    registrar = RegistryClient(w3, deployment, dev_account(0))  # type: ignore[arg-type]
+    lender = registrar.as_(dev_account(1))
+    owner = dev_account(5).address
+    registrar.admit_participant(lender.address, "lender", "Bench Bank")
+    rng = random.Random(1)
+    per_kind = max(1, events // 5)
+    vins: list[str] = []
+    seen: set[str] = set()
+    while len(vins) < per_kind:
+        v = generate_vin(rng)
+        if v not in seen:
+            seen.add(v)
+            vins.append(v)
+    made = 0
+    lien_ids: list[int] = []
+    loan_ids: list[int] = []
+    for i in range(0, per_kind, batch):
+        chunk = vins[i : i + batch]
+        made += len(
+            registrar.issue_titles_batch(chunk, [owner] * len(chunk), [1000] * len(chunk)).events
+        )
+        res = lender.register_liens_batch(chunk, [i % 7 == 0 for i in range(len(chunk))])
+        made += len(res.events)
+        ids = [int(e.args["lienId"]) for e in res.all("LienRegistered")]
+        lien_ids += ids
+        res = lender.originate_loans_batch(
+            ids, [_h("r", x) for x in ids], [_h("t", x) for x in ids], [_h("s", x) for x in ids]
+        )
+        made += len(res.events)
+        loans = [int(e.args["loanId"]) for e in res.all("LoanOriginated")]
+        loan_ids += loans
+        made += len(lender.record_disbursements_batch(loans, [10_000_00] * len(loans)).events)
+    remaining = max(0, events - made)
+    for i in range(0, remaining, batch):
+        n = min(batch, remaining - i)
+        loans = [loan_ids[(i + j) % len(loan_ids)] for j in range(n)]
+        res = lender.record_payments_batch(loans, [250_00] * n, [_h("p", i + j) for j in range(n)])
+        made += len(res.events)
+    return made
+
+
+def raw_fetch(reader: ChainReader, start: int, end: int) -> tuple[int, float]:
+    """Raw eth_getLogs over start..end in the indexer's block ranges: (logs, seconds)."""
+    t0 = time.perf_counter()
+    count = 0
+    block = start
+    while block <= end:
+        stop = min(end, block + reader.max_range - 1)
+        count += len(reader.raw_logs(block, stop))
+        block = stop + 1
+    return count, time.perf_counter() - t0
+
+
+def index_into(
+    url: str, w3: object, deployment: Deployment, batch_blocks: int
+) -> tuple[int, float]:
+    """Backfills ``url`` from scratch: (events, seconds of indexing, migrations excluded)."""
+    migrate(url)
+    engine = make_engine(url)
+    indexer = Indexer(engine, w3, deployment, confirmations=2, batch_blocks=batch_blocks)  # type: ignore[arg-type]
+    t0 = time.perf_counter()
+    indexer.run(until_head=True)
+    seconds = time.perf_counter() - t0
+    engine.dispose()
+    return indexer.total_events, seconds
+
+
+@contextmanager
+def postgres_database() -> Iterator[str]:
+    base = make_url(PG_URL)
+    admin = base.set(drivername="postgresql").render_as_string(hide_password=False)
+    name = f"bench_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield base.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@click.command()
+@click.option("--events", default=100_000, show_default=True, help="Events to generate.")
+@click.option("--batch", default=500, show_default=True, help="Entries per batch transaction.")
+@click.option("--batch-blocks", default=5000, show_default=True, help="Indexer block range.")
+@click.option("--skip-postgres", is_flag=True, help="Only SQLite (postgres_eps = 0).")
+def main(events: int, batch: int, batch_blocks: int, skip_postgres: bool) -> None:
+    """Generates the events, then measures the fetch ceiling and both backfills."""
+    node = BenchAnvil()
+    node.start()
+    try:
+        w3 = connect(node.rpc_url, timeout=300)
+        deployment = deploy(w3, dev_account(0))
+        t0 = time.perf_counter()
+        made = generate(w3, deployment, events, batch)
+        gen_s = time.perf_counter() - t0
+        reader = ChainReader(w3, deployment.addresses, max_range=batch_blocks)
+        head = reader.head()
+        raw_count, raw_s = raw_fetch(reader, deployment.block, head)
+        with tempfile.TemporaryDirectory(prefix="bench-index-") as tmp:
+            sqlite_url = f"sqlite:///{Path(tmp) / 'bench.sqlite'}"
+            sqlite_count, sqlite_s = index_into(sqlite_url, w3, deployment, batch_blocks)
+        pg_count, pg_s = 0, 0.0
+        if not skip_postgres:
+            with postgres_database() as pg_url:
+                pg_count, pg_s = index_into(pg_url, w3, deployment, batch_blocks)
+    finally:
+        node.close()
+    rows = [
+        ("generate (batch txs)", made, gen_s),
+        ("raw eth_getLogs (ceiling)", raw_count, raw_s),
+        ("indexer -> SQLite", sqlite_count, sqlite_s),
+        ("indexer -> PostgreSQL", pg_count, pg_s),
+    ]
+    click.echo(f"{'stage':<28}{'events':>10}{'seconds':>10}{'events/s':>12}")
+    for name, n, s in rows:
+        click.echo(f"{name:<28}{n:>10,}{s:>10.2f}{(n / s if s else 0):>12,.0f}")
+    ratio = (sqlite_count / sqlite_s) / (raw_count / raw_s)
+    click.echo(f"blocks {deployment.block}..{head}; sqlite_eps / raw_fetch_eps = {ratio:.2f}")
+    result = {
+        "events": raw_count,
+        "raw_fetch_eps": round(raw_count / raw_s),
+        "sqlite_eps": round(sqlite_count / sqlite_s),
+        "postgres_eps": round(pg_count / pg_s) if pg_s else 0,
+    }
+    click.echo(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
