@@ -25,6 +25,7 @@ from registry.config import Settings, get_settings
 from registry.contracts import load_deployment
 from registry.db import make_engine, migrate
 from registry.indexer import Indexer
+from registry.indexer.lock import indexer_lock
 from registry.indexer.runner import Progress as IndexProgress
 from registry.transactor import Transactor, connect
 
@@ -145,7 +146,6 @@ def index(
     settings = _settings(database_url, rpc_url, confirmations)
     w3 = connect(settings.rpc_url)
     deployment = load_deployment(settings.deployments_path, Transactor(w3, None).chain_id)
-    migrate(settings.db_url)
     engine = make_engine(settings.db_url)
     indexer = Indexer(engine, w3, deployment, confirmations=settings.confirmations,
                       batch_blocks=batch_blocks, poll_interval=poll)  # fmt: skip
@@ -159,12 +159,16 @@ def index(
     console = Console(stderr=True)
     view = None if quiet else ProgressView(console, follow=not until_head)
     try:
-        result = indexer.run(
-            until_head=until_head,
-            stop=stop,
-            on_progress=view.update if view else None,
-            wait_for_lock=wait,
-        )
+        if wait and not quiet:
+            console.print("waiting for any other indexer of this database to exit…")
+        with indexer_lock(engine, wait=wait):  # held from the migration to the last batch
+            migrate(settings.db_url)
+            result = indexer.run(
+                until_head=until_head,
+                stop=stop,
+                on_progress=view.update if view else None,
+                lock=False,
+            )
     finally:
         if view is not None:
             view.close()

@@ -15,6 +15,7 @@ from registry.cli.main import cli
 from registry.config import get_settings
 from registry.contracts import write_deployment
 from registry.db import make_engine
+from registry.indexer.lock import indexer_lock
 
 
 @pytest.fixture
@@ -68,3 +69,12 @@ def test_audit_reports_tampered_rows(env: str, fresh_registry: Any) -> None:
     assert "liens [" not in one.output  # the deleted lien is on another VIN
     other = runner.invoke(cli, ["audit", "verify", "--vin", ids["vins"][5]])
     assert other.exit_code == 0, other.output
+
+
+def test_second_index_command_exits_with_a_clear_message(env: str) -> None:
+    engine = make_engine(env)
+    with indexer_lock(engine):
+        result = CliRunner().invoke(cli, ["index", "--until-head", "--quiet"])
+    assert result.exit_code == 2
+    assert "another indexer is already writing" in result.output
+    engine.dispose()
