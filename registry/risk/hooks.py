@@ -36,10 +36,13 @@ _records_dir: Path | None = None
 SERIOUS_BRANDS = {"SALVAGE", "FLOOD", "JUNK", "STOLEN", "NON_REPAIRABLE"}
 
 
-def configure(records_dir: Path | None) -> None:
-    """Where this instance's lender keeps its loan records (default: ``<data_dir>/loans``)."""
+def configure(records_dir: Path | None, *, settle_seconds: int | None = None) -> None:
+    """Where this instance's lender keeps its loan records (default: ``<data_dir>/loans``),
+    and how long a new loan settles before delinquency alerts (default 3600 s)."""
     global _records_dir
     _records_dir = records_dir
+    if settle_seconds is not None:
+        standing.SETTLE_SECONDS = settle_seconds
 
 
 def records_dir() -> Path:
@@ -56,7 +59,8 @@ def records_dir() -> Path:
 def _buffer(session: Session) -> dict[str, Any]:
     buf: dict[str, Any] | None = session.info.get(_BUFFER)
     if buf is None:
-        buf = {"touched": set(), "payments": [], "payoffs": [], "schedules": {}}
+        buf = {"touched": set(), "payments": [], "payoffs": [], "schedules": {},
+               "total_losses": set()}  # fmt: skip
         session.info[_BUFFER] = buf
         if not session.info.get("risk_listening"):
             event.listen(session, "before_commit", _before_commit)
@@ -305,12 +309,15 @@ def total_loss(ctx: EventContext) -> None:
         return
     holders = sorted({x["holder"] for x in liens})
     flood = " (flood)" if a["flood"] else ""
+    brands = "SALVAGE and FLOOD" if a["flood"] else "SALVAGE"
+    # The brands the registry applies in this transaction are part of this alert.
+    _buffer(ctx.session)["total_losses"].add((ev.tx_hash, a["vin"]))
     _raise(ctx, NewAlert(
         key=event_key("total_loss", ev.tx_hash, ev.log_index), kind="total_loss",
         severity="high", vin=a["vin"], lenders=holders, lien_id=liens[0]["lien_id"],
         message=f"Total loss{flood} declared on {a['vin']} by insurer {a['insurer']} (claim "
-                f"{a['claimId']}); loss payee {a['lossPayee']}. Active liens: "
-                f"{', '.join(str(x['lien_id']) for x in liens)}.",
+                f"{a['claimId']}); loss payee {a['lossPayee']}; the title is branded {brands}. "
+                f"Active liens: {', '.join(str(x['lien_id']) for x in liens)}.",
         details={"claim_id": a["claimId"], "insurer": a["insurer"], "loss_payee": a["lossPayee"],
                  "flood": a["flood"], "liens": [x["lien_id"] for x in liens]},
         **_where(ctx),
@@ -320,6 +327,8 @@ def total_loss(ctx: EventContext) -> None:
 @on("BrandApplied")
 def brand_applied(ctx: EventContext) -> None:
     a, ev = ctx.event.args, ctx.event
+    if (ev.tx_hash, a["vin"]) in _buffer(ctx.session)["total_losses"]:
+        return  # told by the total_loss alert of the same transaction
     liens = active_liens(ctx, a["vin"])
     if not liens:
         return
