@@ -74,7 +74,10 @@ def _lender(address: str) -> str:
 
 
 def _url(url: str) -> str:
-    parsed = urlparse(url)
+    try:
+        parsed = urlparse(url)
+    except ValueError:
+        raise InvalidInput(f"{url!r} is not a URL") from None
     if parsed.scheme not in ("http", "https") or not parsed.netloc:
         raise InvalidInput(f"{url!r} is not an http(s) URL")
     return url

@@ -222,7 +222,6 @@ def risk_app(chain: Chain, mirror: Mirror, data_dir: Path) -> tuple[Any, dict[st
 
     from api.config import ApiSettings
     from api.main import create_app
-    from api.routes import risk as risk_routes
     from registry.auth import create_key
     from registry.contracts import write_deployment
 
@@ -238,9 +237,7 @@ def risk_app(chain: Chain, mirror: Mirror, data_dir: Path) -> tuple[Any, dict[st
         deployments_file=data_dir / "deployments.json", rate_limit_per_second=0,
         head_poll_interval=0.2,
     )  # fmt: skip
-    app = create_app(settings)
-    if not any(getattr(r, "path", "") == "/alerts" for r in app.routes):
-        app.include_router(risk_routes.router)
+    app = create_app(settings)  # api/main.py includes the risk router
     keys = {}
     with Session(mirror.engine) as session:
         for name, role, who in (("lender", "lender", CAST.lender),

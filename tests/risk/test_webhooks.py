@@ -225,6 +225,20 @@ def test_wrong_secret_is_detected_by_the_receiver(
     assert row["last_error"].startswith("HTTP 401")
 
 
+def test_bad_webhook_urls_are_refused(db: tuple[str, Engine]) -> None:
+    from registry.errors import InvalidInput
+
+    _, engine = db
+    with engine.begin() as conn:
+        for url in ("ftp://bank.example/x", "http://[::1", "bank.example/hook", ""):
+            with pytest.raises(InvalidInput):
+                add_webhook(conn, LENDER, url, SECRET)
+        with pytest.raises(InvalidInput):
+            add_webhook(conn, "0x1234", "https://bank.example/hook", SECRET)
+        with pytest.raises(InvalidInput):
+            add_webhook(conn, LENDER, "https://bank.example/hook", "short")
+
+
 def test_removed_webhook_gets_nothing(db: tuple[str, Engine], receiver: Receiver) -> None:
     _, engine = db
     with engine.begin() as conn:
