@@ -29,9 +29,9 @@ LOSSES = table(TotalLoss)
 EVENTS = table(Event)
 
 _TITLE = Query(
-    select(TITLES.c.owner, TITLES.c.status, TITLES.c.brands, TITLES.c.odometer).where(
-        TITLES.c.vin == bindparam("vin")
-    )
+    select(
+        TITLES.c.owner, TITLES.c.status, TITLES.c.brands, TITLES.c.odometer, TITLES.c.active_liens
+    ).where(TITLES.c.vin == bindparam("vin"))
 )
 _BRANDS = Query(
     select(
@@ -110,10 +110,11 @@ def title_certificate(
     title = reader.first(_TITLE, vin=vin)
     if title is None:
         raise NotFound(f"VIN {vin} has no title in the registry", vin=vin)
-    owner, status, mask, odometer = title
+    owner, status, mask, odometer, _active = title
     current = set(brand_names(mask))
     brands: list[dict[str, Any]] = []
-    for brand, actor, blk, time, tx, li in reader.rows(_BRANDS, vin=vin):
+    # the title row says whether there is anything to look up: most titles have no brand
+    for brand, actor, blk, time, tx, li in reader.rows(_BRANDS, vin=vin) if mask else ():
         if brand in current:
             current.discard(brand)
             brands.append({"brand": brand, "applied_by": actor, **_cite(blk, time, tx, li)})
