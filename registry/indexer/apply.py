@@ -30,6 +30,7 @@ def apply_events(
     *,
     replay: bool = False,
     registries: Sequence[HandlerRegistry] = (core, extensions),
+    args_json: Sequence[str] | None = None,
 ) -> BatchState:
     """Runs every handler over ``events`` (chain order) and writes the result in bulk.
 
@@ -40,10 +41,12 @@ def apply_events(
     state = BatchState()
     state.load(conn, events)
     handler_lists = [r.handlers for r in registries]
-    for ev in events:
+    for i, ev in enumerate(events):
         block_time = times[ev.block_number]
         row = event_row(ev, block_time, contracts.get(ev.address, ev.address), state)
         if not replay:
+            if args_json is not None:
+                row["args_json"] = args_json[i]
             state.events.append(row)
         ctx = EventContext(ev, block_time, state, session, row, replay)
         for handlers in handler_lists:

@@ -49,6 +49,7 @@ class LogBatch:
     events: list[DecodedEvent]
     times: dict[int, int]  # block number -> timestamp, for every block with an event
     headers: dict[int, Header] = field(default_factory=dict)
+    args_json: list[str] | None = None  # the events' args as JSON, when already encoded
 
 
 class ReorgDuringFetch(Exception):

@@ -8,6 +8,7 @@ until then (and in follow mode, where batches are small) the indexer reads in a 
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any
@@ -37,10 +38,12 @@ def _fetch(start: int, end: int, header_from: int | None, current_range: int) ->
     assert _reader is not None
     _reader.range = current_range
     batch = _reader.fetch(start, end, header_from=header_from)
+    dumps = json.dumps
     events = [
-        (e.name, e.address, e.block_number, e.block_hash, e.tx_hash, e.log_index, e.args)
+        (e.name, e.address, e.block_number, e.block_hash, e.tx_hash, e.log_index, e.args,
+         dumps(e.args))
         for e in batch.events
-    ]
+    ]  # fmt: skip
     headers = [(h.number, h.hash, h.parent_hash, h.timestamp) for h in batch.headers.values()]
     return batch.start, batch.end, events, batch.times, headers, _reader.range
 
@@ -52,9 +55,10 @@ def expand(compact: Compact, reader: ChainReader) -> LogBatch:
     return LogBatch(
         start=start,
         end=end,
-        events=[DecodedEvent(*e) for e in events],
+        events=[DecodedEvent(*e[:7]) for e in events],
         times=times,
         headers={h[0]: Header(*h) for h in headers},
+        args_json=[e[7] for e in events],
     )
 
 
@@ -74,6 +78,9 @@ class ReadAhead:
     @property
     def ready(self) -> bool:
         return self._warm.done() and self._warm.exception() is None
+
+    def wait_ready(self, timeout: float = 60.0) -> None:
+        self._warm.result(timeout)
 
     def submit(self, start: int, end: int, header_from: int | None) -> Future[Compact]:
         return self.pool.submit(_fetch, start, end, header_from, self.reader.range)

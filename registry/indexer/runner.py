@@ -12,9 +12,8 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import Engine, Table, delete
 from sqlalchemy.exc import OperationalError
@@ -30,7 +29,7 @@ from registry.indexer.fetch import ChainReader, LogBatch, ReorgDuringFetch, back
 from registry.indexer.handlers import HandlerRegistry, extensions
 from registry.indexer.lock import indexer_lock
 from registry.indexer.projections import core
-from registry.indexer.readahead import ReadAhead, expand
+from registry.indexer.readahead import Compact, ReadAhead, expand
 from registry.indexer.reorg import find_ancestor, rollback
 
 log = logging.getLogger("registry.indexer")
@@ -75,6 +74,7 @@ class Indexer:
         registries: Sequence[HandlerRegistry] = (core, extensions),
         decoder: EventDecoder | None = None,
         read_ahead_process: bool = True,
+        read_ahead_events: int = 2000,
     ) -> None:
         self.engine = engine
         self.deployment = deployment
@@ -89,10 +89,11 @@ class Indexer:
         self.total_events = 0
         self.reorgs = 0
         self.head = 0
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="indexer-fetch")
-        self._prefetched: tuple[int, Future[Any], bool] | None = None
+        self._prefetched: tuple[int, Future[Compact]] | None = None
         self._ahead: ReadAhead | None = None
         self.read_ahead_process = read_ahead_process
+        self.read_ahead_events = read_ahead_events  # a batch this big starts the worker
+        self.read_ahead_batches = 0  # batches the worker read (for tests and stats)
 
     # ------------------------------------------------------------------ state
 
@@ -163,8 +164,9 @@ class Indexer:
             batch = self._take_prefetched(start)
             if batch is None:
                 batch = self.reader.fetch(start, target, header_from=window_from)
-            if self.read_ahead_process and self._ahead is None and len(batch.events) >= 2000:
-                self._ahead = ReadAhead(self.reader, self.reader.endpoint)  # a big backfill
+            big = len(batch.events) >= self.read_ahead_events or target - batch.end > 20_000
+            if self.read_ahead_process and big:
+                self.start_read_ahead()
             if batch.end < target:  # read the next range while this one is written
                 self._prefetch(batch.end + 1, target, window_from)
             first = batch.headers.get(start)
@@ -172,7 +174,7 @@ class Indexer:
                 self._undo_reorg(session, st)
                 return 0
             apply_events(session, batch.events, batch.times, self.contracts,
-                         registries=self.registries)  # fmt: skip
+                         registries=self.registries, args_json=batch.args_json)  # fmt: skip
             conn = session.connection()
             recent = [
                 {"number": h.number, "hash": h.hash, "parent_hash": h.parent_hash,
@@ -199,27 +201,32 @@ class Indexer:
         self.total_events += len(batch.events)
         return len(batch.events)
 
+    def start_read_ahead(self, *, wait: bool = False) -> None:
+        """Starts the worker process that reads ahead (``wait``: until it is ready)."""
+        if self._ahead is None:
+            self._ahead = ReadAhead(self.reader, self.reader.endpoint)
+        if wait:
+            self._ahead.wait_ready()
+
     def _prefetch(self, start: int, end: int, header_from: int) -> None:
+        """Reads the next range in the worker process (not in a thread: a reading thread
+        would fight the writer for the GIL and slow both down)."""
         self._discard_prefetch()
-        future: Future[Any]
-        if self._ahead is not None and self._ahead.ready and end - start >= 32:
-            future = self._ahead.submit(start, end, header_from)
-            self._prefetched = (start, future, True)
-        else:
-            future = self._pool.submit(self.reader.fetch, start, end, header_from=header_from)
-            self._prefetched = (start, future, False)
+        if self._ahead is not None and self._ahead.ready:
+            self._prefetched = (start, self._ahead.submit(start, end, header_from))
 
     def _take_prefetched(self, start: int) -> LogBatch | None:
         """The batch read ahead, if it starts at ``start`` (its errors surface here)."""
         if self._prefetched is None:
             return None
-        begin, future, in_process = self._prefetched
+        begin, future = self._prefetched
         self._prefetched = None
         if begin != start:
             future.cancel()
             return None
-        result = future.result()
-        return expand(result, self.reader) if in_process else result
+        batch = expand(future.result(), self.reader)
+        self.read_ahead_batches += 1
+        return batch
 
     def _discard_prefetch(self) -> None:
         if self._prefetched is not None:

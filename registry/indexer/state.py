@@ -153,7 +153,7 @@ class BatchState:
         if write_events and self.events:
             cols = tuple(c for c in _columns(EVENTS) if c != "args")
             get, dumps = itemgetter(*cols), json.dumps
-            rows = [(*get(r), dumps(r["args"])) for r in self.events]
+            rows = [(*get(r), r.get("args_json") or dumps(r["args"])) for r in self.events]
             bulk.write(EVENTS.name, (*cols, "args"), ("tx_hash", "log_index"), rows, update=False)
         for kind, keys in self.dirty.items():
             if not keys:

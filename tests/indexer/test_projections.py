@@ -103,3 +103,15 @@ def test_sqlite_runs_in_wal_mode(sqlite_url: str) -> None:
     engine = migrated_engine(sqlite_url)
     with engine.connect() as conn:
         assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+
+
+def test_read_ahead_worker_process(sqlite_url: str, fresh_registry: Any) -> None:
+    """The worker process that reads ahead during big backfills yields the same mirror."""
+    reg = fresh_registry
+    populate(reg)
+    engine = migrated_engine(sqlite_url)
+    indexer = Indexer(engine, reg.w3, reg.deployment, batch_blocks=2, read_ahead_events=1)
+    indexer.start_read_ahead(wait=True)
+    indexer.run(until_head=True)
+    assert indexer.read_ahead_batches > 0
+    assert_mirror_exact(engine, reg)
