@@ -1,4 +1,5 @@
-"""Schemathesis over the OpenAPI schema: no input makes the API answer 5xx.
+"""Schemathesis over the OpenAPI schema: no input makes the API answer 5xx, and every answer
+matches the schema the API documents.
 
 The app is an instance that signs as the lender, called with the lender's key, so reads of
 loan data and the lender's writes go all the way to SQL and the chain; other writes stop at
@@ -14,6 +15,7 @@ import schemathesis
 from api_kit import Keys, Mirror, bearer
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from api.main import create_app
 
@@ -36,4 +38,4 @@ schema = schemathesis.pytest.from_fixture("api_schema")
 )
 def test_no_server_errors(case: Any, keys: Keys) -> None:
     response = case.call(headers=bearer(keys.lender))
-    case.validate_response(response, checks=[not_a_server_error])
+    case.validate_response(response, checks=[not_a_server_error, response_schema_conformance])
