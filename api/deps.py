@@ -21,7 +21,7 @@ from registry.auth import Principal, authenticate
 from registry.client import RegistryClient
 from registry.contracts import Deployment, load_deployment, read_deployments
 from registry.db import make_engine
-from registry.errors import ConfigurationError, Unauthenticated, Unauthorized
+from registry.errors import ConfigurationError, MirrorNotReady, Unauthenticated, Unauthorized
 from registry.queries import MirrorState, Reader, mirror_state, read_snapshot
 from registry.transactor import Transactor, connect
 
@@ -46,19 +46,28 @@ class Runtime:
 
     # ------------------------------------------------------------------ reads
 
-    def deployment(self, chain_id: int) -> Deployment:
+    def deployment(self, chain_id: int, registry: str | None = None) -> Deployment:
+        """The deployment on ``chain_id`` (checked against the mirror's ``registry``, if given)."""
         if self._deployments is None or chain_id not in self._deployments:
             self._deployments = read_deployments(self.settings.deployments_path)
         if chain_id not in self._deployments:
             return load_deployment(self.settings.deployments_path, chain_id)  # raises, clearly
-        return self._deployments[chain_id]
+        found = self._deployments[chain_id]
+        if registry is not None and found.registry.lower() != registry.lower():
+            raise ConfigurationError(
+                f"the mirror indexes the registry at {registry} but "
+                f"{self.settings.deployments_path} names {found.registry} on chain {chain_id}",
+                mirror=registry,
+                deployment=found.registry,
+            )
+        return found
 
     def read(self, fn: Callable[[Reader, MirrorState], T]) -> tuple[T, MirrorState]:
         """Runs ``fn`` on one database snapshot, with the mirror state of that snapshot."""
         with read_snapshot(self.engine) as conn:
             state = mirror_state(conn)
             if state is None:
-                raise ConfigurationError(
+                raise MirrorNotReady(
                     "the SQL mirror is empty: the indexer has not run yet (`registry index`)"
                 )
             return fn(conn, state), state
@@ -72,7 +81,11 @@ class Runtime:
         ) | {"finalized_block": state.finalized_block}
 
     def cached(self, key: tuple[Any, ...]) -> bytes | None:
-        return self.cache.get(key)
+        """A prepared answer (keys carry the indexed block, so a new block misses)."""
+        found = self.cache.get(key)
+        if found is not None:
+            self.cache.move_to_end(key)
+        return found
 
     def remember(self, key: tuple[Any, ...], value: bytes) -> None:
         if self.settings.cache_entries <= 0:

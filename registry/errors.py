@@ -131,3 +131,10 @@ class IndexerMismatch(ConfigurationError):
     """The database was indexed from another chain or deployment."""
 
     code = "indexer_mismatch"
+
+
+class MirrorNotReady(RegistryError):
+    """The SQL mirror has no data yet (the indexer has not completed a first batch)."""
+
+    code = "mirror_not_ready"
+    status = 503

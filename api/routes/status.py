@@ -8,7 +8,7 @@ from fastapi.responses import Response
 from api.deps import RuntimeDep, json_response
 from api.freshness import freshness
 from api.schemas import Status
-from registry.errors import ConfigurationError
+from registry.errors import MirrorNotReady
 
 router = APIRouter(tags=["status"])
 
@@ -18,7 +18,7 @@ async def status(runtime: RuntimeDep) -> Response:
     """Never rate-limited; answers even before the indexer's first run."""
     try:
         _, state = runtime.read(lambda conn, s: None)
-    except ConfigurationError:
+    except MirrorNotReady:
         fresh = freshness(
             runtime.watch, None, runtime.settings.confirmations, runtime.settings.stale_after_blocks
         )

@@ -47,7 +47,9 @@ async def title_check(vin: str, request: Request) -> Response:
         key = ("title", v, state.indexed_block, state.indexed_hash)
         part = runtime.cached(key)
         if part is None:
-            body = title_certificate(conn, v, state, runtime.deployment(state.chain_id))
+            body = title_certificate(
+                conn, v, state, runtime.deployment(state.chain_id, state.registry_address)
+            )
             part = b'"certificate_id":"%s","certificate":%s' % (
                 certificate_id(body).encode(),
                 canonical_json(body),
@@ -117,5 +119,9 @@ async def vehicle_odometer(vin: str, runtime: RuntimeDep, _caller: CallerDep) ->
     readings, state = runtime.read(lambda conn, _s: odometer_series(conn, v))
     if not readings:
         # the title check raises the clear 404 for an unknown VIN
-        runtime.read(lambda conn, s: title_certificate(conn, v, s, runtime.deployment(s.chain_id)))
+        runtime.read(
+            lambda conn, s: title_certificate(
+                conn, v, s, runtime.deployment(s.chain_id, s.registry_address)
+            )
+        )
     return json_response({"vin": v, "readings": readings}, state, runtime)

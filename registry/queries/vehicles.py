@@ -299,8 +299,14 @@ _ODOMETER_SERIES = Query(
 
 
 def odometer_series(reader: Reader, vin: str) -> list[dict[str, Any]]:
-    """Every odometer reading of ``vin`` in chain order (for the page's chart)."""
-    return [
+    """Every odometer reading of ``vin`` in chain order (for the page's chart).
+
+    Raises :class:`NotFound` when ``vin`` has no title.
+    """
+    readings = [
         {"reading": r, "not_actual": bool(na), "block": b, "time": t, "tx_hash": tx}
         for r, na, b, t, tx in reader.rows(_ODOMETER_SERIES, vin=vin)
     ]
+    if not readings and reader.first(_HAS_TITLE, vin=vin) is None:
+        raise NotFound(f"VIN {vin} has no title in the registry", vin=vin)
+    return readings

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from api_kit import Mirror
 from fastapi.testclient import TestClient
 
 from api.main import create_app
+from registry.contracts import write_deployment
+from registry.db import migrate
 
 
 def test_clean_title(client: TestClient, mirror: Mirror) -> None:
@@ -147,3 +151,25 @@ def test_reads_go_on_marked_stale_when_node_is_down(mirror: Mirror) -> None:
         assert r.json()["freshness"]["stale"] is True
         assert r.json()["freshness"]["chain_reachable"] is False
         assert r.headers["X-Stale"] == "true"
+
+
+def test_empty_mirror_is_503_and_status_still_answers(mirror: Mirror, tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'empty.sqlite'}"
+    migrate(url)
+    with TestClient(create_app(mirror.settings(database_url=url))) as c:
+        r = c.get(f"/vehicles/{mirror.book.clean}/title-check")
+        assert r.status_code == 503 and r.json()["error"]["code"] == "mirror_not_ready"
+        s = c.get("/status")
+        assert s.status_code == 200 and s.json()["indexed_block"] is None
+        assert s.json()["stale"] is True
+
+
+def test_mirror_of_another_registry_is_refused(mirror: Mirror, tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    other = tmp_path / "deployments.json"
+    write_deployment(other, replace(mirror.reg.deployment, registry="0x" + "12" * 20))
+    with TestClient(create_app(mirror.settings(deployments_file=other))) as c:
+        r = c.get(f"/vehicles/{mirror.book.clean}/title-check")
+        assert r.status_code == 500 and r.json()["error"]["code"] == "configuration_error"
+        assert "indexes the registry" in r.json()["error"]["message"]
