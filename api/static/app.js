@@ -4,6 +4,18 @@
   const cfg = window.REGISTRY_CONFIG || { txLinkBase: "#tx/" };
   const $ = (id) => document.getElementById(id);
   let current = null; // { vin, doc, events, cursor }
+  let names = {}; // lowercase address -> participant name, loaded once
+
+  async function loadNames() {
+    try {
+      const r = await fetch("/participants?include_removed=true");
+      if (!r.ok) return;
+      for (const p of (await r.json()).items) if (p.name) names[p.address.toLowerCase()] = p.name;
+    } catch (_) { /* names are a nicety: addresses still show */ }
+  }
+  const who = (a) => (a && names[a.toLowerCase()]
+    ? `<strong>${esc(names[a.toLowerCase()])}</strong> <span class="addr muted">${esc(short(a))}</span>`
+    : `<span class="addr">${esc(a || "–")}</span>`);
 
   const esc = (s) => String(s ?? "").replace(/[&<>"']/g, (c) =>
     ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
@@ -74,7 +86,7 @@
 
   function renderBrands(c) {
     $("brands").innerHTML = c.brands.map((b) => `<li><span class="tag b">${esc(label(b.brand))}</span>
-      ${esc(when(b.time))} by <span class="addr">${esc(b.applied_by)}</span> — ${txLink(b.tx_hash)}</li>`).join("");
+      ${esc(when(b.time))} by ${who(b.applied_by)} — ${txLink(b.tx_hash)}</li>`).join("");
     $("no-brands").hidden = c.brands.length !== 0;
   }
 
@@ -103,7 +115,7 @@
     const html = events.map((e) => `<li data-tx="${esc(e.tx_hash)}">
       <span>${esc(when(e.time))}<br><span class="muted">block ${e.block} · log ${e.log_index}</span></span>
       <span class="kind">${esc(e.kind)}</span>
-      <span><strong>${esc(e.event)}</strong><br><span class="addr muted">by ${esc(e.actor || "–")}</span></span>
+      <span><strong>${esc(e.event)}</strong><br><span class="muted">by</span> ${who(e.actor)}</span>
       <span>${txLink(e.tx_hash)}</span></li>`).join("");
     if (append) $("timeline").insertAdjacentHTML("beforeend", html); else $("timeline").innerHTML = html;
   }
@@ -166,5 +178,5 @@
     a.click();
   });
   window.addEventListener("hashchange", route);
-  route();
+  loadNames().finally(route);
 })();
