@@ -74,7 +74,9 @@ def _act(
         )
     result = action(client)
     found = record(client, result)
-    return {"tx": _tx(result), "record": asdict(found) if found is not None else {}}
+    if found is None:
+        found = {}
+    return {"tx": _tx(result), "record": found if isinstance(found, dict) else asdict(found)}
 
 
 # ------------------------------------------------------------------------ registrar
@@ -94,6 +96,44 @@ def issue_title(body: TitleIn, runtime: RuntimeDep, who: Registrar) -> dict[str,
         who,
         lambda c: c.issue_title(body.vin, body.owner, body.odometer),
         lambda c, r: c.title(body.vin, r.block_number),
+    )
+
+
+class ParticipantRoleIn(BaseModel):
+    role: Literal["registrar", "lender", "dealer", "insurer"]
+
+
+class ParticipantIn(BaseModel):
+    address: Address
+    role: Literal["registrar", "lender", "dealer", "insurer"]
+    name: str = Field(min_length=1, max_length=100)
+
+
+def _admitted(c: RegistryClient, address: str, role: str, block: int) -> dict[str, Any]:
+    return {"address": address, "role": role, "active": c.has_role(role, address, block)}
+
+
+@router.post("/participants", response_model=WriteResult, status_code=201)
+def admit_participant(body: ParticipantIn, runtime: RuntimeDep, who: Registrar) -> dict[str, Any]:
+    """Admit a participant in a role under a business name (registrar)."""
+    return _act(
+        runtime,
+        who,
+        lambda c: c.admit_participant(body.address, body.role, body.name),
+        lambda c, r: _admitted(c, body.address, body.role, r.block_number) | {"name": body.name},
+    )
+
+
+@router.post("/participants/{address}/removal", response_model=WriteResult, status_code=201)
+def remove_participant(
+    address: str, body: ParticipantRoleIn, runtime: RuntimeDep, who: Registrar
+) -> dict[str, Any]:
+    """Remove a participant from a role (registrar); its history stays."""
+    return _act(
+        runtime,
+        who,
+        lambda c: c.remove_participant(address, body.role),
+        lambda c, r: _admitted(c, address, body.role, r.block_number),
     )
 
 

@@ -126,3 +126,25 @@ def test_writes_503_when_node_down_reads_go_on(mirror: Mirror, keys: Keys) -> No
 def test_instance_without_key_refuses_writes(client: TestClient, keys: Keys) -> None:
     r = client.post("/liens", json={"vin": "1HGCM82633A004352"}, headers=bearer(keys.lender))
     assert r.status_code == 500 and r.json()["error"]["code"] == "configuration_error"
+
+
+def test_registrar_admits_and_removes_participants(
+    instances: dict[str, TestClient], keys: Keys, mirror: Mirror
+) -> None:
+    from registry.accounts import dev_account
+
+    newcomer = dev_account(9).address
+    reg = instances["registrar"]
+    body = {"address": newcomer, "role": "dealer", "name": "Late Night Autos"}
+    r = reg.post("/participants", json=body, headers=bearer(keys.registrar))
+    assert r.status_code == 201, r.text
+    assert r.json()["record"]["active"] is True
+    r = instances["lender"].post("/participants", json=body, headers=bearer(keys.lender))
+    assert r.status_code == 403
+    mirror.index()
+    found = reg.get(f"/participants/{newcomer}").json()["items"]
+    assert found[0]["name"] == "Late Night Autos"
+    r = reg.post(
+        f"/participants/{newcomer}/removal", json={"role": "dealer"}, headers=bearer(keys.registrar)
+    )
+    assert r.status_code == 201 and r.json()["record"]["active"] is False
