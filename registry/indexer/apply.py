@@ -8,7 +8,7 @@ from sqlmodel import Session
 
 from registry.contracts import Deployment
 from registry.events import DecodedEvent
-from registry.indexer.handlers import EventContext, HandlerRegistry, extensions
+from registry.indexer.handlers import EventContext, Handler, HandlerRegistry, extensions
 from registry.indexer.projections import core, event_row
 from registry.indexer.state import BatchState
 
@@ -40,17 +40,22 @@ def apply_events(
     conn = session.connection()
     state = BatchState()
     state.load(conn, events)
-    handler_lists = [r.handlers for r in registries]
+    by_name: dict[str, list[Handler]] = {}
+    for registry in registries:  # core handlers first, then the extensions'
+        for name, handlers in registry.handlers.items():
+            by_name.setdefault(name, []).extend(handlers)
+    append = state.events.append
     for i, ev in enumerate(events):
         block_time = times[ev.block_number]
         row = event_row(ev, block_time, contracts.get(ev.address, ev.address), state)
         if not replay:
             if args_json is not None:
                 row["args_json"] = args_json[i]
-            state.events.append(row)
-        ctx = EventContext(ev, block_time, state, session, row, replay)
-        for handlers in handler_lists:
-            for handler in handlers.get(ev.name, ()):
+            append(row)
+        todo = by_name.get(ev.name)
+        if todo:
+            ctx = EventContext(ev, block_time, state, session, row, replay)
+            for handler in todo:
                 handler(ctx)
     state.flush(conn, write_events=not replay)
     return state

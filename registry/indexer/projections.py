@@ -44,8 +44,8 @@ ACTOR_ARG: dict[str, str] = {
 
 def _actor(ev: DecodedEvent) -> str | None:
     arg = ACTOR_ARG.get(ev.name)
-    if arg is None:
-        arg = "lender" if ev.name.startswith("Loan") else "insurer"
+    if arg is None:  # loan events name the lender, insurance events the insurer
+        arg = ACTOR_ARG[ev.name] = "lender" if ev.name.startswith("Loan") else "insurer"
     value = ev.args.get(arg) if arg else None
     return value if isinstance(value, str) else None
 
@@ -100,13 +100,14 @@ def _where(ctx: EventContext) -> dict[str, Any]:
 
 def _change(ctx: EventContext, kind: str, key: Any, **values: Any) -> Row | None:
     """Sets ``values`` on an existing row (None if the row is unknown: nothing to change)."""
-    store: dict[Any, Row] = getattr(ctx.state, kind)
-    row = store.get(key)
+    state = ctx.state
+    row = getattr(state, kind).get(key)
     if row is None:
         return None
-    row.update(values)
+    if values:
+        row.update(values)
     row["updated_block"] = ctx.event.block_number
-    ctx.state.touch(kind, key)
+    state.dirty[kind].add(key)
     return row
 
 

@@ -2,8 +2,8 @@
 
 Fetching (JSON parsing) and decoding cost about as much CPU as writing, and a thread would
 share the writer's GIL; a worker process reads and decodes the next range while the writer
-applies the current one. The worker is started in the background and used once it is ready;
-until then (and in follow mode, where batches are small) the indexer reads in a thread.
+applies the current one. The worker is started when a batch turns out big and used once it is ready;
+until then (and in follow mode, where batches are small) the indexer reads inline.
 """
 
 from __future__ import annotations
@@ -17,6 +17,9 @@ from registry.events import DecodedEvent
 from registry.indexer.fetch import ChainReader, Header, LogBatch
 
 _reader: ChainReader | None = None
+#: fork starts the worker in milliseconds (it only reads the chain: it never touches the
+#: parent's database connections); spawn where fork does not exist.
+_START_METHOD = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
 
 Compact = tuple[int, int, list[tuple[Any, ...]], dict[int, int], list[tuple[Any, ...]], int]
 
@@ -69,7 +72,7 @@ class ReadAhead:
         self.reader = reader
         self.pool = ProcessPoolExecutor(
             max_workers=1,
-            mp_context=multiprocessing.get_context("spawn"),
+            mp_context=multiprocessing.get_context(_START_METHOD),
             initializer=_init,
             initargs=(rpc_url, reader.addresses, reader.max_range, reader.target_events),
         )
