@@ -58,6 +58,8 @@ class ProgressView:
             return
         if not self.caught_up:
             self.caught_up = True
+            if self.bar is not None:
+                self._backfill(p)  # show the bar full before closing it
             self._close_bar()
         if self.follow:
             self._status(p)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine, Table, delete
 from sqlalchemy.exc import OperationalError
-from sqlmodel import Session
+from sqlmodel import Session, select
 from web3 import Web3
 
 from registry.contracts import Deployment
@@ -100,6 +100,13 @@ class Indexer:
     def _state(self, session: Session) -> IndexerState:
         st = session.get(IndexerState, self.key)
         if st is None:
+            other = session.exec(select(IndexerState)).first()
+            if other is not None:
+                raise IndexerMismatch(
+                    f"this database mirrors another deployment ({other.key}); index "
+                    f"{self.key} into its own database",
+                    database=other.key,
+                )
             st = IndexerState(
                 key=self.key,
                 chain_id=self.deployment.chain_id,
