@@ -115,3 +115,14 @@ def test_read_ahead_worker_process(sqlite_url: str, fresh_registry: Any) -> None
     indexer.run(until_head=True)
     assert indexer.read_ahead_batches > 0
     assert_mirror_exact(engine, reg)
+
+
+def test_a_database_mirrors_one_deployment(sqlite_url: str, fresh_registry: Any) -> None:
+    from registry.deploy import deploy
+    from registry.errors import IndexerMismatch
+
+    reg = fresh_registry
+    engine = _index(sqlite_url, reg)
+    other = deploy(reg.w3, reg.cast.registrar)
+    with pytest.raises(IndexerMismatch, match="mirrors another deployment"):
+        Indexer(engine, reg.w3, other).run(until_head=True)
