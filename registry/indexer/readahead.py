@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import os
+import threading
+import time
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any
 
@@ -24,9 +27,18 @@ _START_METHOD = "fork" if "fork" in multiprocessing.get_all_start_methods() else
 Compact = tuple[int, int, list[tuple[Any, ...]], dict[int, int], list[tuple[Any, ...]], int]
 
 
+def _watch_parent(parent: int) -> None:
+    """Exits the worker when the indexer dies (even by SIGKILL): no orphan readers."""
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os._exit(0)
+
+
 def _init(rpc_url: str, addresses: list[str], max_range: int, target_events: int) -> None:
     global _reader
     from registry.transactor import connect
+
+    threading.Thread(target=_watch_parent, args=(os.getppid(),), daemon=True).start()
 
     _reader = ChainReader(
         connect(rpc_url, timeout=120), addresses, max_range=max_range, target_events=target_events
