@@ -126,3 +126,23 @@ def test_a_database_mirrors_one_deployment(sqlite_url: str, fresh_registry: Any)
     other = deploy(reg.w3, reg.cast.registrar)
     with pytest.raises(IndexerMismatch, match="mirrors another deployment"):
         Indexer(engine, reg.w3, other).run(until_head=True)
+
+
+def test_finality_is_queryable_per_row(sqlite_url: str, fresh_registry: Any) -> None:
+    from registry.db import final_clause
+    from registry.indexer import latest_state
+
+    reg = fresh_registry
+    populate(reg)
+    engine = _index(sqlite_url, reg)
+    state = latest_state(engine, reg.deployment)
+    assert state is not None and state.finalized_block == state.indexed_block - 2
+    with Session(engine) as s:
+        events = Event.__table__  # type: ignore[attr-defined]
+        final = s.execute(select(events.c.block_number).where(final_clause(Event.block_number)))
+        blocks = [b for (b,) in final]
+        assert blocks and max(blocks) <= state.finalized_block
+        pending = s.execute(
+            select(func.count()).select_from(Event).where(~final_clause(Event.block_number))
+        ).scalar_one()
+        assert pending > 0  # the last two blocks carry events and are not final yet
