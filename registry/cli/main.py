@@ -31,6 +31,7 @@ def cli() -> None:
 def _register_all() -> None:
     from registry.cli import (
         audit,
+        certificate,
         chain,
         demo,
         index,
@@ -55,6 +56,7 @@ def _register_all() -> None:
         insurance.register,
         index.register,
         audit.register,
+        certificate.register,
         keys.register,
         serve.register,
         risk.register,

@@ -6,12 +6,8 @@ import click
 
 
 def register(cli: click.Group) -> None:
-    """Adds this module's commands to ``cli`` (and `registry certificate`, until main.py lists
-    :mod:`registry.cli.certificate` itself)."""
-    from registry.cli import certificate
-
+    """Adds this module's commands to ``cli``."""
     cli.add_command(serve)
-    certificate.register(cli)
 
 
 @click.command()
