@@ -206,6 +206,9 @@ class Indexer:
                     hook(session, end.timestamp)
             session.commit()
         self.total_events += len(batch.events)
+        log.debug(
+            "batch %d..%d: %d events (head %d)", batch.start, batch.end, len(batch.events), head
+        )
         return len(batch.events)
 
     def start_read_ahead(self, *, wait: bool = False) -> None:

@@ -204,10 +204,19 @@ class Follower:
         st = latest_state(self.engine, self.reg.deployment)
         return st.indexed_block if st else -1
 
+    def synced(self) -> bool:
+        """The checkpoint is the node's head block, same hash (a reorg at the same height,
+        or to a lower one, is not "caught up" until the indexer has undone it)."""
+        st = latest_state(self.engine, self.reg.deployment)
+        if st is None or st.indexed_hash is None:
+            return False
+        reply = self.reg.w3.provider.make_request("eth_getBlockByNumber", ["latest", False])
+        head = reply["result"]
+        return st.indexed_block == int(head["number"], 16) and st.indexed_hash == head["hash"]
+
     def catch_up(self, timeout: float = 30.0) -> None:
         """Waits until the indexer has indexed the node's current head."""
-        head = self.reg.w3.eth.block_number
-        wait_until(lambda: self.error is not None or self.indexed() >= head, timeout, "catch up")
+        wait_until(lambda: self.error is not None or self.synced(), timeout, "catch up")
         if self.error is not None:
             raise self.error
 

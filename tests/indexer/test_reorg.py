@@ -25,10 +25,10 @@ def _rpc(reg: Any, method: str, params: list[Any]) -> Any:
     return reply["result"]
 
 
-def test_reorgs_while_following(sqlite_url: str, fresh_registry: Any) -> None:
+def test_reorgs_while_following(db_url: str, fresh_registry: Any) -> None:
     reg = fresh_registry
     rng = random.Random(7)
-    engine = migrated_engine(sqlite_url)
+    engine = migrated_engine(db_url)
     c = reg.cast
     lender, owner = reg.client(c.lender), reg.client(c.owner)
     actions = random_actions(reg, rng)
