@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import signal
 import sys
 import threading
@@ -28,6 +29,24 @@ from registry.indexer import Indexer
 from registry.indexer.lock import indexer_lock
 from registry.indexer.runner import Progress as IndexProgress
 from registry.transactor import Transactor, connect
+
+#: Modules whose import registers extension handlers (registry.indexer.handlers), loaded by
+#: `registry index` when installed: their tables are kept in the same transactions.
+DEFAULT_EXTENSIONS = ("registry.risk.hooks",)
+
+
+def load_extensions(names: tuple[str, ...]) -> list[str]:
+    """Imports the extension modules; the default ones only if present. Returns the loaded."""
+    loaded = []
+    for name in names:
+        try:
+            importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if name in DEFAULT_EXTENSIONS and exc.name and name.startswith(exc.name):
+                continue  # an optional default that is not installed
+            raise
+        loaded.append(name)
+    return loaded
 
 
 def register(cli: click.Group) -> None:
@@ -130,6 +149,9 @@ def _settings(database_url: str | None, rpc_url: str | None, confirmations: int 
 @click.option("--poll", type=float, default=1.0, show_default=True, help="Seconds between polls.")
 @click.option("--wait", is_flag=True, help="Wait for another indexer to exit instead of failing.")
 @click.option("--quiet", is_flag=True, help="No progress display.")
+@click.option("--extension", "extensions", multiple=True, metavar="MODULE",
+              help="Also load this handler module (repeatable).")  # fmt: skip
+@click.option("--core-only", is_flag=True, help="Skip the default extensions (risk rules).")
 def index(
     until_head: bool,
     database_url: str | None,
@@ -139,6 +161,8 @@ def index(
     poll: float,
     wait: bool,
     quiet: bool,
+    extensions: tuple[str, ...],
+    core_only: bool,
 ) -> None:
     """Mirror the registry's events into SQL: backfill, then follow new blocks.
 
@@ -146,6 +170,7 @@ def index(
     committed batch. Only one indexer writes to a database at a time.
     """
     settings = _settings(database_url, rpc_url, confirmations)
+    load_extensions(extensions if core_only else DEFAULT_EXTENSIONS + extensions)
     w3 = connect(settings.rpc_url)
     deployment = load_deployment(settings.deployments_path, Transactor(w3, None).chain_id)
     engine = make_engine(settings.db_url)

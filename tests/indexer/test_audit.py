@@ -35,7 +35,7 @@ def env(tmp_path: Path, fresh_registry: Any, monkeypatch: pytest.MonkeyPatch) ->
 def test_audit_reports_tampered_rows(env: str, fresh_registry: Any) -> None:
     ids = populate(fresh_registry)
     runner = CliRunner()
-    indexed = runner.invoke(cli, ["index", "--until-head", "--quiet"])
+    indexed = runner.invoke(cli, ["index", "--until-head", "--quiet", "--core-only"])
     assert indexed.exit_code == 0, indexed.output
     clean = runner.invoke(cli, ["audit", "verify"])
     assert clean.exit_code == 0, clean.output
@@ -74,7 +74,7 @@ def test_audit_reports_tampered_rows(env: str, fresh_registry: Any) -> None:
 def test_second_index_command_exits_with_a_clear_message(env: str) -> None:
     engine = make_engine(env)
     with indexer_lock(engine):
-        result = CliRunner().invoke(cli, ["index", "--until-head", "--quiet"])
+        result = CliRunner().invoke(cli, ["index", "--until-head", "--quiet", "--core-only"])
     assert result.exit_code == 2
     assert "another indexer is already writing" in result.output
     engine.dispose()
