@@ -69,6 +69,7 @@ class Indexer:
         *,
         confirmations: int = 2,
         batch_blocks: int = 5000,
+        batch_events: int = 10_000,
         window: int = 64,
         poll_interval: float = 1.0,
         registries: Sequence[HandlerRegistry] = (core, extensions),
@@ -82,7 +83,9 @@ class Indexer:
         self.window = max(window, confirmations + 1)
         self.poll_interval = poll_interval
         self.registries = registries
-        self.reader = ChainReader(w3, deployment.addresses, decoder, max_range=batch_blocks)
+        self.reader = ChainReader(
+            w3, deployment.addresses, decoder, max_range=batch_blocks, target_events=batch_events
+        )
         self.contracts = contract_names(deployment)
         self.key = state_key(deployment)
         self.start_block = deployment.block
