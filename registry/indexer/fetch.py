@@ -29,6 +29,7 @@ _TOO_LARGE = (
     "too large",
     "response size",
     "max results",
+    "more than",
 )
 
 
