@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 import pytest
-from registry_kit import Registry, deploy_registry, fresh_vin
 
 from registry.chain import AnvilNode, ephemeral_anvil
+from tests.registry_kit import Registry, deploy_registry, fresh_vin
 
 
 @pytest.fixture(scope="session")

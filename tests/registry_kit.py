@@ -1,6 +1,6 @@
 """Shared test helpers: who is who on the test chain, a deployed registry, fresh VINs.
 
-Imported as ``registry_kit`` (the tests directory is on sys.path); the fixtures that use
+Imported as ``tests.registry_kit``; the fixtures that use
 these live in ``conftest.py``.
 """
 

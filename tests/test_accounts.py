@@ -53,8 +53,9 @@ def test_keystore_never_overwrites_an_existing_key(tmp_path: Path) -> None:
 def test_signer_from_settings(tmp_path: Path) -> None:
     path = tmp_path / "k.json"
     address = create_keystore(path, "correct horse battery")
-    settings = Settings(_env_file=None, data_dir=tmp_path, keystore=path,
-                        key_password="correct horse battery")
+    settings = Settings(
+        _env_file=None, data_dir=tmp_path, keystore=path, key_password="correct horse battery"
+    )
     assert signer_from_settings(settings, 1).address == address
     with pytest.raises(ConfigurationError, match="REGISTRY_KEY_PASSWORD"):
         signer_from_settings(Settings(_env_file=None, keystore=path), 1)

@@ -17,7 +17,7 @@ DEV_ACCOUNT_1 = "0x70997970C51812dc3A010C7d01b50e0aec867b64"
 
 def make_settings(data_dir: Path, port: int | None = None) -> Settings:
     return Settings(
-        _env_file=None,  # type: ignore[call-arg]
+        _env_file=None,
         data_dir=data_dir,
         chain_host="127.0.0.1",
         chain_port=port or chain.free_port(),

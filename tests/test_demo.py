@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from registry_kit import Registry
-
 from registry.demo import build_demo, demo_cast
+from tests.registry_kit import Registry
 
 
 def test_demo_book_shows_each_case_on_chain(fresh_registry: Registry, tmp_path: Path) -> None:

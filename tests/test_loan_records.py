@@ -15,8 +15,9 @@ from registry.schedules import LoanTerms, ScheduleKind, build_schedule, schedule
 
 
 def _record() -> loan_records.LoanRecord:
-    terms = LoanTerms(Decimal("18000.00"), Decimal("0.0549"), 48, date(2027, 3, 31),
-                      ScheduleKind.EQUAL_PRINCIPAL)
+    terms = LoanTerms(
+        Decimal("18000.00"), Decimal("0.0549"), 48, date(2027, 3, 31), ScheduleKind.EQUAL_PRINCIPAL
+    )
     return loan_records.LoanRecord(7, b"\x42" * 32, build_schedule(terms))
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from registry_kit import Registry
 
 from registry.accounts import dev_account
 from registry.chain import free_port
@@ -11,6 +10,7 @@ from registry.client import RegistryClient
 from registry.contracts import Deployment
 from registry.errors import ChainUnavailable
 from registry.transactor import Transactor, connect
+from tests.registry_kit import Registry
 
 
 def test_unreachable_node_is_chain_unavailable() -> None:

@@ -1,4 +1,4 @@
-"""Shared helpers of the API tests (imported as ``api_kit``; fixtures live in conftest.py):
+"""Shared helpers of the API tests (``tests.api.api_kit``; fixtures live in conftest.py):
 a book of vehicles in known states on a real chain, its SQL mirror, API keys per role."""
 
 from __future__ import annotations
@@ -7,13 +7,13 @@ import socket
 from dataclasses import dataclass
 from pathlib import Path
 
-from registry_kit import CAST, Registry, fresh_vin
 from sqlalchemy import Engine
 from sqlmodel import Session
 
 from api.config import ApiSettings
 from registry.auth import create_key
 from registry.indexer import Indexer
+from tests.registry_kit import CAST, Registry, fresh_vin
 
 ZERO32 = b"\x00" * 32
 

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-from api_kit import CAST, Keys, Mirror, Registry, free_port, make_book
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
@@ -20,6 +19,7 @@ from api.main import create_app
 from registry.config import PROJECT_ROOT
 from registry.contracts import write_deployment
 from registry.db import make_engine, migrate
+from tests.api.api_kit import CAST, Keys, Mirror, Registry, free_port, make_book
 
 
 @pytest.fixture(scope="session")

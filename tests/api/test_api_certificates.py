@@ -10,13 +10,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from api_kit import Mirror
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
 
 from registry.certificates import certificate_id, verify_certificate
 from registry.cli.certificate import certificate as certificate_cli
 from registry.client import RegistryClient
+from tests.api.api_kit import Mirror
 
 
 def _save(client: TestClient, vin: str, path: Path) -> dict[str, Any]:

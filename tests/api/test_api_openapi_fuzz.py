@@ -12,12 +12,12 @@ from typing import Any
 
 import pytest
 import schemathesis
-from api_kit import Keys, Mirror, bearer
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from api.main import create_app
+from tests.api.api_kit import Keys, Mirror, bearer
 
 
 @pytest.fixture(scope="module")

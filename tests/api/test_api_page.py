@@ -9,8 +9,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from api_kit import Mirror
 from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from tests.api.api_kit import Mirror
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]

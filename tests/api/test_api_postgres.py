@@ -12,7 +12,6 @@ from collections.abc import Iterator
 
 import psycopg
 import pytest
-from api_kit import CAST, Mirror, bearer
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
@@ -21,6 +20,7 @@ from api.main import create_app
 from registry.auth import create_key
 from registry.db import make_engine, migrate
 from registry.indexer import Indexer
+from tests.api.api_kit import CAST, Mirror, bearer
 
 PG_URL = os.environ.get(
     "REGISTRY_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"

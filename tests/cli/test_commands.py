@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
-from registry_kit import Registry
 
 from registry.cli.main import cli
 from registry.config import get_settings
 from registry.contracts import write_deployment
+from tests.registry_kit import Registry
 
 
 @pytest.fixture

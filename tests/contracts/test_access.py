@@ -12,12 +12,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from chainkit import DeployedRegistry, World, ref, reverts
 from web3.contract import Contract
 
 from registry.client import RegistryClient
 from registry.contracts import CONTRACT_NAMES, ROLES, abi
 from registry.vin import vin_to_bytes32
+from tests.contracts.chainkit import DeployedRegistry, World, ref, reverts
 
 PARTICIPANTS = ("registrar", "lender", "lender2", "dealer", "insurer", "owner", "buyer", "outsider")
 LENDERS = frozenset({"lender", "lender2"})

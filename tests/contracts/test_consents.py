@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from chainkit import DeployedRegistry, World, release_reason, reverts, same
 
 from registry.domain import LienConsent
+from tests.contracts.chainkit import DeployedRegistry, World, release_reason, reverts, same
 
 
 @pytest.fixture(scope="module")

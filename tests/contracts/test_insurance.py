@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from chainkit import ZERO_ADDRESS, DeployedRegistry, World, ref, reverts, same
+
+from tests.contracts.chainkit import ZERO_ADDRESS, DeployedRegistry, World, ref, reverts, same
 
 YEAR = 365 * 24 * 3600
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from chainkit import DeployedRegistry, World, ref, release_reason, reverts, same
 
 from registry.contracts import LOAN_STATES
+from tests.contracts.chainkit import DeployedRegistry, World, ref, release_reason, reverts, same
 
 
 @pytest.fixture(scope="module")

@@ -7,12 +7,12 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from chainkit import ZERO_ADDRESS, World, private_registry, ref, reverts, same
 from eth_account.signers.local import LocalAccount
 
 from registry.accounts import dev_account
 from registry.client import RegistryClient
 from registry.contracts import CONTRACT_NAMES, ROLES, abi
+from tests.contracts.chainkit import ZERO_ADDRESS, World, private_registry, ref, reverts, same
 
 # anvil's dev accounts 8 and 9 are not in the cast: these tests admit and remove them.
 NEWCOMER: LocalAccount = dev_account(9)

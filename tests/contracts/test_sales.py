@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from chainkit import DeployedRegistry, World, ref, release_reason, reverts, same
+
+from tests.contracts.chainkit import DeployedRegistry, World, ref, release_reason, reverts, same
 
 
 @pytest.fixture(scope="module")

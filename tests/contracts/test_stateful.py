@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import pytest
-from chainkit import DeployedRegistry, World, ref
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -37,6 +36,7 @@ from registry.client import RegistryClient
 from registry.errors import ContractRejection
 from registry.transactor import TxResult
 from registry.vin import vin_to_bytes32
+from tests.contracts.chainkit import DeployedRegistry, World, ref
 
 ROLES = ("registrar", "lender", "lender2", "dealer", "insurer", "owner", "buyer", "outsider")
 LENDERS = ("lender", "lender2")

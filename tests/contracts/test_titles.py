@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from chainkit import ZERO_ADDRESS, DeployedRegistry, World, reverts, same
 
 from registry.contracts import BRANDS
 from registry.vin import vin_to_bytes32
+from tests.contracts.chainkit import ZERO_ADDRESS, DeployedRegistry, World, reverts, same
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from indexer_kit import postgres_database
+
+from tests.indexer.indexer_kit import postgres_database
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from indexer_kit import populate
 from sqlalchemy import text
 
 from registry.cli.main import cli
@@ -16,6 +15,7 @@ from registry.config import get_settings
 from registry.contracts import write_deployment
 from registry.db import make_engine
 from registry.indexer.lock import indexer_lock
+from tests.indexer.indexer_kit import populate
 
 
 @pytest.fixture

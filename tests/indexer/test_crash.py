@@ -11,7 +11,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from indexer_kit import (
+from sqlalchemy import text
+
+from registry.contracts import write_deployment
+from registry.indexer import latest_state
+from tests.indexer.indexer_kit import (
     assert_mirror_exact,
     migrated_engine,
     populate,
@@ -19,10 +23,6 @@ from indexer_kit import (
     safely,
     wait_until,
 )
-from sqlalchemy import text
-
-from registry.contracts import write_deployment
-from registry.indexer import latest_state
 
 REGISTRY = str(Path(sys.executable).parent / "registry")
 

@@ -7,7 +7,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from indexer_kit import (
+from registry.chain import ephemeral_anvil
+from tests.indexer.indexer_kit import (
     Follower,
     assert_mirror_exact,
     deploy_on,
@@ -16,8 +17,6 @@ from indexer_kit import (
     safely,
     wait_until,
 )
-
-from registry.chain import ephemeral_anvil
 
 
 def test_node_outage_while_following(tmp_path: Path, sqlite_url: str, registry: Any) -> None:

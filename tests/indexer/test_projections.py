@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from indexer_kit import assert_mirror_exact, migrated_engine, populate
 from sqlalchemy import func, select, text
 from sqlmodel import Session
 
@@ -15,6 +14,7 @@ from registry.indexer import Indexer
 from registry.indexer.apply import apply_events, contract_names
 from registry.indexer.fetch import ChainReader
 from registry.indexer.lock import indexer_lock
+from tests.indexer.indexer_kit import assert_mirror_exact, migrated_engine, populate
 
 
 def _index(url: str, reg: Any, batch_blocks: int = 5000) -> Any:

@@ -5,7 +5,11 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from indexer_kit import (
+from sqlalchemy import select
+from sqlmodel import Session
+
+from registry.db.models import Lien, Title
+from tests.indexer.indexer_kit import (
     Follower,
     assert_mirror_exact,
     migrated_engine,
@@ -13,10 +17,6 @@ from indexer_kit import (
     safely,
     vins,
 )
-from sqlalchemy import select
-from sqlmodel import Session
-
-from registry.db.models import Lien, Title
 
 
 def _rpc(reg: Any, method: str, params: list[Any]) -> Any:

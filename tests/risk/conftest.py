@@ -6,9 +6,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from risk_kit import Chain, Mirror, start_chain
 
 from registry.chain import ephemeral_anvil
+from tests.risk.risk_kit import Chain, Mirror, start_chain
 
 
 @pytest.fixture(scope="module")

@@ -3,9 +3,8 @@ SQLite, and not raised by its near miss."""
 
 from __future__ import annotations
 
-from risk_kit import CAST, Chain, Mirror, cents, h32, make_loan
-
 from registry.risk.delinquency import chain_day
+from tests.risk.risk_kit import CAST, Chain, Mirror, cents, h32, make_loan
 
 
 def test_double_pledge_from_another_lender(chain: Chain, mirror: Mirror) -> None:

@@ -6,7 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
-from risk_kit import CAST, Chain, Mirror, risk_app
+
+from tests.risk.risk_kit import CAST, Chain, Mirror, risk_app
 
 
 @pytest.fixture(scope="module")

@@ -7,8 +7,9 @@ from typing import Any
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
-from risk_kit import Chain, Mirror, risk_app
 from schemathesis.checks import not_a_server_error
+
+from tests.risk.risk_kit import Chain, Mirror, risk_app
 
 
 @pytest.fixture(scope="module")

@@ -6,10 +6,10 @@ import json
 from pathlib import Path
 
 from click.testing import CliRunner
-from risk_kit import CAST, Chain, Mirror, make_loan
 
 from registry import loan_records
 from registry.cli.main import cli
+from tests.risk.risk_kit import CAST, Chain, Mirror, make_loan
 
 
 def run(mirror: Mirror, *args: str) -> str:

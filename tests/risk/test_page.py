@@ -11,9 +11,9 @@ import httpx
 import pytest
 import uvicorn
 from playwright.sync_api import Page, expect, sync_playwright
-from risk_kit import CAST, Chain, Mirror, risk_app
 
 from registry.chain import free_port
+from tests.risk.risk_kit import CAST, Chain, Mirror, risk_app
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from risk_kit import CAST, Chain, Mirror, cents, h32, make_loan
 from sqlalchemy import func, select
 
 from registry.risk.delinquency import BUCKETS
@@ -19,6 +18,7 @@ from registry.risk.portfolio import (
     stressed,
     with_charge_off,
 )
+from tests.risk.risk_kit import CAST, Chain, Mirror, cents, h32, make_loan
 
 
 def test_stress_scales_worsening_and_keeps_rows_stochastic() -> None:

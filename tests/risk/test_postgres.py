@@ -6,11 +6,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from risk_kit import CAST, Chain, Mirror, cents, h32, make_loan, postgres_database
 
 from registry.risk.alerts import NewAlert, store
 from registry.risk.portfolio import portfolio
 from registry.risk.webhooks import add_webhook, outbox
+from tests.risk.risk_kit import CAST, Chain, Mirror, cents, h32, make_loan, postgres_database
 
 pytestmark = pytest.mark.postgres
 

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from risk_kit import CAST, Chain, Mirror
 from sqlalchemy import Engine, select, update
 
 from registry.chain import free_port
@@ -32,6 +31,7 @@ from registry.risk.webhooks import (
     sign,
     verify_signature,
 )
+from tests.risk.risk_kit import CAST, Chain, Mirror
 
 SECRET = "s3cret-for-the-receiver-0123456789"
 LENDER = CAST.lender.address.lower()

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from api_kit import Keys, Mirror, bearer
 from fastapi.testclient import TestClient
+
+from tests.api.api_kit import Keys, Mirror, bearer
 
 
 def _loan_paths(mirror: Mirror) -> list[str]:

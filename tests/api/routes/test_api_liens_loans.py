@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from api_kit import Keys, Mirror, bearer
 from fastapi.testclient import TestClient
+
+from tests.api.api_kit import Keys, Mirror, bearer
 
 
 def test_liens_by_vin(client: TestClient, mirror: Mirror) -> None:

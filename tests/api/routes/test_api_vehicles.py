@@ -5,12 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from api_kit import Mirror
 from fastapi.testclient import TestClient
 
 from api.main import create_app
 from registry.contracts import write_deployment
 from registry.db import migrate
+from tests.api.api_kit import Mirror
 
 
 def test_clean_title(client: TestClient, mirror: Mirror) -> None:

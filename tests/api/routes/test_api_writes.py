@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from api_kit import CAST, Keys, Mirror, bearer, fresh_vin
 from fastapi.testclient import TestClient
 
 from api.main import create_app
+from tests.api.api_kit import CAST, Keys, Mirror, bearer, fresh_vin
 
 
 def _instance(mirror: Mirror, dev_account: int, **overrides: object) -> TestClient:

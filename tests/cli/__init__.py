@@ -1,0 +1,1 @@
+"""Tests (a package, so that module names are unambiguous)."""
