@@ -57,7 +57,6 @@ def test_panel_lists_alerts_and_draws_the_bucket_chart(
 ) -> None:
     url, keys = server
     page.goto(url + "/")
-    page.add_script_tag(url="/static/risk.js")  # the page includes it once wired in
     page.fill("#risk-lender", CAST.lender2.address)
     page.fill("#risk-key", keys["lender2"])
     page.click("#risk-form button[type=submit]")
