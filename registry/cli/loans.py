@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -19,7 +21,15 @@ from registry.cli.common import (
     settings_for,
     with_signer,
 )
-from registry.schedules import LoanTerms, ScheduleKind, build_schedule, schedule_hash, terms_hash
+from registry.config import Settings
+from registry.schedules import (
+    LoanTerms,
+    Schedule,
+    ScheduleKind,
+    build_schedule,
+    schedule_hash,
+    terms_hash,
+)
 
 KINDS = click.Choice([k.value for k in ScheduleKind], case_sensitive=False)
 
@@ -27,6 +37,49 @@ KINDS = click.Choice([k.value for k in ScheduleKind], case_sensitive=False)
 def register(cli: click.Group) -> None:
     """Adds the loan commands to ``cli``."""
     cli.add_command(loan)
+
+
+def terms_options(fn: Any) -> Any:
+    """The options that define a loan's terms (shared by originate and restructure)."""
+    for option in reversed(
+        [
+            click.option("--principal", required=True, help="e.g. 24000.00"),
+            click.option("--rate", required=True, help="Annual rate as a fraction, e.g. 0.0649"),
+            click.option("--term", "term_months", type=int, required=True, help="Months."),
+            click.option("--first-due", type=click.DateTime(["%Y-%m-%d"]), required=True),
+            click.option(
+                "--kind", type=KINDS, default=ScheduleKind.ANNUITY.value, show_default=True
+            ),
+        ]
+    ):
+        fn = option(fn)
+    return fn
+
+
+@dataclass(frozen=True)
+class Commitment:
+    """A schedule built from the command's terms, and the salted hashes that go on chain."""
+
+    schedule: Schedule
+    salt: bytes
+    terms_hash: bytes
+    schedule_hash: bytes
+
+    @classmethod
+    def of(
+        cls, principal: str, rate: str, term_months: int, first_due: datetime, kind: str
+    ) -> Commitment:
+        terms = LoanTerms(
+            Decimal(principal), Decimal(rate), term_months, first_due.date(), ScheduleKind(kind)
+        )
+        schedule = build_schedule(terms)
+        salt = secrets.token_bytes(32)
+        return cls(schedule, salt, terms_hash(terms, salt), schedule_hash(schedule, salt))
+
+    def keep(self, settings: Settings, chain_id: int, loan_id: int) -> Path:
+        """Keeps the schedule and salt in the lender's private records."""
+        record = loan_records.LoanRecord(loan_id, self.salt, self.schedule)
+        return loan_records.save(settings.data_dir / "loans", chain_id, record)
 
 
 @click.group()
@@ -37,11 +90,7 @@ def loan() -> None:
 @loan.command("originate")
 @click.argument("lien_id", type=int)
 @click.option("--ref", "ref", required=True, help="Your internal loan number (kept private).")
-@click.option("--principal", required=True, help="e.g. 24000.00")
-@click.option("--rate", required=True, help="Annual rate as a fraction, e.g. 0.0649")
-@click.option("--term", "term_months", type=int, required=True, help="Months.")
-@click.option("--first-due", type=click.DateTime(["%Y-%m-%d"]), required=True)
-@click.option("--kind", type=KINDS, default=ScheduleKind.ANNUITY.value, show_default=True)
+@terms_options
 @with_signer
 def originate(
     lien_id: int,
@@ -56,24 +105,13 @@ def originate(
 ) -> None:
     """Originate a loan secured by LIEN_ID, committing its terms and schedule by salted hash."""
     settings = settings_for(dev_account, keystore)
-    terms = LoanTerms(
-        Decimal(principal), Decimal(rate), term_months, first_due.date(), ScheduleKind(kind)
-    )
-    schedule = build_schedule(terms)
-    salt = secrets.token_bytes(32)
+    c = Commitment.of(principal, rate, term_months, first_due, kind)
     client = client_for(dev_account, keystore)
     loan_id = client.originate_loan(
-        lien_id,
-        reference(ref, settings, "loan"),
-        terms_hash(terms, salt),
-        schedule_hash(schedule, salt),
+        lien_id, reference(ref, settings, "loan"), c.terms_hash, c.schedule_hash
     )
-    path = loan_records.save(
-        settings.data_dir / "loans",
-        client.tx.chain_id,
-        loan_records.LoanRecord(loan_id, salt, schedule),
-    )
-    first = schedule.instalments[0]
+    path = c.keep(settings, client.tx.chain_id, loan_id)
+    first = c.schedule.instalments[0]
     click.echo(
         f"loan {loan_id} originated on lien {lien_id}: {term_months} instalments, "
         f"first {first.total} due {first.due}"
@@ -182,11 +220,7 @@ def delinquent(
 
 @loan.command("restructure")
 @click.argument("loan_id", type=int)
-@click.option("--principal", required=True)
-@click.option("--rate", required=True)
-@click.option("--term", "term_months", type=int, required=True)
-@click.option("--first-due", type=click.DateTime(["%Y-%m-%d"]), required=True)
-@click.option("--kind", type=KINDS, default=ScheduleKind.ANNUITY.value)
+@terms_options
 @with_signer
 def restructure(
     loan_id: int,
@@ -200,18 +234,8 @@ def restructure(
 ) -> None:
     """Restructure LOAN_ID with new terms (a new committed schedule)."""
     settings = settings_for(dev_account, keystore)
-    terms = LoanTerms(
-        Decimal(principal), Decimal(rate), term_months, first_due.date(), ScheduleKind(kind)
-    )
-    schedule = build_schedule(terms)
-    salt = secrets.token_bytes(32)
+    c = Commitment.of(principal, rate, term_months, first_due, kind)
     client = client_for(dev_account, keystore)
-    result = client.restructure_loan(
-        loan_id, terms_hash(terms, salt), schedule_hash(schedule, salt)
-    )
-    loan_records.save(
-        settings.data_dir / "loans",
-        client.tx.chain_id,
-        loan_records.LoanRecord(loan_id, salt, schedule),
-    )
+    result = client.restructure_loan(loan_id, c.terms_hash, c.schedule_hash)
+    c.keep(settings, client.tx.chain_id, loan_id)
     echo_tx(result, "restructured")

@@ -6,41 +6,26 @@ does not skip, when it is unreachable.
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
 
-import psycopg
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
 from api.main import create_app
 from registry.auth import create_key
 from registry.db import make_engine, migrate
+from registry.db.scratch import scratch_database
 from registry.indexer import Indexer
 from tests.api.api_kit import CAST, Mirror, bearer
-
-PG_URL = os.environ.get(
-    "REGISTRY_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
 
 pytestmark = pytest.mark.postgres
 
 
 @pytest.fixture(scope="module")
 def pg_url() -> Iterator[str]:
-    url = make_url(PG_URL)
-    name = f"test_api_{uuid.uuid4().hex[:10]}"
-    admin = url.set(drivername="postgresql").render_as_string(hide_password=False)
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with scratch_database("test_api") as url:  # fails (not skips) if unreachable
+        yield url
 
 
 @pytest.fixture(scope="module")

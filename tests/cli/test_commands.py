@@ -177,6 +177,25 @@ def test_loan_origination_keeps_a_verifiable_schedule(
     assert fraction.exit_code == 2 and "whole cents" in fraction.output
     wrong_lender = run("loan", "pay", str(loan_id), "10", "--dev-account", "2")
     assert wrong_lender.exit_code == 2 and f"loan {loan_id} is serviced by" in wrong_lender.output
+    restructured = run(
+        "loan",
+        "restructure",
+        str(loan_id),
+        "--principal",
+        "23500.00",
+        "--rate",
+        "0.0449",
+        "--term",
+        "72",
+        "--first-due",
+        "2027-03-15",
+        "--kind",
+        "equal_principal",
+        "--dev-account",
+        "1",
+    )
+    assert restructured.exit_code == 0, restructured.output
+    assert run("loan", "verify-schedule", str(loan_id), str(record)).exit_code == 0
 
 
 def test_insurance_total_loss(

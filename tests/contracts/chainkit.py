@@ -8,102 +8,35 @@ short fixture.
 from __future__ import annotations
 
 import os
-import random
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 import pytest
-from eth_account.signers.local import LocalAccount
-from web3 import Web3
 
 from registry import domain
-from registry.accounts import dev_account
 from registry.chain import ephemeral_anvil
 from registry.client import RegistryClient
-from registry.contracts import RELEASE_REASONS, Deployment
-from registry.deploy import deploy
+from registry.contracts import RELEASE_REASONS
 from registry.errors import ContractRejection
-from registry.transactor import TxResult, connect
-from registry.vin import generate_vin
+from registry.transactor import TxResult
+from tests.registry_kit import Cast, Registry, deploy_registry, fresh_vin
 
 ZERO_ADDRESS = "0x" + "0" * 40
 HOUR = 3600
 
 
-class CastLike(Protocol):
-    registrar: LocalAccount
-    lender: LocalAccount
-    lender2: LocalAccount
-    dealer: LocalAccount
-    insurer: LocalAccount
-    owner: LocalAccount
-    buyer: LocalAccount
-    outsider: LocalAccount
-
-
-class DeployedRegistry(Protocol):
-    """What the ``registry`` fixture of ``tests/conftest.py`` offers."""
-
-    w3: Web3
-    deployment: Deployment
-    cast: Any
-
-    def client(self, account: LocalAccount | None) -> RegistryClient: ...
-
-
-_rng = random.Random(os.urandom(16))
-_handed_out: set[str] = set()
-
-
-def fresh_vin() -> str:
-    """A valid VIN not handed out before by this module (random, so distinct from others')."""
-    while (vin := generate_vin(_rng)) in _handed_out:
-        pass
-    _handed_out.add(vin)
-    return vin
-
-
-@dataclass(frozen=True)
-class PrivateCast:
-    """The same dev accounts as the shared fixtures' cast (0-7)."""
-
-    registrar: LocalAccount = field(default_factory=lambda: dev_account(0))
-    lender: LocalAccount = field(default_factory=lambda: dev_account(1))
-    lender2: LocalAccount = field(default_factory=lambda: dev_account(2))
-    dealer: LocalAccount = field(default_factory=lambda: dev_account(3))
-    insurer: LocalAccount = field(default_factory=lambda: dev_account(4))
-    owner: LocalAccount = field(default_factory=lambda: dev_account(5))
-    buyer: LocalAccount = field(default_factory=lambda: dev_account(6))
-    outsider: LocalAccount = field(default_factory=lambda: dev_account(7))
-
-
-@dataclass
-class PrivateRegistry:
-    """A registry deployed on its own anvil, for tests whose changes others must not see."""
-
-    w3: Web3
-    deployment: Deployment
-    cast: PrivateCast
-
-    def client(self, account: LocalAccount | None) -> RegistryClient:
-        return RegistryClient(self.w3, self.deployment, account)
+#: What the ``registry`` fixture of ``tests/conftest.py`` offers (kept as names the tests use).
+DeployedRegistry = Registry
+CastLike = Cast
 
 
 @contextmanager
-def private_registry() -> Iterator[PrivateRegistry]:
+def private_registry() -> Iterator[Registry]:
     """A new anvil with the registry deployed and the cast admitted (as ``tests/conftest.py``)."""
-    cast = PrivateCast()
     with ephemeral_anvil() as node:
-        w3 = connect(node.rpc_url)
-        reg = PrivateRegistry(w3, deploy(w3, cast.registrar), cast)
-        registrar = reg.client(cast.registrar)
-        registrar.admit_participant(cast.lender.address, "lender", "First Auto Bank")
-        registrar.admit_participant(cast.lender2.address, "lender", "Second Credit Union")
-        registrar.admit_participant(cast.dealer.address, "dealer", "Main Street Motors")
-        registrar.admit_participant(cast.insurer.address, "insurer", "Shield Mutual")
-        yield reg
+        yield deploy_registry(node)
 
 
 def ref(label: str = "") -> bytes:

@@ -2,22 +2,15 @@
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import psycopg
 import pytest
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
-from sqlalchemy.engine import make_url
 
 from registry.db import alembic_config, make_engine, migrate
-
-PG_URL = os.environ.get(
-    "REGISTRY_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
+from registry.db.scratch import scratch_database
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -25,16 +18,8 @@ def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'migrate.sqlite'}"
         return
-    base = make_url(PG_URL)
-    admin = base.set(drivername="postgresql").render_as_string(hide_password=False)
-    name = f"test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(admin, autocommit=True) as conn:  # fails (not skips) if unreachable
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield base.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with scratch_database("test") as pg:  # fails (not skips) if unreachable
+        yield pg
 
 
 def test_first_revision_is_0001_initial() -> None:

@@ -2,31 +2,25 @@
 
 from __future__ import annotations
 
-import os
 import random
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import AbstractContextManager, suppress
 from functools import partial
 from typing import Any
 
-import psycopg
 from sqlalchemy import Engine
-from sqlalchemy.engine import make_url
 
 from registry.audit import diff, dump, fresh_index
 from registry.db import make_engine, migrate
+from registry.db.scratch import scratch_database
 from registry.deploy import deploy
 from registry.errors import RegistryError
 from registry.indexer import Indexer, Progress, latest_state
 from registry.transactor import connect
 from registry.vin import generate_vin
 
-PG_URL = os.environ.get(
-    "REGISTRY_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
 _rng = random.Random(4242)
 
 
@@ -154,19 +148,9 @@ def assert_mirror_exact(engine: Engine, reg: Any) -> None:
     assert not differences, "\n".join(str(d) for d in differences[:20])
 
 
-@contextmanager
-def postgres_database() -> Iterator[str]:
+def postgres_database() -> AbstractContextManager[str]:
     """A fresh PostgreSQL database for one test (dropped afterwards). Fails if unreachable."""
-    url = make_url(PG_URL)
-    name = f"test_{uuid.uuid4().hex[:12]}"
-    admin = url.set(drivername="postgresql").render_as_string(hide_password=False)
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    return scratch_database("test")
 
 
 def migrated_engine(url: str) -> Engine:

@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import os
-import random
 import secrets
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -19,11 +15,11 @@ from sqlalchemy import Engine, select
 from web3 import Web3
 
 from registry import loan_records
-from registry.accounts import dev_account
 from registry.chain import AnvilNode
 from registry.client import RegistryClient
 from registry.contracts import Deployment
 from registry.db import make_engine, migrate
+from registry.db.scratch import scratch_database
 from registry.deploy import deploy
 from registry.indexer import Indexer
 from registry.risk import hooks
@@ -32,29 +28,9 @@ from registry.risk.delinquency import chain_day
 from registry.risk.models import LoanStatus
 from registry.schedules import LoanTerms, ScheduleKind, build_schedule, schedule_hash, terms_hash
 from registry.transactor import connect
-from registry.vin import generate_vin
+from tests.registry_kit import CAST, fresh_vin
 
 DAY = 86400
-_rng = random.Random(5_2026_11_29)
-
-
-@dataclass(frozen=True)
-class Cast:
-    registrar: LocalAccount
-    lender: LocalAccount
-    lender2: LocalAccount
-    dealer: LocalAccount
-    insurer: LocalAccount
-    owner: LocalAccount
-    buyer: LocalAccount
-    outsider: LocalAccount
-
-
-CAST = Cast(*(dev_account(i) for i in range(8)))
-
-
-def fresh_vin() -> str:
-    return generate_vin(_rng)
 
 
 def h32() -> bytes:
@@ -158,27 +134,9 @@ class Mirror:
         return dict(row) if row is not None else None
 
 
-PG_URL = os.environ.get(
-    "REGISTRY_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
-
-
-@contextmanager
-def postgres_database() -> Iterator[str]:
-    """A fresh PostgreSQL database (dropped afterwards)."""
-    import psycopg
-    from sqlalchemy.engine import make_url
-
-    url = make_url(PG_URL)
-    name = f"risk_{uuid.uuid4().hex[:12]}"
-    admin = url.set(drivername="postgresql").render_as_string(hide_password=False)
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+def postgres_database() -> AbstractContextManager[str]:
+    """A fresh PostgreSQL database (dropped afterwards). Fails if unreachable."""
+    return scratch_database("risk")
 
 
 def schedule_for(first_due: date, months: int = 12, principal: str = "12000.00") -> Any:
