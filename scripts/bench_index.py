@@ -31,7 +31,7 @@ from sqlalchemy.engine import make_url
 from registry.accounts import dev_account
 from registry.chain import AnvilNode
 from registry.client import RegistryClient
-from registry.contracts import Deployment
+from registry.contracts import Deployment, read_deployments, write_deployment
 from registry.db import make_engine, migrate
 from registry.deploy import deploy
 from registry.indexer import Indexer
@@ -143,16 +143,41 @@ def postgres_database() -> Iterator[str]:
 @click.option("--batch", default=500, show_default=True, help="Entries per batch transaction.")
 @click.option("--batch-blocks", default=5000, show_default=True, help="Indexer block range.")
 @click.option("--skip-postgres", is_flag=True, help="Only SQLite (postgres_eps = 0).")
-def main(events: int, batch: int, batch_blocks: int, skip_postgres: bool) -> None:
+@click.option(
+    "--state",
+    "state_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Keep the generated chain in this directory and reuse it on the next run "
+    "(generation is skipped when it holds a chain made with the same --events/--batch).",
+)
+def main(
+    events: int, batch: int, batch_blocks: int, skip_postgres: bool, state_dir: Path | None
+) -> None:
     """Generates the events, then measures the fetch ceiling and both backfills."""
-    node = BenchAnvil()
+    meta_file = state_dir / "bench.json" if state_dir else None
+    want = {"events": events, "batch": batch}
+    reuse = False
+    if state_dir is not None and meta_file is not None and meta_file.exists():
+        meta = json.loads(meta_file.read_text())
+        reuse = {k: meta.get(k) for k in want} == want and (state_dir / "anvil.json").exists()
+    node = BenchAnvil(
+        state_file=state_dir / "anvil.json" if state_dir else None, state_interval=None
+    )
     node.start()
     try:
         w3 = connect(node.rpc_url, timeout=300)
-        deployment = deploy(w3, dev_account(0))
-        t0 = time.perf_counter()
-        made = generate(w3, deployment, events, batch)
-        gen_s = time.perf_counter() - t0
+        if reuse and state_dir is not None and meta_file is not None:
+            deployment = read_deployments(state_dir / "deployments.json")[node.chain_id]
+            made, gen_s = int(json.loads(meta_file.read_text())["made"]), 0.0
+        else:
+            deployment = deploy(w3, dev_account(0))
+            t0 = time.perf_counter()
+            made = generate(w3, deployment, events, batch)
+            gen_s = time.perf_counter() - t0
+            if state_dir is not None and meta_file is not None:
+                write_deployment(state_dir / "deployments.json", deployment)
+                meta_file.write_text(json.dumps({**want, "made": made}))
         reader = ChainReader(w3, deployment.addresses, max_range=batch_blocks)
         head = reader.head()
         raw_count, raw_s = raw_fetch(reader, deployment.block, head)
@@ -166,7 +191,7 @@ def main(events: int, batch: int, batch_blocks: int, skip_postgres: bool) -> Non
     finally:
         node.close()
     rows = [
-        ("generate (batch txs)", made, gen_s),
+        ("generate (batch txs)" + (" [reused]" if reuse else ""), made, gen_s),
         ("raw eth_getLogs (ceiling)", raw_count, raw_s),
         ("indexer -> SQLite", sqlite_count, sqlite_s),
         ("indexer -> PostgreSQL", pg_count, pg_s),

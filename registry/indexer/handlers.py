@@ -43,8 +43,18 @@ class EventContext:
     block_time: int
     state: BatchState
     session: Session
-    row: dict[str, Any]  # the events-table row (vin, lien_id, loan_id... resolved)
+    values: tuple[Any, ...]  # the events-table row, in EVENT_COLUMNS order
     replay: bool = False  # true while rebuilding after a reorg
+
+    @property
+    def row(self) -> dict[str, Any]:
+        """The events-table row as a dict (vin, lien_id, loan_id... resolved; ``args`` the
+        event's arguments)."""
+        from registry.indexer.state import EVENT_COLUMNS
+
+        row = dict(zip(EVENT_COLUMNS, self.values, strict=True))
+        row["args"] = self.event.args
+        return row
 
 
 Handler = Callable[[EventContext], None]

@@ -11,9 +11,8 @@ from registry.contracts import (
     ROLE_BY_HASH,
     TITLE_STATUSES,
 )
-from registry.events import DecodedEvent
 from registry.indexer.handlers import EventContext, HandlerRegistry
-from registry.indexer.state import BatchState, Row
+from registry.indexer.state import Row
 
 core = HandlerRegistry()
 on = core.on
@@ -42,50 +41,9 @@ ACTOR_ARG: dict[str, str] = {
 }
 
 
-def _actor(ev: DecodedEvent) -> str | None:
-    arg = ACTOR_ARG.get(ev.name)
-    if arg is None:  # loan events name the lender, insurance events the insurer
-        arg = ACTOR_ARG[ev.name] = "lender" if ev.name.startswith("Loan") else "insurer"
-    value = ev.args.get(arg) if arg else None
-    return value if isinstance(value, str) else None
-
-
-def event_row(ev: DecodedEvent, block_time: int, contract: str, state: BatchState) -> Row:
-    """The events-table row of ``ev``, with its VIN and ids resolved through the projections."""
-    a = ev.args
-    vin: str | None = a.get("vin")
-    lien_id = a.get("lienId")
-    loan_id = a.get("loanId")
-    policy_id = a.get("policyId")
-    claim_id = a.get("claimId")
-    if loan_id is not None:
-        loan = state.loans.get(loan_id)
-        if loan is not None:
-            vin = vin or loan["vin"]
-            lien_id = lien_id if lien_id is not None else loan["lien_id"]
-    if claim_id is not None and (claim := state.claims.get(claim_id)) is not None:
-        vin = vin or claim["vin"]
-        policy_id = policy_id if policy_id is not None else claim["policy_id"]
-    if vin is None and policy_id is not None and (policy := state.policies.get(policy_id)):
-        vin = policy["vin"]
-    if vin is None and lien_id is not None and (lien := state.liens.get(lien_id)):
-        vin = lien["vin"]
-    return {
-        "block_number": ev.block_number,
-        "block_hash": ev.block_hash,
-        "block_time": block_time,
-        "tx_hash": ev.tx_hash,
-        "log_index": ev.log_index,
-        "contract": contract,
-        "event": ev.name,
-        "actor": _actor(ev),
-        "vin": vin,
-        "lien_id": lien_id,
-        "loan_id": loan_id,
-        "policy_id": policy_id,
-        "claim_id": claim_id,
-        "args": a,
-    }
+def actor_args() -> dict[str, str]:
+    """The argument naming who acted, per event name ("" when the event names nobody)."""
+    return ACTOR_ARG
 
 
 def _where(ctx: EventContext) -> dict[str, Any]:

@@ -8,6 +8,7 @@ until then (and in follow mode, where batches are small) the indexer reads inlin
 
 from __future__ import annotations
 
+import gc
 import json
 import multiprocessing
 import os
@@ -51,6 +52,7 @@ def _ready() -> bool:
 
 def _fetch(start: int, end: int, header_from: int | None, current_range: int) -> Compact:
     assert _reader is not None
+    gc.disable()  # the worker only holds acyclic data: JSON, decoded events, tuples
     _reader.range = current_range
     batch = _reader.fetch(start, end, header_from=header_from)
     dumps = json.dumps

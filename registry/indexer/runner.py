@@ -8,11 +8,14 @@ mismatch the common ancestor is found and everything above it undone (:mod:`.reo
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
+from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from sqlalchemy import Engine, Table, delete
@@ -52,6 +55,19 @@ class Progress:
     @property
     def lag(self) -> int:
         return max(0, self.head - self.indexed_block)
+
+
+@contextmanager
+def no_gc() -> Iterator[None]:
+    """The cyclic garbage collector paused: a batch allocates hundreds of thousands of
+    acyclic objects, and the collections they trigger would cost ~10% of the batch."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def state_key(deployment: Deployment) -> str:
@@ -151,6 +167,10 @@ class Indexer:
     def step(self, until_block: int | None = None) -> int:
         """Indexes one batch (or undoes one reorg). Returns the events applied, -1 when
         there was nothing to do (caught up)."""
+        with no_gc():
+            return self._step(until_block)
+
+    def _step(self, until_block: int | None) -> int:
         head = self.reader.head()
         self.head = head
         target = head if until_block is None else min(head, until_block)
@@ -174,9 +194,14 @@ class Indexer:
             batch = self._take_prefetched(start)
             if batch is None:
                 batch = self.reader.fetch(start, target, header_from=window_from)
-            big = len(batch.events) >= self.read_ahead_events or target - batch.end > 20_000
-            if self.read_ahead_process and big:
-                self.start_read_ahead()
+            if self.read_ahead_process and self._ahead is None and batch.end < target:
+                # worth a worker when this batch, or what remains at its density, is big
+                remaining = target - batch.end
+                expected = len(batch.events) * remaining // (batch.end - batch.start + 1)
+                if max(len(batch.events), expected) >= self.read_ahead_events or (
+                    remaining > 20_000
+                ):
+                    self.start_read_ahead()
             if batch.end < target:  # read the next range while this one is written
                 self._prefetch(batch.end + 1, target, window_from)
             first = batch.headers.get(start)
@@ -225,7 +250,7 @@ class Indexer:
         """Reads the next range in the worker process (not in a thread: a reading thread
         would fight the writer for the GIL and slow both down)."""
         self._discard_prefetch()
-        if self._ahead is not None and self._ahead.ready:
+        if self._ahead is not None:  # queued until the worker is up (a fork: milliseconds)
             self._prefetched = (start, self._ahead.submit(start, end, header_from))
 
     def _take_prefetched(self, start: int) -> LogBatch | None:
@@ -237,7 +262,16 @@ class Indexer:
         if begin != start:
             future.cancel()
             return None
-        batch = expand(future.result(), self.reader)
+        try:
+            compact = future.result()
+        except BrokenProcessPool:  # the worker could not start or died: read inline
+            log.warning("read-ahead worker failed; reading inline")
+            if self._ahead is not None:
+                self._ahead.close()
+                self._ahead = None
+            self.read_ahead_process = False
+            return None
+        batch = expand(compact, self.reader)
         self.read_ahead_batches += 1
         return batch
 

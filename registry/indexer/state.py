@@ -3,7 +3,6 @@ in bulk (one upsert per table) inside the batch transaction."""
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from operator import itemgetter
@@ -52,6 +51,11 @@ APPENDED: dict[str, Table] = {
     "sales": table(Sale),
 }
 EVENTS = table(Event)
+#: The events-table columns the indexer writes, in the order of its row tuples.
+EVENT_COLUMNS: tuple[str, ...] = (
+    "block_number", "block_hash", "block_time", "tx_hash", "log_index", "contract", "event",
+    "actor", "vin", "lien_id", "loan_id", "policy_id", "claim_id", "args",
+)  # fmt: skip
 _CHUNK = 900  # parameters per IN (...) query (SQLite's historic limit is 999)
 _ID_ARGS = (
     ("lienId", "liens"),
@@ -83,7 +87,7 @@ class BatchState:
         self.active_liens_by_vin: dict[str, set[int]] = defaultdict(set)
         self.dirty: dict[str, set[Any]] = defaultdict(set)
         self.appended: dict[str, list[Row]] = defaultdict(list)
-        self.events: list[Row] = []
+        self.events: list[tuple[Any, ...]] = []  # events-table rows (EVENT_COLUMNS order)
 
     def touch(self, kind: str, key: Any) -> None:
         self.dirty[kind].add(key)
@@ -151,10 +155,8 @@ class BatchState:
         """Writes events (ignoring ones already there), new and changed rows, appended rows."""
         bulk = BulkWriter(conn)
         if write_events and self.events:
-            cols = tuple(c for c in _columns(EVENTS) if c != "args")
-            get, dumps = itemgetter(*cols), json.dumps
-            rows = [(*get(r), r.get("args_json") or dumps(r["args"])) for r in self.events]
-            bulk.write(EVENTS.name, (*cols, "args"), ("tx_hash", "log_index"), rows, update=False)
+            bulk.write(EVENTS.name, EVENT_COLUMNS, ("tx_hash", "log_index"), self.events,
+                       update=False)  # fmt: skip
         for kind, keys in self.dirty.items():
             if not keys:
                 continue
