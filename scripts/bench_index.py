@@ -144,6 +144,12 @@ def postgres_database() -> Iterator[str]:
 @click.option("--batch-blocks", default=5000, show_default=True, help="Indexer block range.")
 @click.option("--skip-postgres", is_flag=True, help="Only SQLite (postgres_eps = 0).")
 @click.option(
+    "--risk-hooks",
+    is_flag=True,
+    help="Also run the risk module's handlers (registry.risk.hooks, which `registry index` "
+    "loads by default); without it the indexer runs the core projections only.",
+)
+@click.option(
     "--state",
     "state_dir",
     type=click.Path(file_okay=False, path_type=Path),
@@ -152,9 +158,19 @@ def postgres_database() -> Iterator[str]:
     "(generation is skipped when it holds a chain made with the same --events/--batch).",
 )
 def main(
-    events: int, batch: int, batch_blocks: int, skip_postgres: bool, state_dir: Path | None
+    events: int,
+    batch: int,
+    batch_blocks: int,
+    skip_postgres: bool,
+    risk_hooks: bool,
+    state_dir: Path | None,
 ) -> None:
     """Generates the events, then measures the fetch ceiling and both backfills."""
+    records = tempfile.TemporaryDirectory(prefix="bench-records-")
+    if risk_hooks:
+        from registry.risk import hooks
+
+        hooks.configure(Path(records.name))  # no loan records: schedules are not found
     meta_file = state_dir / "bench.json" if state_dir else None
     want = {"events": events, "batch": batch}
     reuse = False
@@ -201,6 +217,13 @@ def main(
         click.echo(f"{name:<28}{n:>10,}{s:>10.2f}{(n / s if s else 0):>12,.0f}")
     ratio = (sqlite_count / sqlite_s) / (raw_count / raw_s)
     click.echo(f"blocks {deployment.block}..{head}; sqlite_eps / raw_fetch_eps = {ratio:.2f}")
+    handlers = (
+        "core projections + registry.risk.hooks"
+        if risk_hooks
+        else ("core projections only (registry.risk.hooks not loaded; --risk-hooks loads it)")
+    )
+    click.echo(f"indexer handlers: {handlers}")
+    records.cleanup()
     result = {
         "events": raw_count,
         "raw_fetch_eps": round(raw_count / raw_s),

@@ -185,6 +185,8 @@ class ChainReader:
             if ev is None:
                 continue
             events.append(ev)
+            if ev.block_number in times:
+                continue
             ts = log.get("blockTimestamp")
             if ts is not None:
                 times[ev.block_number] = int(ts, 16)
@@ -210,7 +212,11 @@ class ChainReader:
         for a, b in pairwise(numbers):
             if b == a + 1 and headers[b].parent_hash != headers[a].hash:
                 raise ReorgDuringFetch(f"block {b} does not extend block {a}")
-        events.sort(key=lambda e: (e.block_number, e.log_index))
+        if any(
+            (a.block_number, a.log_index) > (b.block_number, b.log_index)
+            for a, b in pairwise(events)
+        ):  # nodes answer in chain order; sort only if this one did not
+            events.sort(key=lambda e: (e.block_number, e.log_index))
         return LogBatch(start=start, end=stop, events=events, times=times, headers=headers)
 
 

