@@ -50,7 +50,7 @@ class LogBatch:
     events: list[DecodedEvent]
     times: dict[int, int]  # block number -> timestamp, for every block with an event
     headers: dict[int, Header] = field(default_factory=dict)
-    args_json: list[str] | None = None  # the events' args as JSON, when already encoded
+    rows: list[tuple[Any, ...]] | None = None  # the events' base rows, when already built
 
 
 class ReorgDuringFetch(Exception):

@@ -41,11 +41,6 @@ ACTOR_ARG: dict[str, str] = {
 }
 
 
-def actor_args() -> dict[str, str]:
-    """The argument naming who acted, per event name ("" when the event names nobody)."""
-    return ACTOR_ARG
-
-
 def _where(ctx: EventContext) -> dict[str, Any]:
     ev = ctx.event
     return {

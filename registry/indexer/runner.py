@@ -209,7 +209,7 @@ class Indexer:
                 self._undo_reorg(session, st)
                 return 0
             apply_events(session, batch.events, batch.times, self.contracts,
-                         registries=self.registries, args_json=batch.args_json)  # fmt: skip
+                         registries=self.registries, rows=batch.rows)  # fmt: skip
             conn = session.connection()
             recent = [
                 {"number": h.number, "hash": h.hash, "parent_hash": h.parent_hash,
@@ -242,7 +242,7 @@ class Indexer:
     def start_read_ahead(self, *, wait: bool = False) -> None:
         """Starts the worker process that reads ahead (``wait``: until it is ready)."""
         if self._ahead is None:
-            self._ahead = ReadAhead(self.reader, self.reader.endpoint)
+            self._ahead = ReadAhead(self.reader, self.reader.endpoint, self.contracts)
         if wait:
             self._ahead.wait_ready()
 
