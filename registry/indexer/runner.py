@@ -30,6 +30,7 @@ from registry.events import EventDecoder
 from registry.indexer.apply import apply_events, contract_names
 from registry.indexer.fetch import ChainReader, LogBatch, ReorgDuringFetch, backoff_delays
 from registry.indexer.handlers import HandlerRegistry, extensions
+from registry.indexer.heads import HeadWatcher, websocket_url
 from registry.indexer.lock import indexer_lock
 from registry.indexer.projections import core
 from registry.indexer.readahead import Compact, ReadAhead, expand
@@ -92,6 +93,7 @@ class Indexer:
         decoder: EventDecoder | None = None,
         read_ahead_process: bool = True,
         read_ahead_events: int = 2000,
+        subscribe_heads: bool = True,
     ) -> None:
         self.engine = engine
         self.deployment = deployment
@@ -113,6 +115,10 @@ class Indexer:
         self.read_ahead_process = read_ahead_process
         self.read_ahead_events = read_ahead_events  # a batch this big starts the worker
         self.read_ahead_batches = 0  # batches the worker read (for tests and stats)
+        endpoint = str(getattr(w3.provider, "endpoint_uri", "") or "")
+        #: where new-head notifications come from while following (None: polling only)
+        self.heads_url = websocket_url(endpoint) if subscribe_heads else None
+        self.heads: HeadWatcher | None = None
 
     # ------------------------------------------------------------------ state
 
@@ -335,6 +341,25 @@ class Indexer:
         on_progress: Callable[[Progress], None] | None,
     ) -> Progress:
         stop = stop or threading.Event()
+        wake = threading.Event()  # set by a new-head notification, or kept clear (polling)
+        following = not until_head and until_block is None
+        if following and self.heads_url and self.heads is None:
+            self.heads = HeadWatcher(self.heads_url, wake).start()
+        try:
+            return self._follow(until_head, until_block, stop, on_progress, wake)
+        finally:
+            if self.heads is not None:
+                self.heads.stop()
+                self.heads = None
+
+    def _follow(
+        self,
+        until_head: bool,
+        until_block: int | None,
+        stop: threading.Event,
+        on_progress: Callable[[Progress], None] | None,
+        wake: threading.Event,
+    ) -> Progress:
         delays = backoff_delays()
         checked = False
         while not stop.is_set():
@@ -357,7 +382,8 @@ class Indexer:
             if applied < 0:
                 if until_head or until_block is not None:
                     break
-                stop.wait(self.poll_interval)
+                wake.wait(self.poll_interval)  # a new head wakes it early
+                wake.clear()
         return self.progress()
 
 

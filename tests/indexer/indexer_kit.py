@@ -15,11 +15,10 @@ from sqlalchemy import Engine
 from registry.audit import diff, dump, fresh_index
 from registry.db import make_engine, migrate
 from registry.db.scratch import scratch_database
-from registry.deploy import deploy
 from registry.errors import RegistryError
 from registry.indexer import Indexer, Progress, latest_state
-from registry.transactor import connect
 from registry.vin import generate_vin
+from tests.registry_kit import deploy_registry
 
 _rng = random.Random(4242)
 
@@ -169,10 +168,14 @@ def wait_until(condition: Callable[[], bool], timeout: float = 30.0, what: str =
 class Follower:
     """An indexer following the chain in a background thread."""
 
-    def __init__(self, engine: Engine, reg: Any, **kwargs: Any) -> None:
+    def __init__(
+        self, engine: Engine, reg: Any, *, poll_interval: float = 0.02, **kwargs: Any
+    ) -> None:
         self.engine = engine
         self.reg = reg
-        self.indexer = Indexer(engine, reg.w3, reg.deployment, poll_interval=0.02, **kwargs)
+        self.indexer = Indexer(
+            engine, reg.w3, reg.deployment, poll_interval=poll_interval, **kwargs
+        )
         self.stop = threading.Event()
         self.progress: list[Progress] = []
         self.error: BaseException | None = None
@@ -214,14 +217,6 @@ class Follower:
 
 
 def deploy_on(node: Any, like: Any) -> Any:
-    """A registry deployed on ``node`` with the cast admitted (``like``: the session registry,
-    whose class and cast are reused)."""
-    w3 = connect(node.rpc_url)
-    deployment = deploy(w3, like.cast.registrar)
-    reg = type(like)(node=node, w3=w3, deployment=deployment, cast=like.cast)
-    c = like.cast
-    reg.registrar.admit_participant(c.lender.address, "lender", "First Auto Bank")
-    reg.registrar.admit_participant(c.lender2.address, "lender", "Second Credit Union")
-    reg.registrar.admit_participant(c.dealer.address, "dealer", "Main Street Motors")
-    reg.registrar.admit_participant(c.insurer.address, "insurer", "Shield Mutual")
-    return reg
+    """A registry deployed on ``node`` with the cast admitted (as the session registry)."""
+    del like  # the cast is the shared one
+    return deploy_registry(node)
