@@ -15,33 +15,24 @@ Prints a table, then as its last line one JSON object with exactly the keys ``ev
 from __future__ import annotations
 
 import json
-import os
 import random
 import tempfile
 import time
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import click
-import psycopg
-from sqlalchemy.engine import make_url
 
 from registry.accounts import dev_account
 from registry.chain import AnvilNode
 from registry.client import RegistryClient
 from registry.contracts import Deployment, read_deployments, write_deployment
 from registry.db import make_engine, migrate
+from registry.db.scratch import scratch_database
 from registry.deploy import deploy
 from registry.indexer import Indexer
 from registry.indexer.fetch import ChainReader
 from registry.transactor import connect
 from registry.vin import generate_vin
-
-PG_URL = os.environ.get(
-    "REGISTRY_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
 
 
 class BenchAnvil(AnvilNode):
@@ -124,20 +115,6 @@ def index_into(
     return indexer.total_events, seconds
 
 
-@contextmanager
-def postgres_database() -> Iterator[str]:
-    base = make_url(PG_URL)
-    admin = base.set(drivername="postgresql").render_as_string(hide_password=False)
-    name = f"bench_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield base.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
 @click.command()
 @click.option("--events", default=100_000, show_default=True, help="Events to generate.")
 @click.option("--batch", default=500, show_default=True, help="Entries per batch transaction.")
@@ -202,7 +179,7 @@ def main(
             sqlite_count, sqlite_s = index_into(sqlite_url, w3, deployment, batch_blocks)
         pg_count, pg_s = 0, 0.0
         if not skip_postgres:
-            with postgres_database() as pg_url:
+            with scratch_database("bench") as pg_url:
                 pg_count, pg_s = index_into(pg_url, w3, deployment, batch_blocks)
     finally:
         node.close()
