@@ -7,8 +7,10 @@ Addresses come out lowercase, VINs as text, enums as their integer value.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from eth_abi import decode as abi_decode
@@ -74,6 +76,8 @@ class _EventSpec:
     data_names: tuple[str, ...]
     #: args from (topics, data) in one expression, for an event without dynamic fields
     fast: Callable[[list[str], str], dict[str, Any]] | None = None
+    #: the args as JSON text, for an event without dynamic fields (same text as json.dumps)
+    to_json: Callable[[dict[str, Any]], str] | None = None
 
 
 def _word_expr(conv: Converter, word: str, start: int) -> str:
@@ -109,6 +113,37 @@ def _fast_args(
     return build
 
 
+#: json.dumps without its reference-cycle check (decoded args hold no containers): 25% faster
+encode_json = json.JSONEncoder(check_circular=False).encode
+_quote = json.encoder.encode_basestring_ascii
+
+
+def _json_args(fields: list[tuple[str, Converter]]) -> Callable[[dict[str, Any]], str]:
+    """A function writing a static event's args as JSON, byte for byte what ``json.dumps``
+    writes (keys in decoding order, strings escaped by json's own escaper), in one string
+    format: about three times cheaper than the generic encoder."""
+    parts, values = [], []
+    for name, conv in fields:
+        key, ref = json.dumps(name), f"a[{name!r}]"
+        if conv is _uint:
+            parts.append(f"{key}: %d")
+            values.append(ref)
+        elif conv is _bool:
+            parts.append(f"{key}: %s")
+            values.append(f"('true' if {ref} else 'false')")
+        else:  # text (hex, VIN): escaped, whatever the node sent
+            parts.append(f"{key}: %s")
+            values.append(f"_quote({ref})")
+    template = "{" + ", ".join(parts) + "}"
+    source = f"def to_json(a):\n    return {template!r} % ({', '.join(values)},)\n"
+    if not fields:
+        source = "def to_json(a):\n    return '{}'\n"
+    namespace: dict[str, Any] = {"_quote": _quote}
+    exec(source, namespace)  # the source is built from the ABI: field names and types only
+    to_json: Callable[[dict[str, Any]], str] = namespace["to_json"]
+    return to_json
+
+
 def _signature(entry: dict[str, Any]) -> str:
     return f"{entry['name']}({','.join(i['type'] for i in entry['inputs'])})"
 
@@ -126,6 +161,17 @@ class EventDecoder:
                 topic = "0x" + keccak(text=_signature(entry)).hex()
                 self._specs[topic] = self._spec(entry)
                 self.topics_by_name[entry["name"]] = topic
+        self._to_json = {spec.name: spec.to_json for spec in self._specs.values() if spec.to_json}
+
+    def args_json(self, name: str, args: dict[str, Any]) -> str:
+        """``args`` of a ``name`` event as JSON text (what ``json.dumps(args)`` gives)."""
+        to_json = self._to_json.get(name)
+        if to_json is not None:
+            try:
+                return to_json(args)
+            except (KeyError, TypeError):  # not the ABI's fields (decoded the slow way)
+                pass
+        return encode_json(args)
 
     @staticmethod
     def _spec(entry: dict[str, Any]) -> _EventSpec:
@@ -147,6 +193,7 @@ class EventDecoder:
             dynamic_types=tuple(f["type"] for f in data_fields) if dynamic else None,
             data_names=tuple(f["name"] for f in data_fields),
             fast=None if dynamic else _fast_args(indexed, data),
+            to_json=None if dynamic else _json_args(indexed + data),
         )
 
     def knows(self, topic0: str) -> bool:
@@ -199,3 +246,9 @@ class EventDecoder:
             log_index=int(log["logIndex"], 16),
             args=args,
         )
+
+
+@cache
+def shared_decoder() -> EventDecoder:
+    """One decoder for the process (building one hashes every event signature)."""
+    return EventDecoder()

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Any
 
 from sqlmodel import Session
 
 from registry.contracts import Deployment
-from registry.events import DecodedEvent
+from registry.events import DecodedEvent, shared_decoder
 from registry.indexer.handlers import EventContext, Handler, HandlerRegistry, extensions
 from registry.indexer.projections import ACTOR_ARG, core
 from registry.indexer.state import BatchState
@@ -24,10 +23,6 @@ def contract_names(deployment: Deployment) -> dict[str, str]:
         deployment.loan_ledger.lower(): "LoanLedger",
         deployment.insurance_ledger.lower(): "InsuranceLedger",
     }
-
-
-#: json.dumps without its reference-cycle check (decoded args hold no containers): 25% faster
-encode_args = json.JSONEncoder(check_circular=False).encode
 
 
 def base_row(ev: DecodedEvent, block_time: int, contract: str, args_json: str) -> Row:
@@ -103,9 +98,10 @@ def apply_events(
             if handlers:
                 by_name.setdefault(name, []).extend(handlers)
     if rows is None:
+        encode = shared_decoder().args_json
         rows = [
             base_row(ev, times[ev.block_number], contracts.get(ev.address, ev.address),
-                     "" if replay else encode_args(ev.args))  # a replay writes no events
+                     "" if replay else encode(ev.name, ev.args))  # a replay writes no events
             for ev in events
         ]  # fmt: skip
     append = state.events.append
