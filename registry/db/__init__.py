@@ -8,7 +8,7 @@ latest schema (Alembic, ``registry/migrations``).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -18,6 +18,7 @@ from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
 from registry.db.models import IndexerState
+from registry.db.wal import autocheckpoint_pages
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -36,10 +37,22 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.execute("PRAGMA busy_timeout=30000")
     cur.execute("PRAGMA temp_store=MEMORY")
     cur.execute("PRAGMA cache_size=-65536")
-    page_size = cur.execute("PRAGMA page_size").fetchone()[0]
-    # checkpoint every ~40 MB of WAL: fewer, larger checkpoints
-    cur.execute(f"PRAGMA wal_autocheckpoint={40 * 1024 * 1024 // page_size}")
+    _record.info["page_size"] = cur.execute("PRAGMA page_size").fetchone()[0]
     cur.close()
+
+
+def _autocheckpoint(engine: Engine) -> Callable[[Any, Any, Any], None]:
+    """A checkout listener keeping the connection's automatic WAL checkpoints as
+    :func:`registry.db.wal.autocheckpoint_pages` says: every ~40 MB of WAL (fewer, larger
+    checkpoints than SQLite's default), or none while a :class:`WalCheckpointer` runs."""
+
+    def apply(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        pages = autocheckpoint_pages(engine, record.info.get("page_size", 8192))
+        if record.info.get("autocheckpoint") != pages:
+            dbapi_conn.execute(f"PRAGMA wal_autocheckpoint={pages}")
+            record.info["autocheckpoint"] = pages
+
+    return apply
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -51,6 +64,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         kwargs.setdefault("connect_args", {"timeout": 30})
         engine = create_engine(url, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "checkout", _autocheckpoint(engine))
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     return create_engine(url, **kwargs)

@@ -51,6 +51,7 @@ class LogBatch:
     times: dict[int, int]  # block number -> timestamp, for every block with an event
     headers: dict[int, Header] = field(default_factory=dict)
     rows: list[tuple[Any, ...]] | None = None  # the events' base rows, when already built
+    head: int | None = None  # the node's head when the batch was read
 
 
 class ReorgDuringFetch(Exception):
@@ -130,7 +131,13 @@ class ChainReader:
 
     def headers(self, numbers: list[int]) -> dict[int, Header | None]:
         """Headers of ``numbers`` (None for a block the node does not have)."""
-        raw = self.batch([("eth_getBlockByNumber", [hex(n), False]) for n in numbers])
+        return self.headers_and_head(numbers)[0]
+
+    def headers_and_head(self, numbers: list[int]) -> tuple[dict[int, Header | None], int]:
+        """Headers of ``numbers`` and the head block number, in one JSON-RPC batch."""
+        raw = self.batch([("eth_getBlockByNumber", [hex(n), False]) for n in numbers]
+                         + [("eth_blockNumber", [])])  # fmt: skip
+        head = int(raw.pop(), 16)
         out: dict[int, Header | None] = {}
         for n, block in zip(numbers, raw, strict=True):
             out[n] = (
@@ -143,7 +150,7 @@ class ChainReader:
                     timestamp=int(block["timestamp"], 16),
                 )
             )
-        return out
+        return out, head
 
     def raw_logs(self, start: int, end: int) -> list[dict[str, Any]]:
         """``eth_getLogs`` for ``start..end`` exactly (the caller chooses the range)."""
@@ -172,7 +179,8 @@ class ChainReader:
 
     def fetch(self, start: int, end: int, *, header_from: int | None = None) -> LogBatch:
         """Decoded events of ``start..end'`` (``end' <= end``, see :meth:`logs`), with headers
-        of every block from ``header_from`` (when given) to ``end'``, cross-checked."""
+        of ``start``, ``end'`` and every block from ``header_from`` (when given) to ``end'``,
+        cross-checked, and the node's head read with them."""
         stop, logs = self.logs(start, end)
         events: list[DecodedEvent] = []
         times: dict[int, int] = {}
@@ -195,13 +203,13 @@ class ChainReader:
         wanted: set[int] = set(missing_times)
         if header_from is not None and header_from <= stop:
             wanted.update(range(max(header_from, start), stop + 1))
-        wanted.add(stop)
+        wanted.update((start, stop))  # start: the indexer checks it extends what it holds
         headers: dict[int, Header] = {}
-        if wanted:
-            for n, h in self.headers(sorted(wanted)).items():
-                if h is None:
-                    raise ReorgDuringFetch(f"block {n} vanished while reading")
-                headers[n] = h
+        found, head = self.headers_and_head(sorted(wanted))
+        for n, h in found.items():
+            if h is None:
+                raise ReorgDuringFetch(f"block {n} vanished while reading")
+            headers[n] = h
         for n in missing_times:
             times[n] = headers[n].timestamp
         for ev in events:
@@ -217,7 +225,9 @@ class ChainReader:
             for a, b in pairwise(events)
         ):  # nodes answer in chain order; sort only if this one did not
             events.sort(key=lambda e: (e.block_number, e.log_index))
-        return LogBatch(start=start, end=stop, events=events, times=times, headers=headers)
+        return LogBatch(
+            start=start, end=stop, events=events, times=times, headers=headers, head=head
+        )
 
 
 def backoff_delays(first: float = 0.5, cap: float = 10.0) -> Any:

@@ -13,11 +13,12 @@ import multiprocessing
 import os
 import threading
 import time
+from collections import deque
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any
 
 from registry.events import DecodedEvent
-from registry.indexer.apply import base_row, encode_args
+from registry.indexer.apply import base_row
 from registry.indexer.fetch import ChainReader, Header, LogBatch
 
 _reader: ChainReader | None = None
@@ -26,7 +27,9 @@ _contracts: dict[str, str] = {}
 #: parent's database connections); spawn where fork does not exist.
 _START_METHOD = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
 
-Compact = tuple[int, int, list[tuple[Any, ...]], dict[int, int], list[tuple[Any, ...]], int]
+Compact = tuple[
+    int, int, list[tuple[Any, ...]], dict[int, int], list[tuple[Any, ...]], int, int | None
+]
 
 
 def _watch_parent(parent: int) -> None:
@@ -68,22 +71,22 @@ def _fetch(start: int, end: int, header_from: int | None, current_range: int) ->
     # sends the repeats as references
     same: dict[str, str] = {}
     one = same.setdefault
-    times, contracts = batch.times, _contracts
+    times, contracts, encode = batch.times, _contracts, _reader.decoder.args_json
     events = []
     for e in batch.events:
         e.address = one(e.address, e.address)
         e.block_hash = one(e.block_hash, e.block_hash)
         e.tx_hash = one(e.tx_hash, e.tx_hash)
         row = base_row(e, times[e.block_number], contracts.get(e.address, e.address),
-                       encode_args(e.args))  # fmt: skip
+                       encode(e.name, e.args))  # fmt: skip
         events.append((e.address, e.args, row))
     headers = [(h.number, h.hash, h.parent_hash, h.timestamp) for h in batch.headers.values()]
-    return batch.start, batch.end, events, batch.times, headers, _reader.range
+    return batch.start, batch.end, events, batch.times, headers, _reader.range, batch.head
 
 
 def expand(compact: Compact, reader: ChainReader) -> LogBatch:
     """The worker's answer as a :class:`LogBatch` (and its range choice for the next read)."""
-    start, end, events, times, headers, next_range = compact
+    start, end, events, times, headers, next_range, head = compact
     reader.range = next_range
     return LogBatch(
         start=start,
@@ -94,16 +97,25 @@ def expand(compact: Compact, reader: ChainReader) -> LogBatch:
         times=times,
         headers={h[0]: Header(*h) for h in headers},
         rows=[e[2] for e in events],
+        head=head,
     )
 
 
 class ReadAhead:
-    """One worker process that fetches and decodes ranges for :class:`ChainReader`."""
+    """One worker process that fetches and decodes ranges for :class:`ChainReader`, keeping
+    ``depth`` consecutive ranges in flight: the worker reads on while the writer is slower
+    than usual (a checkpoint, a big upsert), and the writer finds the next batch waiting."""
 
     def __init__(
-        self, reader: ChainReader, rpc_url: str, contracts: dict[str, str] | None = None
+        self,
+        reader: ChainReader,
+        rpc_url: str,
+        contracts: dict[str, str] | None = None,
+        *,
+        depth: int = 2,
     ) -> None:
         self.reader = reader
+        self.depth = depth
         self.pool = ProcessPoolExecutor(
             max_workers=1,
             mp_context=multiprocessing.get_context(_START_METHOD),
@@ -112,6 +124,7 @@ class ReadAhead:
         )
         self._warm: Future[bool] = self.pool.submit(_ready)
         self.submitted = 0
+        self._inflight: deque[tuple[int, int, Future[Compact]]] = deque()  # (start, end, read)
 
     @property
     def ready(self) -> bool:
@@ -120,15 +133,52 @@ class ReadAhead:
     def wait_ready(self, timeout: float = 60.0) -> None:
         self._warm.result(timeout)
 
-    def submit(self, start: int, end: int, header_from: int | None) -> Future[Compact]:
-        """Reads ``start..end`` (up to the reader's current range) in the worker. The first
-        read is a quarter of that range: the writer, idle until it arrives, starts sooner,
-        and the range grows back as the batches come in (:meth:`ChainReader.logs`)."""
-        blocks = self.reader.range
-        if not self.submitted:
-            blocks = max(self.reader.min_range, blocks // 4)
-        self.submitted += 1
-        return self.pool.submit(_fetch, start, end, header_from, blocks)
+    @property
+    def in_flight(self) -> list[tuple[int, int]]:
+        """The block ranges being read, in order."""
+        return [(start, end) for start, end, _ in self._inflight]
+
+    def top_up(self, start: int, end: int, header_from: int | None) -> None:
+        """Keeps ``depth`` consecutive reads in flight from ``start`` towards ``end``, each
+        of the reader's current range. The first read is a quarter of that range and the second
+        a half: the writer, idle until they arrive, starts sooner, and the range grows back as
+        the batches come in (:meth:`ChainReader.logs`)."""
+        if self._inflight and self._inflight[0][0] != start:
+            self.discard()
+        following = self._inflight[-1][1] + 1 if self._inflight else start
+        while len(self._inflight) < self.depth and following <= end:
+            blocks = self.reader.range  # a quarter, then a half at first
+            blocks = max(self.reader.min_range, blocks >> max(0, 2 - self.submitted))
+            stop = min(end, following + blocks - 1)
+            read = self.pool.submit(_fetch, following, stop, header_from, blocks)
+            self._inflight.append((following, stop, read))
+            self.submitted += 1
+            following = stop + 1
+
+    def take(self, start: int) -> Compact | None:
+        """The read that starts at ``start`` (None if there is none); its errors surface
+        here, and drop the reads after it."""
+        if not self._inflight:
+            return None
+        begin, stop, read = self._inflight.popleft()
+        if begin != start:
+            read.cancel()
+            self.discard()
+            return None
+        try:
+            compact = read.result()
+        except BaseException:
+            self.discard()
+            raise
+        if compact[1] != stop:  # the node answered a shorter range: the next reads are off
+            self.discard()
+        return compact
+
+    def discard(self) -> None:
+        """Forgets the reads in flight (a reorg, an error, a jump)."""
+        while self._inflight:
+            self._inflight.popleft()[2].cancel()
 
     def close(self) -> None:
+        self.discard()
         self.pool.shutdown(wait=False, cancel_futures=True)

@@ -13,9 +13,8 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future
 from concurrent.futures.process import BrokenProcessPool
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 
 from sqlalchemy import Engine, Table, delete
@@ -25,6 +24,7 @@ from web3 import Web3
 
 from registry.contracts import Deployment
 from registry.db.models import Block, IndexerState
+from registry.db.wal import WalCheckpointer
 from registry.errors import ChainUnavailable, IndexerMismatch, TransactionFailed
 from registry.events import EventDecoder
 from registry.indexer.apply import apply_events, contract_names
@@ -33,7 +33,7 @@ from registry.indexer.handlers import HandlerRegistry, extensions
 from registry.indexer.heads import HeadWatcher, websocket_url
 from registry.indexer.lock import indexer_lock
 from registry.indexer.projections import core
-from registry.indexer.readahead import Compact, ReadAhead, expand
+from registry.indexer.readahead import ReadAhead, expand
 from registry.indexer.reorg import find_ancestor, rollback
 
 log = logging.getLogger("registry.indexer")
@@ -110,7 +110,6 @@ class Indexer:
         self.total_events = 0
         self.reorgs = 0
         self.head = 0
-        self._prefetched: tuple[int, Future[Compact]] | None = None
         self._ahead: ReadAhead | None = None
         self.read_ahead_process = read_ahead_process
         self.read_ahead_events = read_ahead_events  # a batch this big starts the worker
@@ -119,6 +118,8 @@ class Indexer:
         #: where new-head notifications come from while following (None: polling only)
         self.heads_url = websocket_url(endpoint) if subscribe_heads else None
         self.heads: HeadWatcher | None = None
+        #: copies the SQLite WAL into the database off the writer's thread (while running)
+        self.checkpointer: WalCheckpointer | None = None
 
     # ------------------------------------------------------------------ state
 
@@ -177,12 +178,20 @@ class Indexer:
             return self._step(until_block)
 
     def _step(self, until_block: int | None) -> int:
-        head = self.reader.head()
-        self.head = head
-        target = head if until_block is None else min(head, until_block)
         with Session(self.engine, expire_on_commit=False) as session:
             st = self._state(session)
-            if st.indexed_hash is not None and st.indexed_block >= self.start_block:
+            start = st.indexed_block + 1
+            # a batch read ahead carries the head as of its reading, and the header of its
+            # first block, whose parent must be the indexed block (checked below): no calls
+            batch = self._take_prefetched(start)
+            head = batch.head if batch is not None and batch.head else self.reader.head()
+            self.head = head
+            target = head if until_block is None else min(head, until_block)
+            if (
+                batch is None
+                and st.indexed_hash is not None
+                and st.indexed_block >= self.start_block
+            ):
                 node = self.reader.headers([st.indexed_block])[st.indexed_block]
                 if node is None or node.hash != st.indexed_hash:
                     self._undo_reorg(session, st)
@@ -195,9 +204,7 @@ class Indexer:
                     )
                     session.commit()
                 return -1
-            start = st.indexed_block + 1
             window_from = head - self.window + 1
-            batch = self._take_prefetched(start)
             if batch is None:
                 batch = self.reader.fetch(start, target, header_from=window_from)
             if self.read_ahead_process and self._ahead is None and batch.end < target:
@@ -239,6 +246,8 @@ class Indexer:
                 for hook in registry.after_batch_hooks:
                     hook(session, end.timestamp)
             session.commit()
+        if self.checkpointer is not None:
+            self.checkpointer.nudge()
         self.total_events += len(batch.events)
         log.debug(
             "batch %d..%d: %d events (head %d)", batch.start, batch.end, len(batch.events), head
@@ -253,38 +262,31 @@ class Indexer:
             self._ahead.wait_ready()
 
     def _prefetch(self, start: int, end: int, header_from: int) -> None:
-        """Reads the next range in the worker process (not in a thread: a reading thread
+        """Reads the next ranges in the worker process (not in a thread: a reading thread
         would fight the writer for the GIL and slow both down)."""
-        self._discard_prefetch()
         if self._ahead is not None:  # queued until the worker is up (a fork: milliseconds)
-            self._prefetched = (start, self._ahead.submit(start, end, header_from))
+            self._ahead.top_up(start, end, header_from)
 
     def _take_prefetched(self, start: int) -> LogBatch | None:
         """The batch read ahead, if it starts at ``start`` (its errors surface here)."""
-        if self._prefetched is None:
-            return None
-        begin, future = self._prefetched
-        self._prefetched = None
-        if begin != start:
-            future.cancel()
+        if self._ahead is None:
             return None
         try:
-            compact = future.result()
+            compact = self._ahead.take(start)
         except BrokenProcessPool:  # the worker could not start or died: read inline
             log.warning("read-ahead worker failed; reading inline")
-            if self._ahead is not None:
-                self._ahead.close()
-                self._ahead = None
+            self._ahead.close()
+            self._ahead = None
             self.read_ahead_process = False
             return None
-        batch = expand(compact, self.reader)
+        if compact is None:
+            return None
         self.read_ahead_batches += 1
-        return batch
+        return expand(compact, self.reader)
 
     def _discard_prefetch(self) -> None:
-        if self._prefetched is not None:
-            self._prefetched[1].cancel()
-            self._prefetched = None
+        if self._ahead is not None:
+            self._ahead.discard()
 
     def _undo_reorg(self, session: Session, st: IndexerState) -> None:
         self._discard_prefetch()
@@ -323,11 +325,13 @@ class Indexer:
         as long as it takes; the indexer resumes by itself when it is back.
         """
         try:
-            if lock:
-                with indexer_lock(self.engine, wait=wait_for_lock):
-                    return self._loop(until_head, until_block, stop, on_progress)
-            return self._loop(until_head, until_block, stop, on_progress)
+            with ExitStack() as stack:
+                if lock:
+                    stack.enter_context(indexer_lock(self.engine, wait=wait_for_lock))
+                self.checkpointer = stack.enter_context(WalCheckpointer(self.engine))
+                return self._loop(until_head, until_block, stop, on_progress)
         finally:
+            self.checkpointer = None
             self._discard_prefetch()
             if self._ahead is not None:
                 self._ahead.close()

@@ -63,6 +63,15 @@ _ID_ARGS = (
     ("policyId", "policies"),
     ("claimId", "claims"),
 )
+#: The event that creates each keyed row: the contract assigns a new id (and never issues a
+#: title twice), so a row created in the batch does not exist before it (nothing to load).
+_CREATED_BY = {
+    "TitleIssued": ("vin", "titles"),
+    "LienRegistered": ("lienId", "liens"),
+    "LoanOriginated": ("loanId", "loans"),
+    "PolicyRecorded": ("policyId", "policies"),
+    "ClaimFiled": ("claimId", "claims"),
+}
 _BOOLEANS: dict[str, set[str]] = {
     t.name: {c.name for c in t.c if isinstance(c.type, Boolean)}
     for t in [*(k[0] for k in KEYED.values()), *APPENDED.values()]
@@ -121,6 +130,7 @@ class BatchState:
         """
         vins: set[str] = set()
         ids: dict[str, set[int]] = defaultdict(set)
+        created: dict[str, set[Any]] = defaultdict(set)
         released_vins: set[str] = set()
         accounts: set[str] = set()
         for ev in events:
@@ -130,10 +140,17 @@ class BatchState:
             for arg, kind in _ID_ARGS:
                 if arg in a:
                     ids[kind].add(a[arg])
-            if ev.name == "LienReleased":
+            name = ev.name
+            if name in _CREATED_BY:
+                arg, kind = _CREATED_BY[name]
+                created[kind].add(a[arg])
+            elif name == "LienReleased":
                 released_vins.add(a["vin"])
             elif "account" in a:
                 accounts.add(a["account"])
+        vins -= created.pop("titles", set())
+        for kind, new in created.items():
+            ids[kind] -= new
         for claim in self._load(conn, "claims", "claim_id", ids["claims"]):
             ids["policies"].add(claim["policy_id"])
         self._load(conn, "loans", "loan_id", ids["loans"])
