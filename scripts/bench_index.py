@@ -3,7 +3,8 @@
 Generates ``--events`` events on a fresh anvil through the batch entry points (titles, liens,
 loans, disbursements, payments), then measures over the same block range:
 
-* ``raw_fetch_eps``: raw ``eth_getLogs`` (``provider.make_request``), the ceiling;
+* ``raw_fetch_eps``: raw ``eth_getLogs`` (``provider.make_request``), the ceiling: after a
+  warm-up pass, the faster of two passes;
 * ``sqlite_eps`` / ``postgres_eps``: the indexer's backfill, events and projections committed.
 
 Prints a table, then as its last line one JSON object with exactly the keys ``events``,
@@ -173,7 +174,12 @@ def main(
                 meta_file.write_text(json.dumps({**want, "made": made}))
         reader = ChainReader(w3, deployment.addresses, max_range=batch_blocks)
         head = reader.head()
-        raw_count, raw_s = raw_fetch(reader, deployment.block, head)
+        # the ceiling at its best: a first pass warms the node up (a node fresh from its
+        # state file answers the first pass slower), then the faster of two passes counts
+        raw_fetch(reader, deployment.block, head)
+        raw_count, raw_s = min(
+            (raw_fetch(reader, deployment.block, head) for _ in range(2)), key=lambda r: r[1]
+        )
         with tempfile.TemporaryDirectory(prefix="bench-index-") as tmp:
             sqlite_url = f"sqlite:///{Path(tmp) / 'bench.sqlite'}"
             sqlite_count, sqlite_s = index_into(sqlite_url, w3, deployment, batch_blocks)
