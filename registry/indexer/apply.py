@@ -11,7 +11,7 @@ from registry.contracts import Deployment
 from registry.events import DecodedEvent, shared_decoder
 from registry.indexer.handlers import EventContext, Handler, HandlerRegistry, extensions
 from registry.indexer.projections import ACTOR_ARG, core
-from registry.indexer.state import BatchState
+from registry.indexer.state import BatchState, LoadKeys
 
 Row = tuple[Any, ...]
 
@@ -80,6 +80,7 @@ def apply_events(
     replay: bool = False,
     registries: Sequence[HandlerRegistry] = (core, extensions),
     rows: Sequence[Row] | None = None,
+    keys: LoadKeys | None = None,
 ) -> BatchState:
     """Runs every handler over ``events`` (chain order) and writes the result in bulk.
 
@@ -87,11 +88,12 @@ def apply_events(
     only the projections are written. The events-table rows are tuples in
     :data:`registry.indexer.state.EVENT_COLUMNS` order (the VIN and ids resolved through the
     projections as they stand before the event); handlers see them as ``ctx.row``. ``rows``
-    are the events' :func:`base_row` when already built (by the read-ahead worker).
+    are the events' :func:`base_row` when already built (by the read-ahead worker), ``keys``
+    their :func:`~registry.indexer.state.load_keys` (idem).
     """
     conn = session.connection()
     state = BatchState()
-    state.load(conn, events)
+    state.load(conn, events, keys)
     by_name: dict[str, list[Handler]] = {}
     for registry in registries:  # core handlers first, then the extensions'
         for name, handlers in registry.handlers.items():

@@ -10,13 +10,16 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from itertools import pairwise
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import requests
 from web3 import Web3
 
 from registry.errors import ChainUnavailable, TransactionFailed
 from registry.events import DecodedEvent, EventDecoder
+
+if TYPE_CHECKING:
+    from registry.indexer.state import LoadKeys
 
 #: Substrings of node errors that mean "ask for less" (geth, erigon, alchemy, infura, anvil).
 _TOO_LARGE = (
@@ -52,6 +55,7 @@ class LogBatch:
     headers: dict[int, Header] = field(default_factory=dict)
     rows: list[tuple[Any, ...]] | None = None  # the events' base rows, when already built
     head: int | None = None  # the node's head when the batch was read
+    keys: LoadKeys | None = None  # the rows it may touch (state.load_keys), if worked out
 
 
 class ReorgDuringFetch(Exception):

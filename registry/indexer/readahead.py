@@ -20,6 +20,7 @@ from typing import Any
 from registry.events import DecodedEvent
 from registry.indexer.apply import base_row
 from registry.indexer.fetch import ChainReader, Header, LogBatch
+from registry.indexer.state import LoadKeys, load_keys
 
 _reader: ChainReader | None = None
 _contracts: dict[str, str] = {}
@@ -28,7 +29,14 @@ _contracts: dict[str, str] = {}
 _START_METHOD = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
 
 Compact = tuple[
-    int, int, list[tuple[Any, ...]], dict[int, int], list[tuple[Any, ...]], int, int | None
+    int,
+    int,
+    list[tuple[Any, ...]],
+    dict[int, int],
+    list[tuple[Any, ...]],
+    int,
+    int | None,
+    LoadKeys,
 ]
 
 
@@ -81,12 +89,13 @@ def _fetch(start: int, end: int, header_from: int | None, current_range: int) ->
                        encode(e.name, e.args))  # fmt: skip
         events.append((e.address, e.args, row))
     headers = [(h.number, h.hash, h.parent_hash, h.timestamp) for h in batch.headers.values()]
-    return batch.start, batch.end, events, batch.times, headers, _reader.range, batch.head
+    keys = load_keys(batch.events)  # the writer's scan for rows to load, done here
+    return batch.start, batch.end, events, batch.times, headers, _reader.range, batch.head, keys
 
 
 def expand(compact: Compact, reader: ChainReader) -> LogBatch:
     """The worker's answer as a :class:`LogBatch` (and its range choice for the next read)."""
-    start, end, events, times, headers, next_range, head = compact
+    start, end, events, times, headers, next_range, head, keys = compact
     reader.range = next_range
     return LogBatch(
         start=start,
@@ -98,6 +107,7 @@ def expand(compact: Compact, reader: ChainReader) -> LogBatch:
         headers={h[0]: Header(*h) for h in headers},
         rows=[e[2] for e in events],
         head=head,
+        keys=keys,
     )
 
 

@@ -222,7 +222,8 @@ class Indexer:
                 self._undo_reorg(session, st)
                 return 0
             apply_events(session, batch.events, batch.times, self.contracts,
-                         registries=self.registries, rows=batch.rows)  # fmt: skip
+                         registries=self.registries, rows=batch.rows,
+                         keys=batch.keys)  # fmt: skip
             conn = session.connection()
             recent = [
                 {"number": h.number, "hash": h.hash, "parent_hash": h.parent_hash,

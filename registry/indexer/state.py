@@ -83,6 +83,44 @@ def _chunks(values: Sequence[Any], size: int = _CHUNK) -> Iterable[Sequence[Any]
         yield values[i : i + size]
 
 
+#: What a batch's events may touch, by key: VINs, ids by kind (liens, loans, policies,
+#: claims), VINs with a lien released, participant accounts.
+LoadKeys = tuple[set[str], dict[str, set[int]], set[str], set[str]]
+
+
+def load_keys(events: Sequence[DecodedEvent]) -> LoadKeys:
+    """The keys of the existing rows ``events`` may touch.
+
+    Titles are only changed by events that name their VIN, liens by events that name the
+    lien; loans, policies and claims are loaded by id (they resolve the VIN of events that do
+    not name it). Rows the batch itself creates are left out: they do not exist yet.
+    """
+    vins: set[str] = set()
+    ids: dict[str, set[int]] = defaultdict(set)
+    created: dict[str, set[Any]] = defaultdict(set)
+    released_vins: set[str] = set()
+    accounts: set[str] = set()
+    for ev in events:
+        a = ev.args
+        if "vin" in a:
+            vins.add(a["vin"])
+        for arg, kind in _ID_ARGS:
+            if arg in a:
+                ids[kind].add(a[arg])
+        name = ev.name
+        if name in _CREATED_BY:
+            arg, kind = _CREATED_BY[name]
+            created[kind].add(a[arg])
+        elif name == "LienReleased":
+            released_vins.add(a["vin"])
+        elif "account" in a:
+            accounts.add(a["account"])
+    vins -= created.pop("titles", set())
+    for kind, new in created.items():
+        ids[kind] -= new
+    return vins, dict(ids), released_vins, accounts
+
+
 class BatchState:
     """Projection rows as dicts, keyed by primary key, with what changed."""
 
@@ -121,41 +159,19 @@ class BatchState:
             rows.append(store[key])
         return rows
 
-    def load(self, conn: Connection, events: Sequence[DecodedEvent]) -> None:
-        """Loads every existing row the events may touch.
-
-        Titles are only changed by events that name their VIN, liens by events that name the
-        lien; loans, policies and claims are loaded by id (they resolve the VIN of events
-        that do not name it).
-        """
-        vins: set[str] = set()
-        ids: dict[str, set[int]] = defaultdict(set)
-        created: dict[str, set[Any]] = defaultdict(set)
-        released_vins: set[str] = set()
-        accounts: set[str] = set()
-        for ev in events:
-            a = ev.args
-            if "vin" in a:
-                vins.add(a["vin"])
-            for arg, kind in _ID_ARGS:
-                if arg in a:
-                    ids[kind].add(a[arg])
-            name = ev.name
-            if name in _CREATED_BY:
-                arg, kind = _CREATED_BY[name]
-                created[kind].add(a[arg])
-            elif name == "LienReleased":
-                released_vins.add(a["vin"])
-            elif "account" in a:
-                accounts.add(a["account"])
-        vins -= created.pop("titles", set())
-        for kind, new in created.items():
-            ids[kind] -= new
-        for claim in self._load(conn, "claims", "claim_id", ids["claims"]):
-            ids["policies"].add(claim["policy_id"])
-        self._load(conn, "loans", "loan_id", ids["loans"])
-        self._load(conn, "policies", "policy_id", ids["policies"])
-        self._load(conn, "liens", "lien_id", ids["liens"])
+    def load(
+        self, conn: Connection, events: Sequence[DecodedEvent], keys: LoadKeys | None = None
+    ) -> None:
+        """Loads every existing row the events may touch (``keys``: :func:`load_keys` of the
+        events, when already worked out, by the read-ahead worker)."""
+        vins, ids, released_vins, accounts = keys or load_keys(events)
+        none: set[int] = set()
+        policies = set(ids.get("policies", none))
+        for claim in self._load(conn, "claims", "claim_id", ids.get("claims", none)):
+            policies.add(claim["policy_id"])
+        self._load(conn, "loans", "loan_id", ids.get("loans", none))
+        self._load(conn, "policies", "policy_id", policies)
+        self._load(conn, "liens", "lien_id", ids.get("liens", none))
         if released_vins:  # priorities of the other active liens move on a release
             for lien in self._load(conn, "liens", "vin", released_vins):
                 if lien["status"] == "ACTIVE":
