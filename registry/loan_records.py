@@ -23,8 +23,13 @@ class LoanRecord:
     schedule: Schedule
 
 
+def record_file(directory: str, chain_id: int, loan_id: int) -> str:
+    """:func:`record_path` as a string, without pathlib (the indexer asks once per loan)."""
+    return os.path.join(directory, str(chain_id), f"loan-{loan_id}.json")
+
+
 def record_path(directory: Path, chain_id: int, loan_id: int) -> Path:
-    return directory / str(chain_id) / f"loan-{loan_id}.json"
+    return Path(record_file(str(directory), chain_id, loan_id))
 
 
 def save(directory: Path, chain_id: int, record: LoanRecord) -> Path:

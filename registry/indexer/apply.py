@@ -93,6 +93,7 @@ def apply_events(
     """
     conn = session.connection()
     state = BatchState()
+    state.batch = events
     state.load(conn, events, keys)
     by_name: dict[str, list[Handler]] = {}
     for registry in registries:  # core handlers first, then the extensions'

@@ -135,6 +135,10 @@ class BatchState:
         self.dirty: dict[str, set[Any]] = defaultdict(set)
         self.appended: dict[str, list[Row]] = defaultdict(list)
         self.events: list[tuple[Any, ...]] = []  # events-table rows (EVENT_COLUMNS order)
+        #: the batch's events, in chain order (handlers may look ahead, to read in bulk)
+        self.batch: Sequence[DecodedEvent] = ()
+        #: scratch space for extension handlers, for this batch only (e.g. bulk-read rows)
+        self.scratch: dict[str, Any] = {}
 
     def touch(self, kind: str, key: Any) -> None:
         self.dirty[kind].add(key)

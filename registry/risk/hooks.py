@@ -14,6 +14,7 @@ before the session commits, for a replay).
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -129,8 +130,8 @@ def _record_for(session: Session, loan_id: int) -> Path | None:
     base = records_dir()
     cid = _chain_id(session)
     if cid is not None:
-        path = loan_records.record_path(base, cid, loan_id)
-        return path if path.exists() else None
+        path = loan_records.record_file(str(base), cid, loan_id)
+        return Path(path) if os.path.exists(path) else None
     found = sorted(base.glob(f"*/loan-{loan_id}.json"))
     return found[0] if len(found) == 1 else None
 
@@ -224,14 +225,37 @@ def loan_repossessed(ctx: EventContext) -> None:
 # ---------------------------------------------------------------------- liens
 
 
-def active_liens(ctx: EventContext, vin: str) -> list[dict[str, Any]]:
-    """The VIN's active liens as of this event: the batch's rows over the database's."""
-    state = ctx.state
+#: Events whose handlers look at the VIN's active liens (LoanRepossessed names no VIN).
+_LIEN_READERS = ("LienRegistered", "TotalLossDeclared", "BrandApplied")
+
+
+def _stored_active_liens(ctx: EventContext, vins: set[str]) -> dict[str, list[dict[str, Any]]]:
+    """The active liens the database holds for ``vins`` (every VIN a key, maybe empty)."""
     tbl = standing.LIENS
-    rows: dict[int, dict[str, Any]] = {}
-    query = select(tbl).where(tbl.c.vin == vin, tbl.c.status == "ACTIVE")
-    for r in ctx.session.connection().execute(query).mappings():
-        rows[r["lien_id"]] = dict(r)
+    out: dict[str, list[dict[str, Any]]] = {vin: [] for vin in vins}
+    ordered = sorted(vins)
+    conn = ctx.session.connection()
+    for i in range(0, len(ordered), 500):
+        query = select(tbl).where(tbl.c.vin.in_(ordered[i : i + 500]), tbl.c.status == "ACTIVE")
+        for r in conn.execute(query).mappings():
+            out[r["vin"]].append(dict(r))
+    return out
+
+
+def active_liens(ctx: EventContext, vin: str) -> list[dict[str, Any]]:
+    """The VIN's active liens as of this event: the batch's rows over the database's.
+
+    The database's are read once per batch for every VIN the batch's lien and condition
+    events name (the batch's own changes reach the database after its handlers, so they are
+    the rows as of the batch's start), and for any other VIN when first asked."""
+    state = ctx.state
+    stored: dict[str, list[dict[str, Any]]] | None = state.scratch.get("risk_active_liens")
+    if stored is None:
+        named = {e.args["vin"] for e in state.batch if e.name in _LIEN_READERS}
+        stored = state.scratch["risk_active_liens"] = _stored_active_liens(ctx, named | {vin})
+    elif vin not in stored:
+        stored.update(_stored_active_liens(ctx, {vin}))
+    rows: dict[int, dict[str, Any]] = {r["lien_id"]: dict(r) for r in stored[vin]}
     for lien_id in state.active_liens_by_vin.get(vin, ()):
         if lien_id in state.liens:
             rows[lien_id] = state.liens[lien_id]
