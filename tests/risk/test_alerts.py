@@ -35,6 +35,21 @@ def test_no_double_pledge_for_a_second_lien_by_the_same_lender(
     assert mirror.kinds(vin) == [] and mirror.kinds(released) == []
 
 
+def test_double_pledge_against_liens_indexed_in_an_earlier_batch(
+    chain: Chain, mirror: Mirror
+) -> None:
+    vins = [chain.title() for _ in range(3)]
+    firsts = [chain.lender.register_lien(vin) for vin in vins]
+    mirror.index()  # the first liens are in the database now, not in the next batch
+    assert [mirror.kinds(vin) for vin in vins] == [[], [], []]
+    chain.lender2.register_lien(vins[0])
+    chain.lender.release_lien(firsts[1])  # near miss: released in the same batch, before
+    chain.lender2.register_lien(vins[1])
+    chain.lender2.register_lien(vins[2])
+    mirror.index()
+    assert [mirror.kinds(vin) for vin in vins] == [["double_pledge"], [], ["double_pledge"]]
+
+
 def test_sold_out_of_trust(chain: Chain, mirror: Mirror) -> None:
     vin = chain.title(CAST.dealer)
     lien = chain.lender.register_lien(vin, floor_plan=True)
