@@ -74,6 +74,13 @@ class WalCheckpointer:
         self._wake.set()
 
     def _run(self) -> None:
+        try:
+            self._checkpoint_loop()
+        except Exception:  # never leave the writers without checkpoints of any kind
+            log.exception("the WAL checkpointer stopped; automatic checkpoints resume")
+            _checkpointed.discard(self.engine)
+
+    def _checkpoint_loop(self) -> None:
         assert self.path is not None
         conn = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
         try:

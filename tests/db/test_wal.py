@@ -7,6 +7,7 @@ import sqlite3
 import time
 from pathlib import Path
 
+import pytest
 from sqlalchemy import Engine, text
 
 from registry.db import make_engine
@@ -61,3 +62,18 @@ def test_other_databases_get_no_thread(tmp_path: Path) -> None:
         checkpointer.nudge()
         assert checkpointer.path is None
     assert checkpointer.checkpoints == 0
+
+
+def test_automatic_checkpoints_resume_if_the_checkpointer_fails(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'db.sqlite'}")
+
+    def broken(self: WalCheckpointer) -> None:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(WalCheckpointer, "_checkpoint_loop", broken)
+    with WalCheckpointer(engine) as checkpointer:
+        assert checkpointer._thread is not None
+        checkpointer._thread.join(10)
+        assert _autocheckpoint(engine) == AUTOCHECKPOINT_BYTES // 8192
