@@ -7,7 +7,8 @@ loans, disbursements, payments), then measures over the same block range:
 * ``sqlite_eps`` / ``postgres_eps``: the indexer's backfill, events and projections committed.
 
 The raw fetch and the SQLite backfill run side by side in ``--rounds`` rounds (after a warm-up
-pass of the raw fetch) and their medians are reported; PostgreSQL runs once.
+pass of the raw fetch); the best raw round is the ceiling and the median backfill round is
+reported; PostgreSQL runs once.
 
 Prints a table, then as its last line one JSON object with exactly the keys ``events``,
 ``raw_fetch_eps``, ``sqlite_eps``, ``postgres_eps``.
@@ -137,7 +138,8 @@ def _rates(runs: list[tuple[int, float]]) -> str:
     default=3,
     show_default=True,
     type=click.IntRange(1),
-    help="Raw-fetch and SQLite-backfill rounds, side by side; the medians are reported.",
+    help="Raw-fetch and SQLite-backfill rounds, side by side: the best raw round (the "
+    "ceiling) and the median backfill round are reported.",
 )
 @click.option("--skip-postgres", is_flag=True, help="Only SQLite (postgres_eps = 0).")
 @click.option(
@@ -195,8 +197,9 @@ def main(
         reader = ChainReader(w3, deployment.addresses, max_range=batch_blocks)
         head = reader.head()
         # side by side, in rounds (the machines are shared and noisy): each round reads the
-        # range raw, then backfills a new SQLite mirror; the medians count. A first raw pass
-        # warms the node up (fresh from its state file, it answers the first pass slower).
+        # range raw, then backfills a new SQLite mirror. The ceiling is the best raw round,
+        # the backfill the median one. A first raw pass warms the node up (fresh from its
+        # state file or from generating, it answers the first passes slower).
         raw_fetch(reader, deployment.block, head)
         raw_runs: list[tuple[int, float]] = []
         sqlite_runs: list[tuple[int, float]] = []
@@ -205,7 +208,7 @@ def main(
             with tempfile.TemporaryDirectory(prefix="bench-index-") as tmp:
                 sqlite_url = f"sqlite:///{Path(tmp) / 'bench.sqlite'}"
                 sqlite_runs.append(index_into(sqlite_url, w3, deployment, batch_blocks))
-        raw_count, raw_s = _median(raw_runs)
+        raw_count, raw_s = max(raw_runs, key=lambda r: r[0] / r[1])  # a ceiling: the best
         sqlite_count, sqlite_s = _median(sqlite_runs)
         pg_count, pg_s = 0, 0.0
         if not skip_postgres:
@@ -217,7 +220,7 @@ def main(
     click.echo(f"        indexer -> SQLite {_rates(sqlite_runs)}")
     rows = [
         ("generate (batch txs)" + (" [reused]" if reuse else ""), made, gen_s),
-        (f"raw eth_getLogs (median/{rounds})", raw_count, raw_s),
+        (f"raw eth_getLogs (best/{rounds})", raw_count, raw_s),
         (f"indexer -> SQLite (median/{rounds})", sqlite_count, sqlite_s),
         ("indexer -> PostgreSQL", pg_count, pg_s),
     ]

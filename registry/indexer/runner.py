@@ -2,8 +2,13 @@
 
 Each batch (events, projection changes, recent headers, checkpoint) commits in one
 transaction, so a crash loses at most the batch in flight and a restart resumes from the
-checkpoint. Before each batch the checkpoint's block hash is checked against the node; on a
+checkpoint. Before each batch the checkpoint's block hash is checked against the node (for
+a batch read ahead, against the parent hash of the batch's first block, read with it); on a
 mismatch the common ancestor is found and everything above it undone (:mod:`.reorg`).
+
+During a backfill a worker process reads two ranges ahead (:mod:`.readahead`) and a thread
+checkpoints the SQLite WAL (:mod:`registry.db.wal`), so the writer's thread only applies
+and commits.
 """
 
 from __future__ import annotations
