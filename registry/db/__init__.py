@@ -1,23 +1,23 @@
 """Database access for everyone: engines, sessions and migrations.
 
-``make_engine(url)`` gives an engine with the right settings for SQLite (WAL,
-``synchronous=NORMAL``, busy timeout) or PostgreSQL (``postgresql+psycopg://``);
+``make_engine(url)`` gives an engine with the right settings for SQLite (the newest driver at
+hand, :mod:`registry.db.sqlite`; WAL, ``synchronous=NORMAL``, busy timeout) or PostgreSQL (``postgresql+psycopg://``);
 ``session_scope(engine)`` a transactional session; ``migrate(url)`` brings a database to the
 latest schema (Alembic, ``registry/migrations``).
 """
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import ColumnElement, Engine, create_engine, event, select
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
+from registry.db import sqlite
 from registry.db.models import IndexerState
 from registry.db.wal import autocheckpoint_pages
 
@@ -26,13 +26,6 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
 def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
-
-
-# The sqlite3 module binds None through its adapter protocol: it looks for an adapter, then
-# asks the value and the protocol to adapt (two attribute lookups), about 4x the cost of an
-# int. An adapter registered for None (``{}.get``: a C call returning None) takes the quick
-# path; None is still bound as NULL. The indexer binds millions of them.
-sqlite3.register_adapter(type(None), cast(Callable[[None], None], {}.get))
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -70,6 +63,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         if db and db != ":memory:":
             Path(db).parent.mkdir(parents=True, exist_ok=True)
         kwargs.setdefault("connect_args", {"timeout": 30})
+        kwargs.setdefault("module", sqlite.driver)
         engine = create_engine(url, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "checkout", _autocheckpoint(engine))

@@ -13,12 +13,13 @@ writer's next batch. A crash at any point is safe: a checkpoint only copies comm
 from __future__ import annotations
 
 import logging
-import sqlite3
 import threading
 import weakref
 from types import TracebackType
 
 from sqlalchemy import Engine
+
+from registry.db.sqlite import connect, driver
 
 log = logging.getLogger("registry.db")
 
@@ -82,7 +83,7 @@ class WalCheckpointer:
 
     def _checkpoint_loop(self) -> None:
         assert self.path is not None
-        conn = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
+        conn = connect(self.path, timeout=30, check_same_thread=False)
         try:
             conn.execute("PRAGMA journal_mode=WAL")  # as every connection of make_engine's
             conn.execute("PRAGMA synchronous=NORMAL")
@@ -93,7 +94,7 @@ class WalCheckpointer:
                 try:  # the last round (stopping) checkpoints what the final batch left
                     conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
                     self.checkpoints += 1
-                except sqlite3.Error as exc:  # busy or gone: the next round tries again
+                except driver.Error as exc:  # busy or gone: the next round tries again
                     log.debug("WAL checkpoint skipped: %s", exc)
                 if stopping:
                     return
