@@ -23,7 +23,7 @@ from registry.contracts import Deployment, load_deployment, read_deployments
 from registry.db import make_engine
 from registry.errors import ConfigurationError, MirrorNotReady, Unauthenticated, Unauthorized
 from registry.queries import MirrorState, Reader, mirror_state, read_snapshot
-from registry.transactor import Transactor, connect
+from registry.rpc import connect
 
 T = TypeVar("T")
 
@@ -100,10 +100,10 @@ class Runtime:
         """The registry client that signs with this instance's key (built on first write)."""
         with self._client_lock:
             if self._client is None:
-                w3 = connect(self.settings.rpc_url, timeout=10.0)
-                chain_id = Transactor(w3, None).chain_id  # ChainUnavailable if down
+                rpc = connect(self.settings.rpc_url, timeout=10.0)  # shared by every thread
+                chain_id = rpc.chain_id()  # ChainUnavailable if down
                 account = signer_from_settings(self.settings, chain_id)
-                self._client = RegistryClient(w3, self.deployment(chain_id), account)
+                self._client = RegistryClient(rpc, self.deployment(chain_id), account)
             return self._client
 
     def signer(self) -> LocalAccount:

@@ -6,8 +6,8 @@ import threading
 import time
 from typing import Any
 
-from registry.chain import rpc_call
-from registry.errors import ChainUnavailable
+from registry.errors import ChainUnavailable, NodeError
+from registry.rpc import connect
 
 
 class ChainWatch:
@@ -21,6 +21,8 @@ class ChainWatch:
         self.rpc_url = rpc_url
         self.interval = interval
         self.timeout = timeout
+        # no retries: the next poll is the retry, and answers must not wait on a dead node
+        self._rpc = connect(rpc_url, timeout=timeout, connect_timeout=timeout, retries=0)
         self.head: int | None = None
         self.reachable = False
         self.checked_at = 0.0
@@ -31,9 +33,9 @@ class ChainWatch:
     def poll(self) -> None:
         """One look at the node (also what the thread does every interval)."""
         try:
-            self.head = int(rpc_call(self.rpc_url, "eth_blockNumber", timeout=self.timeout), 16)
+            self.head = int(self._rpc.request("eth_blockNumber"), 16)
             self.reachable = True
-        except ChainUnavailable:
+        except (ChainUnavailable, NodeError):
             self.reachable = False
         self.checked_at = time.time()
 

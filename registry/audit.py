@@ -21,14 +21,15 @@ from typing import Any
 from sqlalchemy import Engine, Table, create_engine, select
 from sqlalchemy.pool import StaticPool
 from sqlmodel import SQLModel
-from web3 import Web3
 
 from registry.client import RegistryClient
 from registry.contracts import Deployment, brand_names
 from registry.db.models import PROJECTIONS, Event
+from registry.enums import LoanState
 from registry.errors import ConfigurationError
 from registry.indexer.projections import core
 from registry.indexer.runner import Indexer, latest_state
+from registry.rpc import Transport
 
 _NATURAL_KEYS: dict[str, tuple[str, ...]] = {
     "titles": ("vin",),
@@ -130,10 +131,10 @@ def _support_tables() -> list[Table]:
     return [Block.__table__, IndexerState.__table__]  # type: ignore[attr-defined]
 
 
-def fresh_index(w3: Web3, deployment: Deployment, upto_block: int) -> Engine:
+def fresh_index(rpc: Transport, deployment: Deployment, upto_block: int) -> Engine:
     """Indexes the chain's logs up to ``upto_block`` into a new in-memory database."""
     engine = memory_engine()
-    indexer = Indexer(engine, w3, deployment, confirmations=0, batch_blocks=10_000,
+    indexer = Indexer(engine, rpc, deployment, confirmations=0, batch_blocks=10_000,
                       registries=(core,))  # fmt: skip
     indexer.run(until_block=upto_block, lock=False)
     return engine
@@ -182,7 +183,7 @@ def _read_checks(
         for (loan_id,), row in tables["loans"].items():
             loan = client.loan(loan_id, block)
             reads += 1
-            if loan.state == "NONE":
+            if loan.state is LoanState.NONE:
                 found.append(Difference("loans", (loan_id,), "added"))
                 continue
             chain = {"lender": loan.lender.lower(), "lien_id": loan.lien_id,
@@ -196,7 +197,7 @@ def _read_checks(
 
 def verify(
     engine: Engine,
-    w3: Web3,
+    rpc: Transport,
     deployment: Deployment,
     *,
     vin: str | None = None,
@@ -209,14 +210,14 @@ def verify(
             "this database holds no index of the deployment: run `registry index` first"
         )
     block = state.indexed_block
-    chain = dump(fresh_index(w3, deployment, block), vin)
+    chain = dump(fresh_index(rpc, deployment, block), vin)
     sql = dump(engine, vin)
     differences = diff(chain, sql)
     titles = chain.get("titles", {}).keys() | sql.get("titles", {}).keys()
     vins = [vin] if vin else sorted(k[0] for k in titles)
     reads = 0
     if vin is not None or len(vins) <= read_limit:
-        client = RegistryClient(w3, deployment)
+        client = RegistryClient(rpc, deployment)
         extra, reads = _read_checks(engine, client, block, vins)
         seen = {(d.table, d.key, d.kind) for d in differences}
         differences += [d for d in extra if (d.table, d.key, d.kind) not in seen]

@@ -17,13 +17,15 @@ import hashlib
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 from eth_utils import to_checksum_address
 
 from registry.client import RegistryClient
-from registry.contracts import Deployment
+from registry.contracts import Deployment, brand_index
+from registry.enums import LienStatus, TitleStatus
 from registry.errors import InvalidInput, RegistryError
 from registry.events import DecodedEvent
 
@@ -48,9 +50,9 @@ def seal(body: dict[str, Any]) -> dict[str, Any]:
 
 def summarize(status: str, liens: list[Any], brands: list[Any], total_loss: Any) -> dict[str, Any]:
     """The at-a-glance verdict derived from the statements (part of the hashed body)."""
-    if total_loss is not None or status == "TOTAL_LOSS":
+    if total_loss is not None or status == TitleStatus.TOTAL_LOSS:
         verdict = "total_loss"
-    elif status not in ("ACTIVE",):
+    elif status != TitleStatus.ACTIVE:
         verdict = status.lower()
     elif brands:
         verdict = "branded"
@@ -106,8 +108,17 @@ class _Checker:
         self.statements.append(Statement(text, held, "" if held else found))
 
 
+def _plain(value: Any) -> Any:
+    """``value`` with enum members as their text, for messages."""
+    if isinstance(value, StrEnum):
+        return str(value)
+    if isinstance(value, (list, tuple)):
+        return type(value)(_plain(v) for v in value)
+    return value
+
+
 def _same(expected: Any, actual: Any) -> tuple[bool, str]:
-    return expected == actual, f"chain says {actual!r}"
+    return expected == actual, f"chain says {_plain(actual)!r}"
 
 
 def _addr(value: str | None) -> str:
@@ -115,7 +126,7 @@ def _addr(value: str | None) -> str:
 
 
 class _Chain:
-    """Chain reads the verifier needs beyond :class:`RegistryClient` (blocks, receipts, logs)."""
+    """Chain reads the verifier needs beyond :class:`RegistryClient` (blocks, receipts)."""
 
     def __init__(self, client: RegistryClient) -> None:
         self.client = client
@@ -124,7 +135,7 @@ class _Chain:
 
     def block(self, number: int) -> dict[str, Any]:
         if number not in self._blocks:
-            found = self.client.tx.rpc("eth_getBlockByNumber", [hex(number), False])
+            found = self.client.rpc.request("eth_getBlockByNumber", [hex(number), False])
             if found is None:
                 raise InvalidInput(f"the chain has no block {number} yet")
             self._blocks[number] = found
@@ -135,10 +146,10 @@ class _Chain:
 
     def events(self, tx_hash: str) -> list[DecodedEvent]:
         if tx_hash not in self._receipts:
-            receipt = self.client.tx.rpc("eth_getTransactionReceipt", [tx_hash])
+            receipt = self.client.rpc.request("eth_getTransactionReceipt", [tx_hash])
             if receipt is None:
                 raise InvalidInput(f"the chain has no transaction {tx_hash}")
-            decoder = self.client.tx.decoder
+            decoder = self.client.decoder
             self._receipts[tx_hash] = [
                 ev for log in receipt["logs"] if (ev := decoder.decode(log)) is not None
             ]
@@ -156,20 +167,7 @@ class _Chain:
 
     def participant_name(self, account: str, until: int) -> str | None:
         """The latest name ``account`` was admitted under, up to block ``until``."""
-        topic = self.client.tx.decoder.topics_by_name["ParticipantAdmitted"]
-        logs = self.client.tx.rpc(
-            "eth_getLogs",
-            [
-                {
-                    "address": self.client.registry.address,
-                    "fromBlock": hex(self.client.deployment.block),
-                    "toBlock": hex(until),
-                    "topics": [topic, "0x" + account.lower()[2:].rjust(64, "0")],
-                }
-            ],
-        )
-        names = [ev.args["name"] for log in logs if (ev := self.client.tx.decoder.decode(log))]
-        return names[-1] if names else None
+        return self.client.participant_names([account], until)[to_checksum_address(account)]
 
 
 def _cited_event(chain: _Chain, cite: dict[str, Any], name: str, **args: Any) -> tuple[bool, str]:
@@ -244,7 +242,10 @@ def _statements(body: dict[str, Any], chain: _Chain, check: _Checker) -> Iterato
     if loss is None:
         check.check(
             "there is no open total loss",
-            lambda: (title.status != "TOTAL_LOSS", f"the title status is {title.status}"),
+            lambda: (
+                title.status is not TitleStatus.TOTAL_LOSS,
+                f"the title status is {title.status}",
+            ),
         )
     else:
         check.check(
@@ -269,8 +270,6 @@ def _odometer_cited(chain: _Chain, odo: dict[str, Any], vin: str) -> tuple[bool,
 
 
 def _brand_cited(chain: _Chain, b: dict[str, Any], vin: str) -> tuple[bool, str]:
-    from registry.contracts import brand_index
-
     return _cited_event(
         chain, b, "BrandApplied", vin=vin, brand=brand_index(b["brand"]), actor=b["applied_by"]
     )
@@ -307,7 +306,7 @@ def _lien_matches(
     client: RegistryClient, lien: dict[str, Any], vin: str, n: int
 ) -> tuple[bool, str]:
     on_chain = client.lien(lien["lien_id"], n)
-    stated = (vin, _addr(lien["holder"]), "ACTIVE", lien["floor_plan"], lien["priority"])
+    stated = (vin, _addr(lien["holder"]), LienStatus.ACTIVE, lien["floor_plan"], lien["priority"])
     actual = (
         on_chain.vin,
         on_chain.holder,

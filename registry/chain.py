@@ -13,7 +13,6 @@ throwaway node on a free port that they may stop and restart.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import shutil
 import signal
@@ -21,15 +20,13 @@ import socket
 import subprocess
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from registry.config import DEV_MNEMONIC, PROJECT_ROOT, Settings
-from registry.errors import ChainUnavailable, ConfigurationError
+from registry.errors import ChainUnavailable, ConfigurationError, NodeError
+from registry.rpc import connect
 
 CHAIN_ID = 31337
 ACCOUNTS = 10
@@ -59,26 +56,6 @@ def anvil_binary() -> Path:
     if on_path:
         return Path(on_path)
     raise ConfigurationError("anvil not found: run `make setup` (npm ci)")
-
-
-def rpc_call(url: str, method: str, params: list[Any] | None = None, timeout: float = 2.0) -> Any:
-    """One JSON-RPC request; returns ``result``.
-
-    Raises:
-        ChainUnavailable: nothing answers at ``url`` or the node returns an error.
-    """
-    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": params or []})
-    request = urllib.request.Request(
-        url, data=body.encode(), headers={"Content-Type": "application/json"}
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            reply = json.loads(response.read())
-    except (urllib.error.URLError, OSError, ValueError) as err:
-        raise ChainUnavailable(f"no chain node answers at {url}: {err}", url=url) from err
-    if "error" in reply:
-        raise ChainUnavailable(f"{method} failed at {url}: {reply['error']}", url=url)
-    return reply.get("result")
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -253,6 +230,7 @@ class AnvilNode:
     def _wait_ready(self) -> None:
         assert self._proc is not None
         deadline = time.monotonic() + self.startup_timeout
+        probe = connect(self.rpc_url, timeout=0.5, connect_timeout=0.5, retries=0)
         while True:
             code = self._proc.poll()
             if code is not None:
@@ -262,8 +240,9 @@ class AnvilNode:
                     f"last lines of {self.log_file}:\n{_log_tail(self.log_file)}",
                     port=self.port,
                 )
-            with contextlib.suppress(ChainUnavailable):
-                if int(rpc_call(self.rpc_url, "eth_chainId", timeout=0.5), 16) == self.chain_id:
+            with contextlib.suppress(ChainUnavailable, NodeError):
+                if int(probe.request("eth_chainId"), 16) == self.chain_id:
+                    probe.close()
                     return
             if time.monotonic() > deadline:
                 self.stop()
@@ -425,8 +404,10 @@ def status(settings: Settings) -> ChainStatus:
     url = settings.rpc_url
     pid = _managed_pid(files)
     try:
-        chain_id = int(rpc_call(url, "eth_chainId"), 16)
-        block_number = int(rpc_call(url, "eth_blockNumber"), 16)
-    except ChainUnavailable:
+        node = connect(url, timeout=2.0, connect_timeout=2.0, retries=0)
+        chain_id, block_number = (
+            int(n, 16) for n in node.batch([("eth_chainId", []), ("eth_blockNumber", [])])
+        )
+    except (ChainUnavailable, NodeError):
         return ChainStatus(False, url, pid, None, None, files.state)
     return ChainStatus(True, url, pid, chain_id, block_number, files.state)

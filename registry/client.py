@@ -1,49 +1,46 @@
 """The typed Python client over the registry's contracts: one method per participant action.
 
 Every VIN is validated before anything is sent; every refusal comes back as a domain error
-(:mod:`registry.errors`) with a message a person understands.
+(:mod:`registry.errors`) with a message a person understands. Every action returns its
+:class:`~registry.transactor.TxResult`; an action that creates a lien, loan, policy or claim
+carries its id (``result.id``, or ``result.ids`` for a batch). Reads are
+:class:`~registry.reader.RegistryReader`'s.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from typing import Any
 
-from eth_abi import decode as abi_decode
 from eth_account.messages import encode_typed_data
 from eth_account.signers.local import LocalAccount
-from eth_utils import to_checksum_address
-from web3 import Web3
-from web3.contract import Contract
 
 from registry import domain
-from registry.contracts import (
-    CLAIM_STATUSES,
-    LIEN_STATUSES,
-    LOAN_STATES,
-    POLICY_STATUSES,
-    ROLES,
-    TITLE_STATUSES,
-    Deployment,
-    abi,
-    brand_index,
-    brand_names,
-)
-from registry.errors import InvalidInput
+from registry.addresses import ZERO_ADDRESS, checksum_address
+from registry.codec import Contract
+from registry.contracts import Deployment, brand_index
+from registry.errors import InvalidInput, RegistryError, RejectedConflict
 from registry.events import EventDecoder
+from registry.reader import ContractFacts, RegistryReader, parse_role
+from registry.rpc import Transport
 from registry.transactor import Transactor, TxResult
-from registry.vin import validate_vin, vin_from_bytes32, vin_to_bytes32
+from registry.vin import validate_vin, vin_to_bytes32
 
-Block = int | str
-
-
-def _address(value: str, what: str = "address") -> str:
-    try:
-        return to_checksum_address(value)
-    except ValueError:
-        raise InvalidInput(
-            f"{value!r} is not a valid {what} (0x followed by 40 hex digits)"
-        ) from None
+#: The ``TransferConsent`` struct a lienholder signs (EIP-712), as the contract hashes it.
+CONSENT_TYPE = [
+    {"name": "vin", "type": "bytes32"},
+    {"name": "lienId", "type": "uint256"},
+    {"name": "from", "type": "address"},
+    {"name": "to", "type": "address"},
+    {"name": "nonce", "type": "uint32"},
+    {"name": "release", "type": "bool"},
+    {"name": "deadline", "type": "uint256"},
+]
+_DOMAIN_TYPES = {"name": "string", "version": "string", "chainId": "uint256",
+                 "verifyingContract": "address", "salt": "bytes32"}  # fmt: skip
+#: Refusals of a title move that the lienholders can lift: the error then names them.
+_LIEN_REFUSALS = frozenset({"RegistryActiveLiens", "RegistryConsentMissing"})
 
 
 def _bytes32(value: bytes | str, what: str) -> bytes:
@@ -57,37 +54,21 @@ def _bytes32(value: bytes | str, what: str) -> bytes:
     return raw
 
 
-def _role(role: str) -> bytes:
-    key = role.strip().upper().removesuffix("_ROLE")
-    if key not in ROLES or key == "MODULE":
-        raise InvalidInput(f"unknown role {role!r}: one of registrar, lender, dealer, insurer")
-    return ROLES[key]
-
-
-class RegistryClient:
+class RegistryClient(RegistryReader):
     """Acts on the registry as one participant (``account``); reads need no account."""
 
     def __init__(
         self,
-        w3: Web3,
+        rpc: Transport,
         deployment: Deployment,
         account: LocalAccount | None = None,
         *,
         decoder: EventDecoder | None = None,
+        facts: ContractFacts | None = None,
     ) -> None:
-        self.w3 = w3
-        self.deployment = deployment
+        super().__init__(rpc, deployment, decoder=decoder, facts=facts)
         self.account = account
-        self.tx = Transactor(w3, account, decoder)
-        self.registry: Contract = w3.eth.contract(
-            address=to_checksum_address(deployment.registry), abi=abi("CollateralRegistry")
-        )
-        self.loans: Contract = w3.eth.contract(
-            address=to_checksum_address(deployment.loan_ledger), abi=abi("LoanLedger")
-        )
-        self.insurance: Contract = w3.eth.contract(
-            address=to_checksum_address(deployment.insurance_ledger), abi=abi("InsuranceLedger")
-        )
+        self.tx = Transactor(rpc, account, self.decoder)
 
     @property
     def address(self) -> str:
@@ -95,63 +76,102 @@ class RegistryClient:
 
     def as_(self, account: LocalAccount) -> RegistryClient:
         """The same registry, acting as another participant."""
-        return RegistryClient(self.w3, self.deployment, account, decoder=self.tx.decoder)
+        return RegistryClient(
+            self.rpc, self.deployment, account, decoder=self.decoder, facts=self.facts
+        )
 
     # ---------------------------------------------------------------- plumbing
 
-    def _send(self, contract: Contract, fn: str, *args: Any, action: str) -> TxResult:
-        data = contract.encode_abi(fn, args=list(args))
-        return self.tx.send(contract.address, data, action=action)
+    def transact(self, contract: Contract, fn: str, *args: Any, action: str) -> TxResult:
+        """Sends ``contract.fn(*args)`` as this participant, arguments as the ABI takes them.
 
-    def _read(self, contract: Contract, fn: str, *args: Any, block: Block = "latest") -> Any:
-        data = contract.encode_abi(fn, args=list(args))
-        raw = self.tx.call(contract.address, data, block, action=f"reading {fn}")
-        outputs = contract.get_function_by_name(fn).abi["outputs"]
-        values = abi_decode([o["type"] for o in outputs], bytes.fromhex(raw[2:]))
-        return values[0] if len(values) == 1 else values
+        The actions below validate their input first; this is the raw path beneath them
+        (tests send what the client would refuse, to see the contract refuse it too).
+        """
+        return self.tx.send(contract.address, contract.encode(fn, *args), action=action)
+
+    def _created(self, result: TxResult, event: str, arg: str) -> TxResult:
+        ids = tuple(int(ev.args[arg]) for ev in result.all(event))
+        return dataclasses.replace(result, ids=ids)
+
+    def _move(self, vin: str, fn: str, *args: Any, action: str) -> TxResult:
+        """A title move (transfer or sale): a refusal for standing liens names the holders."""
+        try:
+            return self.transact(self.registry, fn, *args, action=action)
+        except RejectedConflict as exc:
+            if exc.error_name in _LIEN_REFUSALS:
+                self._name_lienholders(exc, vin)
+            raise
+
+    def _name_lienholders(self, error: RejectedConflict, vin: str) -> None:
+        """Names each active lien's holder (address and admitted name) in ``error``."""
+        try:
+            ids = self.active_liens(vin)
+            holders = [self.lien(i).holder for i in ids]
+            names = self.participant_names(holders)
+        except RegistryError:
+            return  # the refusal stands as decoded
+        error.details["lienholders"] = [
+            {"lien_id": i, "address": h, "name": names.get(h)}
+            for i, h in zip(ids, holders, strict=True)
+        ]
+        listed = "; ".join(
+            f"lien {i}: {names[h]} ({h})" if names.get(h) else f"lien {i}: {h}"
+            for i, h in zip(ids, holders, strict=True)
+        )
+        error.message += f" (lienholders: {listed})"
 
     # ---------------------------------------------------------------- registrar
 
     def admit_participant(self, account: str, role: str, name: str) -> TxResult:
-        who = _address(account)
-        return self._send(
-            self.registry, "admitParticipant", who, _role(role), name,
+        who, role_id = checksum_address(account), self.role_id(parse_role(role, participant=True))
+        return self.transact(
+            self.registry, "admitParticipant", who, role_id, name,
             action=f"admitting {who} as {role.lower()}",
         )  # fmt: skip
 
     def remove_participant(self, account: str, role: str) -> TxResult:
-        who = _address(account)
-        return self._send(
-            self.registry, "removeParticipant", who, _role(role), action=f"removing {who}"
+        who, role_id = checksum_address(account), self.role_id(parse_role(role, participant=True))
+        return self.transact(
+            self.registry, "removeParticipant", who, role_id, action=f"removing {who}"
         )
+
+    def renounce_role(self, role: str) -> TxResult:
+        """Gives up one of this participant's own roles."""
+        role_id = self.role_id(parse_role(role))
+        return self.transact(
+            self.registry, "renounceRole", role_id, self.address,
+            action=f"renouncing the {role.lower()} role",
+        )  # fmt: skip
 
     def issue_title(self, vin: str, owner: str, odometer: int = 0) -> TxResult:
         v = validate_vin(vin)
-        return self._send(
-            self.registry, "issueTitle", vin_to_bytes32(v), _address(owner, "owner address"),
-            odometer, action=f"issuing the title of {v}",
+        return self.transact(
+            self.registry, "issueTitle", vin_to_bytes32(v),
+            checksum_address(owner, "owner address"), odometer,
+            action=f"issuing the title of {v}",
         )  # fmt: skip
 
     def issue_titles_batch(
         self, vins: Sequence[str], owners: Sequence[str], odometers: Sequence[int]
     ) -> TxResult:
         encoded = [vin_to_bytes32(validate_vin(v)) for v in vins]
-        addrs = [_address(o, "owner address") for o in owners]
-        return self._send(
+        addrs = [checksum_address(o, "owner address") for o in owners]
+        return self.transact(
             self.registry, "issueTitlesBatch", encoded, addrs, list(odometers),
             action=f"issuing {len(encoded)} titles",
         )  # fmt: skip
 
     def apply_brand(self, vin: str, brand: str) -> TxResult:
         v = validate_vin(vin)
-        return self._send(
+        return self.transact(
             self.registry, "applyBrand", vin_to_bytes32(v), brand_index(brand),
             action=f"branding {v} {brand.lower()}",
         )  # fmt: skip
 
     def correct_odometer(self, vin: str, reading: int) -> TxResult:
         v = validate_vin(vin)
-        return self._send(
+        return self.transact(
             self.registry, "correctOdometer", vin_to_bytes32(v), reading,
             action=f"correcting the odometer of {v}",
         )  # fmt: skip
@@ -160,8 +180,8 @@ class RegistryClient:
 
     def transfer_title(self, vin: str, to: str) -> TxResult:
         v = validate_vin(vin)
-        return self._send(
-            self.registry, "transferTitle", vin_to_bytes32(v), _address(to, "new owner"),
+        return self._move(
+            v, "transferTitle", vin_to_bytes32(v), checksum_address(to, "new owner"),
             action=f"transferring the title of {v}",
         )  # fmt: skip
 
@@ -170,9 +190,9 @@ class RegistryClient:
     ) -> TxResult:
         v = validate_vin(vin)
         ordered = sorted(consents, key=lambda c: c.lien_id)
-        return self._send(
-            self.registry, "transferTitleWithConsent", vin_to_bytes32(v),
-            _address(to, "new owner"), [c.as_abi() for c in ordered],
+        return self._move(
+            v, "transferTitleWithConsent", vin_to_bytes32(v),
+            checksum_address(to, "new owner"), [c.as_abi() for c in ordered],
             action=f"transferring the title of {v} with lienholder consent",
         )  # fmt: skip
 
@@ -185,8 +205,8 @@ class RegistryClient:
     ) -> TxResult:
         v = validate_vin(vin)
         ordered = sorted(consents, key=lambda c: c.lien_id)
-        return self._send(
-            self.registry, "recordSale", vin_to_bytes32(v), _address(buyer, "buyer"),
+        return self._move(
+            v, "recordSale", vin_to_bytes32(v), checksum_address(buyer, "buyer"),
             _bytes32(sale_ref, "sale reference"), [c.as_abi() for c in ordered],
             action=f"recording the sale of {v}",
         )  # fmt: skip
@@ -195,7 +215,7 @@ class RegistryClient:
         v = validate_vin(vin)
         if reading < 0:
             raise InvalidInput("an odometer reading cannot be negative")
-        return self._send(
+        return self.transact(
             self.registry, "recordOdometer", vin_to_bytes32(v), reading,
             action=f"recording an odometer reading for {v}",
         )  # fmt: skip
@@ -217,36 +237,19 @@ class RegistryClient:
             raise InvalidInput("signing a consent needs the lienholder's key")
         if nonce is None:
             nonce = self.title(v).transfers
+        eip712 = self.eip712_domain()
         message = {
             "types": {
-                "EIP712Domain": [
-                    {"name": "name", "type": "string"},
-                    {"name": "version", "type": "string"},
-                    {"name": "chainId", "type": "uint256"},
-                    {"name": "verifyingContract", "type": "address"},
-                ],
-                "TransferConsent": [
-                    {"name": "vin", "type": "bytes32"},
-                    {"name": "lienId", "type": "uint256"},
-                    {"name": "from", "type": "address"},
-                    {"name": "to", "type": "address"},
-                    {"name": "nonce", "type": "uint32"},
-                    {"name": "release", "type": "bool"},
-                    {"name": "deadline", "type": "uint256"},
-                ],
+                "EIP712Domain": [{"name": k, "type": _DOMAIN_TYPES[k]} for k in eip712],
+                "TransferConsent": CONSENT_TYPE,
             },
             "primaryType": "TransferConsent",
-            "domain": {
-                "name": "CollateralRegistry",
-                "version": "1",
-                "chainId": self.tx.chain_id,
-                "verifyingContract": self.registry.address,
-            },
+            "domain": eip712,
             "message": {
                 "vin": vin_to_bytes32(v),
                 "lienId": lien_id,
-                "from": _address(from_owner),
-                "to": _address(to),
+                "from": checksum_address(from_owner),
+                "to": checksum_address(to),
                 "nonce": nonce,
                 "release": release,
                 "deadline": deadline,
@@ -257,27 +260,32 @@ class RegistryClient:
 
     # --------------------------------------------------------------------- liens
 
-    def register_lien(self, vin: str, *, floor_plan: bool = False) -> int:
+    def register_lien(self, vin: str, *, floor_plan: bool = False) -> TxResult:
+        """Registers a lien on ``vin``; ``result.id`` is the new lien's id."""
         v = validate_vin(vin)
-        result = self._send(
+        result = self.transact(
             self.registry, "registerLien", vin_to_bytes32(v), floor_plan,
             action=f"registering a lien on {v}",
         )  # fmt: skip
-        return int(result.event("LienRegistered").args["lienId"])
+        return self._created(result, "LienRegistered", "lienId")
 
     def register_liens_batch(self, vins: Sequence[str], floor_plans: Sequence[bool]) -> TxResult:
+        """Registers one lien per VIN; ``result.ids`` are the new liens' ids, in VIN order."""
         encoded = [vin_to_bytes32(validate_vin(v)) for v in vins]
-        return self._send(
+        result = self.transact(
             self.registry, "registerLiensBatch", encoded, list(floor_plans),
             action=f"registering {len(encoded)} liens",
         )  # fmt: skip
+        return self._created(result, "LienRegistered", "lienId")
 
     def release_lien(self, lien_id: int) -> TxResult:
-        return self._send(self.registry, "releaseLien", lien_id, action=f"releasing lien {lien_id}")
+        return self.transact(
+            self.registry, "releaseLien", lien_id, action=f"releasing lien {lien_id}"
+        )
 
     def assign_lien(self, lien_id: int, to: str) -> TxResult:
-        return self._send(
-            self.registry, "assignLien", lien_id, _address(to, "assignee"),
+        return self.transact(
+            self.registry, "assignLien", lien_id, checksum_address(to, "assignee"),
             action=f"assigning lien {lien_id}",
         )  # fmt: skip
 
@@ -289,13 +297,14 @@ class RegistryClient:
         loan_ref: bytes | str,
         terms_hash: bytes | str,
         schedule_hash: bytes | str,
-    ) -> int:
-        result = self._send(
+    ) -> TxResult:
+        """Originates a loan secured by ``lien_id``; ``result.id`` is the new loan's id."""
+        result = self.transact(
             self.loans, "originateLoan", lien_id, _bytes32(loan_ref, "loan reference"),
             _bytes32(terms_hash, "terms hash"), _bytes32(schedule_hash, "schedule hash"),
             action=f"originating a loan on lien {lien_id}",
         )  # fmt: skip
-        return int(result.event("LoanOriginated").args["loanId"])
+        return self._created(result, "LoanOriginated", "loanId")
 
     def originate_loans_batch(
         self,
@@ -304,14 +313,16 @@ class RegistryClient:
         terms_hashes: Sequence[bytes],
         schedule_hashes: Sequence[bytes],
     ) -> TxResult:
-        return self._send(
+        """Originates one loan per lien; ``result.ids`` are the new loans' ids, in lien order."""
+        result = self.transact(
             self.loans, "originateLoansBatch", list(lien_ids), list(loan_refs),
             list(terms_hashes), list(schedule_hashes),
             action=f"originating {len(lien_ids)} loans",
         )  # fmt: skip
+        return self._created(result, "LoanOriginated", "loanId")
 
     def record_disbursement(self, loan_id: int, amount_cents: int) -> TxResult:
-        return self._send(
+        return self.transact(
             self.loans, "recordDisbursement", loan_id, amount_cents,
             action=f"recording the disbursement of loan {loan_id}",
         )  # fmt: skip
@@ -319,7 +330,7 @@ class RegistryClient:
     def record_disbursements_batch(
         self, loan_ids: Sequence[int], amounts_cents: Sequence[int]
     ) -> TxResult:
-        return self._send(
+        return self.transact(
             self.loans, "recordDisbursementsBatch", list(loan_ids), list(amounts_cents),
             action=f"recording {len(loan_ids)} disbursements",
         )  # fmt: skip
@@ -327,7 +338,7 @@ class RegistryClient:
     def record_payment(
         self, loan_id: int, amount_cents: int, payment_ref: bytes | str = b"\x00" * 32
     ) -> TxResult:
-        return self._send(
+        return self.transact(
             self.loans, "recordPayment", loan_id, amount_cents,
             _bytes32(payment_ref, "payment reference"),
             action=f"recording a payment on loan {loan_id}",
@@ -336,32 +347,32 @@ class RegistryClient:
     def record_payments_batch(
         self, loan_ids: Sequence[int], amounts: Sequence[int], refs: Sequence[bytes]
     ) -> TxResult:
-        return self._send(
+        return self.transact(
             self.loans, "recordPaymentsBatch", list(loan_ids), list(amounts), list(refs),
             action=f"recording {len(loan_ids)} payments",
         )  # fmt: skip
 
     def record_delinquency(self, loan_id: int, days_past_due: int) -> TxResult:
-        return self._send(
+        return self.transact(
             self.loans, "recordDelinquency", loan_id, days_past_due,
             action=f"recording delinquency on loan {loan_id}",
         )  # fmt: skip
 
     def declare_default(self, loan_id: int) -> TxResult:
-        return self._send(
+        return self.transact(
             self.loans, "declareDefault", loan_id, action=f"declaring loan {loan_id} in default"
         )
 
     def restructure_loan(
         self, loan_id: int, terms_hash: bytes | str, schedule_hash: bytes | str
     ) -> TxResult:
-        return self._send(
+        return self.transact(
             self.loans, "restructureLoan", loan_id, _bytes32(terms_hash, "terms hash"),
             _bytes32(schedule_hash, "schedule hash"), action=f"restructuring loan {loan_id}",
         )  # fmt: skip
 
     def repossess(self, loan_id: int) -> TxResult:
-        return self._send(
+        return self.transact(
             self.loans,
             "repossess",
             loan_id,
@@ -369,10 +380,10 @@ class RegistryClient:
         )
 
     def pay_off(self, loan_id: int) -> TxResult:
-        return self._send(self.loans, "payOff", loan_id, action=f"paying off loan {loan_id}")
+        return self.transact(self.loans, "payOff", loan_id, action=f"paying off loan {loan_id}")
 
     def charge_off(self, loan_id: int, amount_cents: int) -> TxResult:
-        return self._send(
+        return self.transact(
             self.loans, "chargeOff", loan_id, amount_cents, action=f"charging off loan {loan_id}"
         )
 
@@ -380,127 +391,50 @@ class RegistryClient:
 
     def record_policy(
         self, vin: str, loss_payee: str | None, policy_ref: bytes | str, expires_at: int
-    ) -> int:
+    ) -> TxResult:
+        """Records a policy on ``vin``; ``result.id`` is the new policy's id."""
         v = validate_vin(vin)
-        payee = _address(loss_payee, "loss payee") if loss_payee else "0x" + "0" * 40
-        result = self._send(
+        payee = checksum_address(loss_payee, "loss payee") if loss_payee else ZERO_ADDRESS
+        result = self.transact(
             self.insurance, "recordPolicy", vin_to_bytes32(v), payee,
             _bytes32(policy_ref, "policy reference"), expires_at,
             action=f"recording a policy on {v}",
         )  # fmt: skip
-        return int(result.event("PolicyRecorded").args["policyId"])
+        return self._created(result, "PolicyRecorded", "policyId")
 
     def change_loss_payee(self, policy_id: int, loss_payee: str) -> TxResult:
-        return self._send(
-            self.insurance, "changeLossPayee", policy_id, _address(loss_payee, "loss payee"),
+        return self.transact(
+            self.insurance, "changeLossPayee", policy_id,
+            checksum_address(loss_payee, "loss payee"),
             action=f"changing the loss payee of policy {policy_id}",
         )  # fmt: skip
 
     def cancel_policy(self, policy_id: int) -> TxResult:
-        return self._send(
+        return self.transact(
             self.insurance, "cancelPolicy", policy_id, action=f"cancelling policy {policy_id}"
         )
 
-    def file_claim(self, policy_id: int, claim_ref: bytes | str, amount_cents: int) -> int:
-        result = self._send(
+    def file_claim(self, policy_id: int, claim_ref: bytes | str, amount_cents: int) -> TxResult:
+        """Files a claim on ``policy_id``; ``result.id`` is the new claim's id."""
+        result = self.transact(
             self.insurance, "fileClaim", policy_id, _bytes32(claim_ref, "claim reference"),
             amount_cents, action=f"filing a claim on policy {policy_id}",
         )  # fmt: skip
-        return int(result.event("ClaimFiled").args["claimId"])
+        return self._created(result, "ClaimFiled", "claimId")
 
     def settle_claim(self, claim_id: int, amount_cents: int) -> TxResult:
-        return self._send(
+        return self.transact(
             self.insurance, "settleClaim", claim_id, amount_cents,
             action=f"settling claim {claim_id}",
         )  # fmt: skip
 
     def deny_claim(self, claim_id: int) -> TxResult:
-        return self._send(self.insurance, "denyClaim", claim_id, action=f"denying claim {claim_id}")
+        return self.transact(
+            self.insurance, "denyClaim", claim_id, action=f"denying claim {claim_id}"
+        )
 
     def declare_total_loss(self, claim_id: int, *, flood: bool = False) -> TxResult:
-        return self._send(
+        return self.transact(
             self.insurance, "declareTotalLoss", claim_id, flood,
             action=f"declaring claim {claim_id} a total loss",
         )  # fmt: skip
-
-    # --------------------------------------------------------------------- reads
-
-    def title(self, vin: str, block: Block = "latest") -> domain.Title:
-        v = validate_vin(vin)
-        owner, status, active, odometer, brands, transfers = self._read(
-            self.registry, "titleOf", vin_to_bytes32(v), block=block
-        )
-        return domain.Title(
-            vin=v,
-            owner=to_checksum_address(owner),
-            status=TITLE_STATUSES[status],
-            active_liens=active,
-            odometer=odometer,
-            brands=tuple(brand_names(brands)),
-            transfers=transfers,
-        )
-
-    def lien(self, lien_id: int, block: Block = "latest") -> domain.Lien:
-        vin, holder, status, floor_plan = self._read(self.registry, "lienOf", lien_id, block=block)
-        priority = self._read(self.registry, "lienPriority", lien_id, block=block)
-        return domain.Lien(
-            lien_id=lien_id,
-            vin=vin_from_bytes32(vin) if any(vin) else "",
-            holder=to_checksum_address(holder),
-            status=LIEN_STATUSES[status],
-            floor_plan=floor_plan,
-            priority=priority,
-        )
-
-    def active_liens(self, vin: str, block: Block = "latest") -> list[int]:
-        """Active lien ids on ``vin`` in priority order."""
-        ids = self._read(
-            self.registry, "activeLiensOf", vin_to_bytes32(validate_vin(vin)), block=block
-        )
-        return [int(i) for i in ids]
-
-    def liens_of(self, vin: str, block: Block = "latest") -> list[int]:
-        """Every lien ever registered on ``vin``, oldest first."""
-        ids = self._read(self.registry, "liensOf", vin_to_bytes32(validate_vin(vin)), block=block)
-        return [int(i) for i in ids]
-
-    def loan(self, loan_id: int, block: Block = "latest") -> domain.Loan:
-        lender, lien_id, state, terms, schedule = self._read(
-            self.loans, "loanOf", loan_id, block=block
-        )
-        return domain.Loan(
-            loan_id=loan_id,
-            lender=to_checksum_address(lender),
-            lien_id=lien_id,
-            state=LOAN_STATES[state],
-            terms_hash="0x" + terms.hex(),
-            schedule_hash="0x" + schedule.hex(),
-        )
-
-    def loan_of_lien(self, lien_id: int, block: Block = "latest") -> int:
-        return int(self._read(self.loans, "loanOfLien", lien_id, block=block))
-
-    def policy(self, policy_id: int, block: Block = "latest") -> domain.Policy:
-        vin, insurer, status, expires, payee = self._read(
-            self.insurance, "policyOf", policy_id, block=block
-        )
-        return domain.Policy(
-            policy_id=policy_id,
-            vin=vin_from_bytes32(vin) if any(vin) else "",
-            insurer=to_checksum_address(insurer),
-            status=POLICY_STATUSES[status],
-            expires_at=expires,
-            loss_payee=to_checksum_address(payee),
-        )
-
-    def claim(self, claim_id: int, block: Block = "latest") -> domain.Claim:
-        policy_id, status, total_loss = self._read(self.insurance, "claimOf", claim_id, block=block)
-        return domain.Claim(claim_id, policy_id, CLAIM_STATUSES[status], total_loss)
-
-    def has_role(self, role: str, account: str, block: Block = "latest") -> bool:
-        key = role.strip().upper().removesuffix("_ROLE")
-        if key not in ROLES:
-            raise InvalidInput(f"unknown role {role!r}")
-        return bool(
-            self._read(self.registry, "hasRole", ROLES[key], _address(account), block=block)
-        )

@@ -12,61 +12,35 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from eth_utils import keccak, to_checksum_address
+from eth_utils import to_checksum_address
 
 from registry.config import ARTIFACTS_DIR
-from registry.errors import ConfigurationError
+from registry.enums import Brand, Role
+from registry.errors import ConfigurationError, InvalidInput
 
 CONTRACT_NAMES = ("CollateralRegistry", "LoanLedger", "InsuranceLedger")
 
-ROLE_NAMES = ("REGISTRAR", "LENDER", "DEALER", "INSURER", "MODULE")
-ROLES: dict[str, bytes] = {name: keccak(text=f"{name}_ROLE") for name in ROLE_NAMES}
-ROLE_BY_HASH: dict[bytes, str] = {h: name for name, h in ROLES.items()}
-ROLE_BY_HASH[b"\x00" * 32] = "DEFAULT_ADMIN"
-
-BRANDS = (
-    "SALVAGE",
-    "REBUILT",
-    "FLOOD",
-    "JUNK",
-    "ODOMETER_NOT_ACTUAL",
-    "STOLEN",
-    "RECOVERED_THEFT",
-    "LEMON",
-    "FIRE",
-    "HAIL",
-)
-TITLE_STATUSES = ("NONE", "ACTIVE", "TOTAL_LOSS", "STOLEN", "SCRAPPED")
-LIEN_STATUSES = ("NONE", "ACTIVE", "RELEASED", "REPOSSESSED")
-RELEASE_REASONS = ("VOLUNTARY", "PAYOFF", "TRANSFER_CONSENT", "REPOSSESSION")
-LOAN_STATES = (
-    "NONE",
-    "ORIGINATED",
-    "ACTIVE",
-    "DELINQUENT",
-    "DEFAULTED",
-    "PAID_OFF",
-    "REPOSSESSED",
-    "CHARGED_OFF",
-)
-POLICY_STATUSES = ("NONE", "ACTIVE", "CANCELLED")
-CLAIM_STATUSES = ("NONE", "OPEN", "SETTLED", "DENIED")
+#: Role by its bytes32 id, to name the roles in events (``ParticipantAdmitted``, ``RoleGranted``).
+ROLE_BY_HASH: dict[bytes, Role] = {role.id: role for role in Role}
+_BRANDS = tuple(Brand)
 
 
-def brand_names(mask: int) -> list[str]:
+def brand_names(mask: int) -> list[Brand]:
     """The brands set in a brands bitmask, in brand order."""
-    return [name for i, name in enumerate(BRANDS) if mask >> i & 1]
+    return [brand for i, brand in enumerate(_BRANDS) if mask >> i & 1]
 
 
 def brand_index(name: str) -> int:
-    """The on-chain index of a brand given by name (case-insensitive)."""
-    try:
-        return BRANDS.index(name.strip().upper().replace("-", "_").replace(" ", "_"))
-    except ValueError:
-        from registry.errors import InvalidInput
+    """The on-chain index of a brand given by name (case-insensitive, ``-`` or space for ``_``).
 
+    Raises:
+        InvalidInput: no such brand.
+    """
+    try:
+        return Brand(name.strip().upper().replace("-", "_").replace(" ", "_")).chain_index
+    except ValueError:
         raise InvalidInput(
-            f"unknown brand {name!r}; known brands: {', '.join(b.lower() for b in BRANDS)}",
+            f"unknown brand {name!r}; known brands: {', '.join(b.lower() for b in _BRANDS)}",
             brand=name,
         ) from None
 

@@ -122,8 +122,8 @@ def build_demo(
     fp_lien: dict[int, int] = {}
     for chunk in _chunks(stock):
         result = floor_plan.register_liens_batch([vins[i] for i in chunk], [True] * len(chunk))
-        for ev in result.all("LienRegistered"):
-            fp_lien[stock[len(fp_lien)]] = int(ev.args["lienId"])
+        for lien_id in result.ids:
+            fp_lien[stock[len(fp_lien)]] = lien_id
         tick("floor-plan liens", len(chunk))
     book.liens += len(stock)
 
@@ -139,7 +139,7 @@ def build_demo(
         bank = lenders[li]
         for chunk in _chunks(idxs, LOAN_BATCH):
             registered = bank.register_liens_batch([vins[i] for i in chunk], [False] * len(chunk))
-            lien_ids = [int(ev.args["lienId"]) for ev in registered.all("LienRegistered")]
+            lien_ids = list(registered.ids)
             schedules, salts = [], []
             for _ in chunk:
                 months_ago = rng.randrange(1, 30)
@@ -160,8 +160,7 @@ def build_demo(
                 [terms_hash(s.terms, salt) for s, salt in zip(schedules, salts, strict=True)],
                 [schedule_hash(s, salt) for s, salt in zip(schedules, salts, strict=True)],
             )
-            first_loan = int(result.event("LoanOriginated").args["loanId"])
-            loan_ids = list(range(first_loan, first_loan + len(chunk)))
+            loan_ids = list(result.ids)
             bank.record_disbursements_batch(
                 loan_ids, [int(s.terms.principal * 100) for s in schedules]
             )
@@ -247,8 +246,8 @@ def _highlights(
     payee = cast.lenders[loans[v][0]].address
     policy = insurer.record_policy(
         vins[v], payee, secrets.token_bytes(32), int(time.time()) + 31_536_000
-    )
-    claim = insurer.file_claim(policy, secrets.token_bytes(32), 1_850_000)
+    ).id
+    claim = insurer.file_claim(policy, secrets.token_bytes(32), 1_850_000).id
     insurer.declare_total_loss(claim, flood=True)
     insurer.settle_claim(claim, 1_725_000)
     book.highlights["total_loss"] = vins[v]

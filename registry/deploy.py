@@ -7,9 +7,11 @@ from pathlib import Path
 from eth_abi import encode as abi_encode
 from eth_account.signers.local import LocalAccount
 from eth_utils import to_checksum_address
-from web3 import Web3
 
-from registry.contracts import ROLES, Deployment, abi, load_artifact, write_deployment
+from registry.codec import Contract
+from registry.contracts import Deployment, load_artifact, write_deployment
+from registry.enums import Role
+from registry.rpc import Transport
 from registry.transactor import Transactor
 
 
@@ -22,13 +24,17 @@ def _creation_code(name: str, *args: str) -> str:
 
 
 def deploy(
-    w3: Web3, deployer: LocalAccount, *, registrar: str | None = None, record_in: Path | None = None
+    rpc: Transport,
+    deployer: LocalAccount,
+    *,
+    registrar: str | None = None,
+    record_in: Path | None = None,
 ) -> Deployment:
     """Deploys CollateralRegistry, LoanLedger and InsuranceLedger; grants the ledgers the module
     role and tells the registry its loan ledger. ``registrar`` (default: the deployer) becomes
     the registrar. Records the addresses in ``record_in`` when given.
     """
-    tx = Transactor(w3, deployer)
+    tx = Transactor(rpc, deployer)
     registrar = to_checksum_address(registrar or deployer.address)
     first = tx.send(
         None, _creation_code("CollateralRegistry", deployer.address), action="deploying"
@@ -41,15 +47,15 @@ def deploy(
     loan_ledger = to_checksum_address(str(loans.contract_address))
     insurance_ledger = to_checksum_address(str(insurance.contract_address))
 
-    contract = w3.eth.contract(address=registry, abi=abi("CollateralRegistry"))
+    contract = Contract("CollateralRegistry", registry)
     for module in (loan_ledger, insurance_ledger):
-        data = contract.encode_abi("grantRole", args=[ROLES["MODULE"], module])
+        data = contract.encode("grantRole", Role.MODULE.id, module)
         tx.send(registry, data, action="granting the module role")
-    tx.send(registry, contract.encode_abi("setLoanLedger", args=[loan_ledger]), action="wiring")
+    tx.send(registry, contract.encode("setLoanLedger", loan_ledger), action="wiring")
     if registrar != to_checksum_address(deployer.address):
-        grant = contract.encode_abi("grantRole", args=[ROLES["REGISTRAR"], registrar])
+        grant = contract.encode("grantRole", Role.REGISTRAR.id, registrar)
         tx.send(registry, grant, action="granting the registrar role")
-        renounce = contract.encode_abi("renounceRole", args=[ROLES["REGISTRAR"], deployer.address])
+        renounce = contract.encode("renounceRole", Role.REGISTRAR.id, deployer.address)
         tx.send(registry, renounce, action="handing over the registrar role")
 
     deployment = Deployment(

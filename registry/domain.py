@@ -4,20 +4,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from registry.enums import Brand, ClaimStatus, LienStatus, LoanState, PolicyStatus, TitleStatus
+
 
 @dataclass(frozen=True)
 class Title:
     vin: str
     owner: str
-    status: str  # ACTIVE, TOTAL_LOSS, STOLEN, SCRAPPED (NONE: no title)
+    status: TitleStatus  # NONE: no title
     active_liens: int
     odometer: int
-    brands: tuple[str, ...]
+    brands: tuple[Brand, ...]
     transfers: int
 
     @property
     def exists(self) -> bool:
-        return self.status != "NONE"
+        return self.status is not TitleStatus.NONE
 
 
 @dataclass(frozen=True)
@@ -25,7 +27,7 @@ class Lien:
     lien_id: int
     vin: str
     holder: str
-    status: str  # ACTIVE, RELEASED, REPOSSESSED
+    status: LienStatus  # NONE: no such lien
     floor_plan: bool
     priority: int  # rank among the VIN's active liens (1 = first); 0 when not active
 
@@ -35,7 +37,7 @@ class Loan:
     loan_id: int
     lender: str
     lien_id: int
-    state: str
+    state: LoanState  # NONE: no such loan
     terms_hash: str
     schedule_hash: str
 
@@ -45,7 +47,7 @@ class Policy:
     policy_id: int
     vin: str
     insurer: str
-    status: str
+    status: PolicyStatus
     expires_at: int
     loss_payee: str
 
@@ -54,7 +56,7 @@ class Policy:
 class Claim:
     claim_id: int
     policy_id: int
-    status: str
+    status: ClaimStatus
     total_loss: bool
 
 

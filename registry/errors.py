@@ -80,6 +80,18 @@ class TransactionFailed(RegistryError):
     status = 409
 
 
+class NodeError(TransactionFailed):
+    """The chain node answered a request with a JSON-RPC error (not a contract revert).
+
+    A :class:`TransactionFailed` so that callers that retry a smaller request on "too many
+    results" or "range too large" keep catching it; ``details`` carry the node's ``rpc_code``
+    and ``rpc_message``. HTTP 502: an upstream service refused, not the caller's request.
+    """
+
+    code = "node_error"
+    status = 502
+
+
 class ContractRejection(RegistryError):
     """Mixin data for errors decoded from a contract's custom error.
 

@@ -12,16 +12,15 @@ from typing import Any
 from eth_abi import decode as abi_decode
 from eth_utils import keccak, to_checksum_address
 
-from registry.contracts import (
-    BRANDS,
-    CLAIM_STATUSES,
-    CONTRACT_NAMES,
-    LIEN_STATUSES,
-    LOAN_STATES,
-    POLICY_STATUSES,
-    ROLE_BY_HASH,
-    TITLE_STATUSES,
-    abi,
+from registry.contracts import CONTRACT_NAMES, ROLE_BY_HASH, abi
+from registry.enums import (
+    Brand,
+    ChainEnum,
+    ClaimStatus,
+    LienStatus,
+    LoanState,
+    PolicyStatus,
+    TitleStatus,
 )
 from registry.errors import (
     ContractRejection,
@@ -32,34 +31,54 @@ from registry.errors import (
     RejectedUnauthorized,
     TransactionFailed,
 )
+from registry.vin import vin_from_bytes32
 
 Args = dict[str, Any]
 
 
-def _vin(v: Any) -> str:
-    raw = bytes(v) if isinstance(v, (bytes, bytearray)) else bytes.fromhex(str(v)[2:])
-    text = raw.rstrip(b"\x00")
+def vin_text(raw: bytes) -> str | None:
+    """The VIN a bytes32 holds (its 17 characters), or None when it holds no well-formed VIN."""
     try:
-        return text.decode("ascii") if text.isascii() and text.isalnum() else "0x" + raw.hex()
-    except UnicodeDecodeError:  # pragma: no cover - isascii guards it
-        return "0x" + raw.hex()
+        return vin_from_bytes32(raw)
+    except RegistryError:
+        return None
+
+
+def _vin(v: bytes) -> str:
+    """A VIN argument for a message: its text where it is text, else its hex."""
+    text = bytes(v).rstrip(b"\x00")
+    if text.isascii() and text.isalnum():
+        return text.decode("ascii")
+    return "0x" + bytes(v).hex()
 
 
 def _role(v: bytes) -> str:
-    return ROLE_BY_HASH.get(bytes(v), "0x" + bytes(v).hex()).lower()
+    role = ROLE_BY_HASH.get(bytes(v))
+    return role.lower() if role is not None else "0x" + bytes(v).hex()
 
 
 def _states(mask: bytes) -> str:
     bits = int.from_bytes(mask, "big")
-    return ", ".join(s.lower() for i, s in enumerate(LOAN_STATES) if bits >> i & 1)
+    return ", ".join(s.lower() for s in LoanState if bits >> s.chain_index & 1)
 
 
 def _brand(i: int) -> str:
-    return BRANDS[i].lower().replace("_", "-") if i < len(BRANDS) else f"#{i}"
+    return Brand.from_chain(i).lower().replace("_", "-") if i < len(Brand) else f"#{i}"
 
 
-def _name(table: tuple[str, ...], i: int) -> str:
-    return table[i].lower().replace("_", " ") if i < len(table) else str(i)
+def _name(enum: type[ChainEnum], i: int) -> str:
+    return enum.from_chain(i).lower().replace("_", " ") if i < len(enum) else str(i)
+
+
+def _shown(name: str, value: Any) -> Any:
+    """An argument as error details carry it: a VIN as its text, other bytes as hex."""
+    if not isinstance(value, bytes):
+        return value
+    if name == "vin":
+        text = vin_text(value)
+        if text is not None:
+            return text
+    return "0x" + value.hex()
 
 
 # error name -> (category, message built from the decoded arguments)
@@ -96,7 +115,7 @@ _MESSAGES: dict[str, tuple[type[RegistryError], Callable[[Args], str]]] = {
     "RegistryTitleStatusForbids": (
         RejectedConflict,
         lambda a: (
-            f"the title of {_vin(a['vin'])} is {_name(TITLE_STATUSES, a['status'])}: "
+            f"the title of {_vin(a['vin'])} is {_name(TitleStatus, a['status'])}: "
             "it cannot be transferred or take a new lien"
         ),
     ),
@@ -155,7 +174,7 @@ _MESSAGES: dict[str, tuple[type[RegistryError], Callable[[Args], str]]] = {
     "RegistryLienNotFound": (RejectedNotFound, lambda a: f"lien {a['lienId']} does not exist"),
     "RegistryLienNotActive": (
         RejectedConflict,
-        lambda a: f"lien {a['lienId']} is not active (it is {_name(LIEN_STATUSES, a['status'])})",
+        lambda a: f"lien {a['lienId']} is not active (it is {_name(LienStatus, a['status'])})",
     ),
     "RegistryNotLienholder": (
         RejectedUnauthorized,
@@ -193,7 +212,7 @@ _MESSAGES: dict[str, tuple[type[RegistryError], Callable[[Args], str]]] = {
     "LoanUnexpectedState": (
         RejectedConflict,
         lambda a: (
-            f"loan {a['loanId']} is {_name(LOAN_STATES, a['current'])}; this needs it to be "
+            f"loan {a['loanId']} is {_name(LoanState, a['current'])}; this needs it to be "
             f"one of: {_states(a['allowedStates'])}"
         ),
     ),
@@ -226,11 +245,11 @@ _MESSAGES: dict[str, tuple[type[RegistryError], Callable[[Args], str]]] = {
     ),
     "InsurancePolicyNotActive": (
         RejectedConflict,
-        lambda a: f"policy {a['policyId']} is {_name(POLICY_STATUSES, a['status'])}",
+        lambda a: f"policy {a['policyId']} is {_name(PolicyStatus, a['status'])}",
     ),
     "InsuranceClaimNotOpen": (
         RejectedConflict,
-        lambda a: f"claim {a['claimId']} is {_name(CLAIM_STATUSES, a['status'])}, not open",
+        lambda a: f"claim {a['claimId']} is {_name(ClaimStatus, a['status'])}, not open",
     ),
     "InsuranceTotalLossAlreadyDeclared": (
         RejectedConflict,
@@ -282,7 +301,7 @@ def decode_revert(data: bytes | str | None, *, action: str = "the transaction") 
     for n, t, v in zip(names, types, values, strict=True):
         args[n] = to_checksum_address(v) if t == "address" else v
     category, message = _MESSAGES.get(name, (TransactionFailed, lambda a: f"{name}({a})"))
-    shown = {k: ("0x" + v.hex() if isinstance(v, bytes) else v) for k, v in args.items()}
+    shown = {k: _shown(k, v) for k, v in args.items()}
     error = category(message(args), error=name, **shown)
     if isinstance(error, ContractRejection):
         error.error_name = name

@@ -1,7 +1,7 @@
-"""Sending transactions and reading receipts over raw JSON-RPC, with errors in our vocabulary.
+"""Sending transactions and reading receipts over the JSON-RPC transport (:mod:`registry.rpc`).
 
-Raw requests keep the hot path cheap (no web3 result formatting) and give direct access to a
-revert's data, which :func:`registry.reverts.decode_revert` turns into a domain error.
+Raw requests keep the hot path cheap (no web3 result formatting); the transport maps a revert
+to its domain error (:func:`registry.reverts.decode_revert`), so refusals come back decoded.
 """
 
 from __future__ import annotations
@@ -10,13 +10,11 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-import requests
 from eth_account.signers.local import LocalAccount
-from web3 import HTTPProvider, Web3
 
 from registry.errors import ChainUnavailable, ConfigurationError, RegistryError, TransactionFailed
 from registry.events import DecodedEvent, EventDecoder
-from registry.reverts import decode_revert
+from registry.rpc import Transport
 
 
 @dataclass(frozen=True)
@@ -29,6 +27,18 @@ class TxResult:
     gas_used: int
     events: list[DecodedEvent] = field(default_factory=list)
     contract_address: str | None = None  # set for a contract creation
+    #: the ids of the liens, loans, policies or claims the transaction created, in order
+    ids: tuple[int, ...] = ()
+
+    @property
+    def id(self) -> int:
+        """The id of the one lien, loan, policy or claim the transaction created."""
+        if len(self.ids) != 1:
+            raise TransactionFailed(
+                f"transaction {self.tx_hash} created {len(self.ids)} records, not one",
+                tx_hash=self.tx_hash,
+            )
+        return self.ids[0]
 
     def event(self, name: str) -> DecodedEvent:
         """The first event called ``name`` (the caller knows the action emits it)."""
@@ -41,24 +51,19 @@ class TxResult:
         return [ev for ev in self.events if ev.name == name]
 
 
-def connect(rpc_url: str, *, timeout: float = 30.0) -> Web3:
-    """A Web3 connection to ``rpc_url`` (connection errors surface on first use)."""
-    return Web3(HTTPProvider(rpc_url, request_kwargs={"timeout": timeout}))
-
-
 class Transactor:
     """Signs with one account and sends; reads over raw RPC. One instance per signer."""
 
     def __init__(
         self,
-        w3: Web3,
+        rpc: Transport,
         account: LocalAccount | None,
         decoder: EventDecoder | None = None,
         *,
         receipt_timeout: float = 120.0,
         poll_interval: float = 0.02,
     ) -> None:
-        self.w3 = w3
+        self.rpc = rpc
         self.account = account
         self.decoder = decoder or EventDecoder()
         self.receipt_timeout = receipt_timeout
@@ -66,46 +71,27 @@ class Transactor:
         self._chain_id: int | None = None
         self._gas_limit: int | None = None
 
-    # ---------------------------------------------------------------- raw RPC
-
-    def rpc(self, method: str, params: list[Any]) -> Any:
-        """One JSON-RPC call; node errors other than reverts become :class:`ChainUnavailable`."""
-        try:
-            response = self.w3.provider.make_request(method, params)  # type: ignore[arg-type]
-        except (requests.ConnectionError, requests.Timeout, OSError) as exc:
-            raise ChainUnavailable(
-                f"cannot reach the chain node at {self.endpoint}: {type(exc).__name__}",
-                endpoint=self.endpoint,
-            ) from exc
-        if "error" in response:
-            err = response["error"]
-            data = err.get("data")
-            if isinstance(data, dict):  # some nodes nest it
-                data = data.get("data")
-            if "revert" in str(err.get("message", "")).lower() or data:
-                raise _RevertSignal(data if isinstance(data, str) else None, err.get("message"))
-            raise TransactionFailed(f"the node refused {method}: {err.get('message')}", rpc=err)
-        return response["result"]
+    # ---------------------------------------------------------------- reads
 
     @property
     def endpoint(self) -> str:
-        return str(getattr(self.w3.provider, "endpoint_uri", "the node"))
+        return self.rpc.url
 
     @property
     def chain_id(self) -> int:
         if self._chain_id is None:
-            self._chain_id = int(self.rpc("eth_chainId", []), 16)
+            self._chain_id = self.rpc.chain_id()
         return self._chain_id
 
     def block_gas_limit(self) -> int:
         """The latest block's gas limit (a transaction's gas may not exceed it)."""
         if self._gas_limit is None:
-            block = self.rpc("eth_getBlockByNumber", ["latest", False])
+            block = self.rpc.request("eth_getBlockByNumber", ["latest", False])
             self._gas_limit = int(block["gasLimit"], 16)
         return self._gas_limit
 
     def block_number(self) -> int:
-        return int(self.rpc("eth_blockNumber", []), 16)
+        return int(self.rpc.request("eth_blockNumber"), 16)
 
     def call(self, to: str, data: str, block: int | str = "latest", *, action: str = "") -> str:
         """eth_call (as the signer, if any); a revert becomes the matching domain error."""
@@ -113,10 +99,7 @@ class Transactor:
         tx: dict[str, Any] = {"to": to, "data": data}
         if self.account is not None:
             tx["from"] = self.account.address
-        try:
-            result: str = self.rpc("eth_call", [tx, block_id])
-        except _RevertSignal as sig:
-            raise decode_revert(sig.data, action=action or "the call") from None
+        result: str = self.rpc.request("eth_call", [tx, block_id], action=action or "the call")
         return result
 
     # ------------------------------------------------------------ transacting
@@ -136,27 +119,30 @@ class Transactor:
         if to is not None:
             tx["to"] = to
         if gas is None:
-            try:
-                estimate = int(self.rpc("eth_estimateGas", [tx]), 16)
-            except _RevertSignal as sig:
-                raise decode_revert(sig.data, action=action) from None
+            estimate = int(self.rpc.request("eth_estimateGas", [tx], action=action), 16)
             gas = min(estimate + estimate // 5 + 10_000, self.block_gas_limit())
-        nonce = int(self.rpc("eth_getTransactionCount", [account.address, "pending"]), 16)
-        gas_price = int(self.rpc("eth_gasPrice", []), 16)
+        nonce, gas_price = self.rpc.batch(
+            [("eth_getTransactionCount", [account.address, "pending"]), ("eth_gasPrice", [])]
+        )
         signed = account.sign_transaction(
             {
                 **tx,
                 "gas": gas,
-                "gasPrice": gas_price,
-                "nonce": nonce,
+                "gasPrice": int(gas_price, 16),
+                "nonce": int(nonce, 16),
                 "chainId": self.chain_id,
                 "value": 0,
             }
         )
+        tx_hash = "0x" + bytes(signed.hash).hex()
         try:
-            tx_hash: str = self.rpc("eth_sendRawTransaction", ["0x" + signed.raw_transaction.hex()])
-        except _RevertSignal as sig:
-            raise decode_revert(sig.data, action=action) from None
+            self.rpc.send_raw_transaction(
+                "0x" + bytes(signed.raw_transaction).hex(), tx_hash, action=action
+            )
+        except ChainUnavailable as exc:
+            exc.message += f" (transaction {tx_hash} may have reached it: check before retrying)"
+            exc.details["tx_hash"] = tx_hash
+            raise
         return self.wait(tx_hash, to=to, data=data, action=action)
 
     def wait(self, tx_hash: str, *, to: str | None, data: str, action: str) -> TxResult:
@@ -164,7 +150,7 @@ class Transactor:
         deadline = time.monotonic() + self.receipt_timeout
         receipt: dict[str, Any] | None = None
         while receipt is None:
-            receipt = self.rpc("eth_getTransactionReceipt", [tx_hash])
+            receipt = self.rpc.request("eth_getTransactionReceipt", [tx_hash])
             if receipt is None:
                 if time.monotonic() > deadline:
                     raise ChainUnavailable(
@@ -196,11 +182,3 @@ class Transactor:
             events=events,
             contract_address=receipt.get("contractAddress"),
         )
-
-
-class _RevertSignal(Exception):
-    """Internal: the node answered with a revert (data may be None)."""
-
-    def __init__(self, data: str | None, message: str | None) -> None:
-        super().__init__(message)
-        self.data = data

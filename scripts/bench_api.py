@@ -52,7 +52,7 @@ class _Book:
     """Synthetic decoded events, in chain order, for a book of vehicles."""
 
     def __init__(self, seed: int = 7) -> None:
-        from registry.contracts import ROLES
+        from registry.enums import Role
 
         self.rng = random.Random(seed)
         self.block = 1
@@ -62,7 +62,7 @@ class _Book:
         self.loan = 0
         self.times: dict[int, int] = {}
         self.lenders = [_addr(0x1000 + i) for i in range(20)]
-        self.roles = ROLES
+        self.roles = {role.value: role.id for role in Role}
 
     def ev(self, event: str, address: str, /, **args: Any) -> Any:
         from registry.events import DecodedEvent

@@ -17,9 +17,9 @@ from registry.accounts import dev_account
 from registry.chain import ephemeral_anvil
 from registry.client import RegistryClient
 from registry.deploy import deploy
+from registry.rpc import connect
 from registry.schedules import LoanTerms, ScheduleKind, build_schedule, schedule_hash, terms_hash
-from registry.transactor import connect
-from registry.vin import generate_vin, vin_to_bytes32
+from registry.vin import generate_vin
 
 TARGETS = {
     "issue_title": 110_000,
@@ -37,8 +37,8 @@ def measure() -> dict[str, int]:
     rng = random.Random(7)
     registrar, lender, dealer, owner, buyer = (dev_account(i) for i in (0, 1, 3, 5, 6))
     with ephemeral_anvil() as node:
-        w3 = connect(node.rpc_url)
-        reg = RegistryClient(w3, deploy(w3, registrar), registrar)
+        rpc = connect(node.rpc_url)
+        reg = RegistryClient(rpc, deploy(rpc, registrar), registrar)
         reg.admit_participant(lender.address, "lender", "First Auto Bank")
         reg.admit_participant(dealer.address, "dealer", "Main Street Motors")
         bank = reg.as_(lender)
@@ -46,16 +46,14 @@ def measure() -> dict[str, int]:
         # warm-up: a first title and lien so counters and roles are in their steady state
         warm = generate_vin(rng)
         reg.issue_title(warm, owner.address, 1_000)
-        bank.release_lien(bank.register_lien(warm))
+        bank.release_lien(bank.register_lien(warm).id)
 
         vin = generate_vin(rng)
         gas = {"issue_title": reg.issue_title(vin, owner.address, 18_250).gas_used}
         gas["transfer_title"] = reg.as_(owner).transfer_title(vin, buyer.address).gas_used
-        lien_tx = bank._send(
-            bank.registry, "registerLien", vin_to_bytes32(vin), False, action="registering a lien"
-        )
+        lien_tx = bank.register_lien(vin)
         gas["register_lien"] = lien_tx.gas_used
-        lien_id = int(lien_tx.event("LienRegistered").args["lienId"])
+        lien_id = lien_tx.id
 
         terms = LoanTerms(Decimal("24000.00"), Decimal("0.0649"), 60, date(2027, 1, 15),
                           ScheduleKind.ANNUITY)  # fmt: skip
@@ -63,7 +61,7 @@ def measure() -> dict[str, int]:
         salt = rng.randbytes(32)
         loan_id = bank.originate_loan(
             lien_id, rng.randbytes(32), terms_hash(terms, salt), schedule_hash(schedule, salt)
-        )
+        ).id
         bank.record_disbursement(loan_id, 2_400_000)
         instalment = int(schedule.instalments[0].total * 100)
         gas["record_payment"] = bank.record_payment(loan_id, instalment, rng.randbytes(32)).gas_used

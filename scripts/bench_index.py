@@ -35,7 +35,7 @@ from registry.db.scratch import scratch_database
 from registry.deploy import deploy
 from registry.indexer import Indexer
 from registry.indexer.fetch import ChainReader
-from registry.transactor import connect
+from registry.rpc import connect
 from registry.vin import generate_vin
 
 

@@ -18,7 +18,7 @@ import click
 from registry.accounts import signer_from_settings
 from registry.config import get_settings
 from registry.deploy import deploy
-from registry.transactor import Transactor, connect
+from registry.rpc import connect
 
 
 @click.command()
@@ -39,9 +39,9 @@ def cli(
     if dev_account is not None or (keystore is None and settings.keystore is None):
         updates["dev_account"] = 0 if dev_account is None else dev_account
     settings = settings.model_copy(update=updates)
-    w3 = connect(settings.rpc_url)
-    signer = signer_from_settings(settings, Transactor(w3, None).chain_id)
-    d = deploy(w3, signer, registrar=registrar, record_in=settings.deployments_path)
+    rpc = connect(settings.rpc_url)
+    signer = signer_from_settings(settings, rpc.chain_id())
+    d = deploy(rpc, signer, registrar=registrar, record_in=settings.deployments_path)
     click.echo(
         f"chain {d.chain_id}: registry {d.registry}, loans {d.loan_ledger}, "
         f"insurance {d.insurance_ledger} (block {d.block}) -> {settings.deployments_path}"

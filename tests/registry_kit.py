@@ -10,14 +10,13 @@ import random
 from dataclasses import dataclass
 
 from eth_account.signers.local import LocalAccount
-from web3 import Web3
 
 from registry.accounts import dev_account
 from registry.chain import AnvilNode
 from registry.client import RegistryClient
 from registry.contracts import Deployment
 from registry.deploy import deploy
-from registry.transactor import connect
+from registry.rpc import Transport, connect
 from registry.vin import generate_vin
 
 
@@ -43,12 +42,12 @@ class Registry:
     """A deployed registry on a running node, with a client per participant."""
 
     node: AnvilNode
-    w3: Web3
+    rpc: Transport
     deployment: Deployment
     cast: Cast
 
     def client(self, account: LocalAccount | None) -> RegistryClient:
-        return RegistryClient(self.w3, self.deployment, account)
+        return RegistryClient(self.rpc, self.deployment, account)
 
     @property
     def registrar(self) -> RegistryClient:
@@ -65,9 +64,9 @@ def admit_cast(client: RegistryClient, cast: Cast = CAST) -> None:
 
 def deploy_registry(node: AnvilNode) -> Registry:
     """Deploys a fresh registry on ``node`` and admits the cast."""
-    w3 = connect(node.rpc_url)
-    deployment = deploy(w3, CAST.registrar)
-    reg = Registry(node=node, w3=w3, deployment=deployment, cast=CAST)
+    rpc = connect(node.rpc_url)
+    deployment = deploy(rpc, CAST.registrar)
+    reg = Registry(node=node, rpc=rpc, deployment=deployment, cast=CAST)
     admit_cast(reg.registrar)
     return reg
 

@@ -9,7 +9,8 @@ from registry.chain import free_port
 from registry.client import RegistryClient
 from registry.contracts import Deployment
 from registry.errors import ChainUnavailable
-from registry.transactor import Transactor, connect
+from registry.rpc import connect
+from registry.transactor import Transactor
 from tests.registry_kit import Registry
 
 
@@ -45,7 +46,7 @@ def test_receipt_carries_decoded_events_and_gas(registry: Registry, new_vin: obj
 def test_read_only_client_cannot_sign(registry: Registry, new_vin: object) -> None:
     from registry.errors import ConfigurationError
 
-    reader = RegistryClient(registry.w3, registry.deployment, None)
+    reader = RegistryClient(registry.rpc, registry.deployment, None)
     with pytest.raises(ConfigurationError, match="can only read"):
         reader.issue_title(new_vin(), registry.cast.owner.address)  # type: ignore[operator]
 

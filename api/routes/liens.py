@@ -9,7 +9,7 @@ from fastapi.responses import Response
 
 from api.deps import CallerDep, IdPath, RuntimeDep, json_response
 from api.schemas import Listing, Record
-from registry.client import _address
+from registry.addresses import checksum_address
 from registry.errors import NotFound
 from registry.queries.liens import lien, liens_of_holder, liens_of_vin
 from registry.vin import validate_vin
@@ -39,7 +39,7 @@ async def holder_liens(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> Response:
     """Liens held now by a lender, newest first."""
-    holder = _address(address, "lienholder address").lower()
+    holder = checksum_address(address, "lienholder address").lower()
     items, state = runtime.read(
         lambda conn, _s: liens_of_holder(
             conn, holder, active_only=active, offset=offset, limit=limit

@@ -9,8 +9,8 @@ from fastapi.responses import Response
 
 from api.deps import IdPath, RuntimeDep, json_response, require_roles
 from api.schemas import Listing, Timeline
+from registry.addresses import checksum_address
 from registry.auth import Principal
-from registry.client import _address
 from registry.errors import NotFound, Unauthorized
 from registry.queries.loans import loan, loan_timeline, loans_of_lender
 
@@ -39,7 +39,7 @@ async def lender_loans(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> Response:
     """The lender's loans with their state and delinquency bucket, newest first."""
-    lender = _address(address, "lender address").lower()
+    lender = checksum_address(address, "lender address").lower()
     _may_see(principal, lender)
     items, state = runtime.read(
         lambda conn, _s: loans_of_lender(

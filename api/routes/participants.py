@@ -9,7 +9,7 @@ from fastapi.responses import Response
 
 from api.deps import CallerDep, RuntimeDep, json_response
 from api.schemas import Listing
-from registry.client import _address
+from registry.addresses import checksum_address
 from registry.errors import NotFound
 from registry.queries.participants import participant, participants
 
@@ -32,7 +32,7 @@ async def list_participants(
 @router.get("/{address}", response_model=Listing)
 async def one_participant(address: str, runtime: RuntimeDep, _caller: CallerDep) -> Response:
     """Every role the address was admitted in."""
-    who = _address(address, "participant address").lower()
+    who = checksum_address(address, "participant address").lower()
     items, state = runtime.read(lambda conn, _s: participant(conn, who))
     if not items:
         raise NotFound(f"{who} was never admitted as a participant", address=who)

@@ -15,11 +15,12 @@ from pydantic import BaseModel, Field
 from sqlalchemy import Connection, select
 
 from api.deps import Runtime, RuntimeDep, json_response, require_roles
+from registry.addresses import checksum_address
 from registry.auth import Principal
-from registry.client import _address
+from registry.enums import Bucket
+from registry.enums import Severity as AlertSeverity
 from registry.errors import Unauthorized
-from registry.risk.alerts import KINDS, SEVERITIES, list_alerts
-from registry.risk.delinquency import BUCKETS
+from registry.risk.alerts import KINDS, list_alerts
 from registry.risk.models import LoanStatus
 from registry.risk.portfolio import portfolio
 from registry.risk.webhooks import add_webhook, list_webhooks, remove_webhook
@@ -31,7 +32,7 @@ RiskReader = Annotated[Principal, Depends(require_roles("lender", "auditor", "re
 LenderOnly = Annotated[Principal, Depends(require_roles("lender"))]
 Kind = Annotated[str | None, Query(description=f"one of {', '.join(KINDS)}", max_length=40)]
 Severity = Annotated[
-    str | None, Query(description=f"at least this severity: {', '.join(SEVERITIES)}")
+    str | None, Query(description=f"at least this severity: {', '.join(AlertSeverity)}")
 ]
 Limit = Annotated[int, Query(ge=1, le=1000)]
 BeforeId = Annotated[
@@ -41,7 +42,7 @@ STATUS = LoanStatus.__table__  # type: ignore[attr-defined]
 
 
 def _lender(address: str, principal: Principal) -> str:
-    lender = _address(address, "lender address").lower()
+    lender = checksum_address(address, "lender address").lower()
     if not principal.sees_loans_of(lender):
         raise Unauthorized(
             f"risk data of {lender} is visible only to that lender, auditors and the registrar",
@@ -62,8 +63,8 @@ def _check(kind: str | None, severity: str | None) -> None:
 
     if kind is not None and kind not in KINDS:
         raise InvalidInput(f"unknown alert kind {kind!r}: one of {', '.join(KINDS)}")
-    if severity is not None and severity not in SEVERITIES:
-        raise InvalidInput(f"unknown severity {severity!r}: one of {', '.join(SEVERITIES)}")
+    if severity is not None and severity not in list(AlertSeverity):
+        raise InvalidInput(f"unknown severity {severity!r}: one of {', '.join(AlertSeverity)}")
 
 
 @router.get("/lenders/{address}/alerts")
@@ -110,7 +111,7 @@ async def lender_standing(
     address: str,
     runtime: RuntimeDep,
     principal: RiskReader,
-    bucket: Annotated[str | None, Query(description=f"one of {', '.join(BUCKETS)}")] = None,
+    bucket: Annotated[str | None, Query(description=f"one of {', '.join(Bucket)}")] = None,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
     limit: Limit = 100,
 ) -> Response:
@@ -151,7 +152,7 @@ class WebhookIn(BaseModel):
 
 
 def _own(address: str, principal: Principal) -> str:
-    lender = _address(address, "lender address").lower()
+    lender = checksum_address(address, "lender address").lower()
     if principal.participant != lender:
         raise Unauthorized(f"only {lender} manages its webhooks", lender=lender)
     return lender

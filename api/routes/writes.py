@@ -19,10 +19,9 @@ from api.deps import IdPath, Runtime, RuntimeDep, require_roles
 from api.schemas import WriteResult
 from registry import domain
 from registry.auth import Principal
-from registry.client import RegistryClient, _address
+from registry.client import RegistryClient
 from registry.errors import InvalidInput, Unauthorized
 from registry.transactor import TxResult
-from registry.vin import vin_to_bytes32
 
 router = APIRouter(tags=["writes"])
 
@@ -53,10 +52,6 @@ def _tx(result: TxResult) -> dict[str, Any]:
             {"event": e.name, "log_index": e.log_index, "args": e.args} for e in result.events
         ],
     }
-
-
-# register_lien, originate_loan, record_policy and file_claim of RegistryClient return only the
-# new id; these routes call its ``_send`` so that they keep the whole TxResult to answer with.
 
 
 def _act(
@@ -229,14 +224,8 @@ def register_lien(body: LienIn, runtime: RuntimeDep, who: Lender) -> dict[str, A
     return _act(
         runtime,
         who,
-        lambda c: c._send(
-            c.registry,
-            "registerLien",
-            vin_to_bytes32(body.vin),
-            body.floor_plan,
-            action=f"registering a lien on {body.vin}",
-        ),
-        lambda c, r: c.lien(int(r.event("LienRegistered").args["lienId"]), r.block_number),
+        lambda c: c.register_lien(body.vin, floor_plan=body.floor_plan),
+        lambda c, r: c.lien(r.id, r.block_number),
     )
 
 
@@ -281,16 +270,10 @@ def originate_loan(body: LoanIn, runtime: RuntimeDep, who: Lender) -> dict[str, 
     return _act(
         runtime,
         who,
-        lambda c: c._send(
-            c.loans,
-            "originateLoan",
-            body.lien_id,
-            bytes.fromhex(body.loan_ref[2:]),
-            bytes.fromhex(body.terms_hash[2:]),
-            bytes.fromhex(body.schedule_hash[2:]),
-            action=f"originating a loan on lien {body.lien_id}",
+        lambda c: c.originate_loan(
+            body.lien_id, body.loan_ref, body.terms_hash, body.schedule_hash
         ),
-        lambda c, r: c.loan(int(r.event("LoanOriginated").args["loanId"]), r.block_number),
+        lambda c, r: c.loan(r.id, r.block_number),
     )
 
 
@@ -369,20 +352,11 @@ class PolicyIn(BaseModel):
 @router.post("/policies", response_model=WriteResult, status_code=201)
 def record_policy(body: PolicyIn, runtime: RuntimeDep, who: Insurer) -> dict[str, Any]:
     """Record a policy naming the lienholder as loss payee (insurer)."""
-    payee = _address(body.loss_payee, "loss payee") if body.loss_payee else "0x" + "0" * 40
     return _act(
         runtime,
         who,
-        lambda c: c._send(
-            c.insurance,
-            "recordPolicy",
-            vin_to_bytes32(body.vin),
-            payee,
-            bytes.fromhex(body.policy_ref[2:]),
-            body.expires_at,
-            action=f"recording a policy on {body.vin}",
-        ),
-        lambda c, r: c.policy(int(r.event("PolicyRecorded").args["policyId"]), r.block_number),
+        lambda c: c.record_policy(body.vin, body.loss_payee, body.policy_ref, body.expires_at),
+        lambda c, r: c.policy(r.id, r.block_number),
     )
 
 
@@ -399,15 +373,8 @@ def file_claim(
     return _act(
         runtime,
         who,
-        lambda c: c._send(
-            c.insurance,
-            "fileClaim",
-            policy_id,
-            bytes.fromhex(body.claim_ref[2:]),
-            body.amount_cents,
-            action=f"filing a claim on policy {policy_id}",
-        ),
-        lambda c, r: c.claim(int(r.event("ClaimFiled").args["claimId"]), r.block_number),
+        lambda c: c.file_claim(policy_id, body.claim_ref, body.amount_cents),
+        lambda c, r: c.claim(r.id, r.block_number),
     )
 
 

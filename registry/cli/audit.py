@@ -11,7 +11,7 @@ from registry.audit import verify as verify_mirror
 from registry.config import get_settings
 from registry.contracts import load_deployment
 from registry.db import make_engine
-from registry.transactor import Transactor, connect
+from registry.rpc import connect
 from registry.vin import validate_vin
 
 
@@ -36,10 +36,10 @@ def verify(vin: str | None, database_url: str | None, rpc_url: str | None, as_js
     Exits 1 when any row was changed, deleted or added; 0 when the mirror is exact.
     """
     settings = get_settings()
-    w3 = connect(rpc_url or settings.rpc_url)
-    deployment = load_deployment(settings.deployments_path, Transactor(w3, None).chain_id)
+    rpc = connect(rpc_url or settings.rpc_url)
+    deployment = load_deployment(settings.deployments_path, rpc.chain_id())
     engine = make_engine(database_url or settings.db_url)
-    report = verify_mirror(engine, w3, deployment, vin=validate_vin(vin) if vin else None)
+    report = verify_mirror(engine, rpc, deployment, vin=validate_vin(vin) if vin else None)
     engine.dispose()
     if as_json:
         click.echo(json.dumps({

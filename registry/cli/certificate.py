@@ -11,7 +11,7 @@ from registry.certificates import deployment_of, load_certificate, verify_certif
 from registry.client import RegistryClient
 from registry.config import get_settings
 from registry.contracts import read_deployments
-from registry.transactor import connect
+from registry.rpc import connect
 
 
 def register(cli: click.Group) -> None:

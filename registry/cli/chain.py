@@ -61,14 +61,14 @@ def deploy_cmd(dev_account: int | None, keystore: Path | None, registrar: str | 
     """Deploy the contracts to the configured network and record them in the deployments file."""
     from registry.accounts import signer_from_settings
     from registry.deploy import deploy
-    from registry.transactor import Transactor, connect
+    from registry.rpc import connect
 
     settings = settings_for(
         0 if dev_account is None and keystore is None else dev_account, keystore
     )
-    w3 = connect(settings.rpc_url)
-    signer = signer_from_settings(settings, Transactor(w3, None).chain_id)
-    deployment = deploy(w3, signer, registrar=registrar, record_in=settings.deployments_path)
+    rpc = connect(settings.rpc_url)
+    signer = signer_from_settings(settings, rpc.chain_id())
+    deployment = deploy(rpc, signer, registrar=registrar, record_in=settings.deployments_path)
     click.echo(f"deployed on chain {deployment.chain_id} at block {deployment.block}:")
     click.echo(f"  CollateralRegistry {deployment.registry}")
     click.echo(f"  LoanLedger         {deployment.loan_ledger}")

@@ -16,7 +16,8 @@ from registry.commitments import commit
 from registry.config import Settings, get_settings
 from registry.contracts import load_deployment
 from registry.errors import InvalidInput
-from registry.transactor import Transactor, TxResult, connect
+from registry.rpc import connect
+from registry.transactor import TxResult
 
 signer_options = [
     click.option(
@@ -54,11 +55,11 @@ def settings_for(dev_account: int | None = None, keystore: Path | None = None) -
 
 def open_client(settings: Settings, *, sign: bool = True) -> RegistryClient:
     """A client on the configured chain and deployment, signing with this instance's key."""
-    w3 = connect(settings.rpc_url)
-    chain_id = Transactor(w3, None).chain_id
+    rpc = connect(settings.rpc_url)
+    chain_id = rpc.chain_id()
     deployment = load_deployment(settings.deployments_path, chain_id)
     account = signer_from_settings(settings, chain_id) if sign else None
-    return RegistryClient(w3, deployment, account)
+    return RegistryClient(rpc, deployment, account)
 
 
 def client_for(

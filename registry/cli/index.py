@@ -28,7 +28,7 @@ from registry.db import make_engine, migrate
 from registry.indexer import Indexer
 from registry.indexer.lock import indexer_lock
 from registry.indexer.runner import Progress as IndexProgress
-from registry.transactor import Transactor, connect
+from registry.rpc import connect
 
 #: Modules whose import registers extension handlers (registry.indexer.handlers), loaded by
 #: `registry index` when installed: their tables are kept in the same transactions.
@@ -171,10 +171,10 @@ def index(
     """
     settings = _settings(database_url, rpc_url, confirmations)
     load_extensions(extensions if core_only else DEFAULT_EXTENSIONS + extensions)
-    w3 = connect(settings.rpc_url)
-    deployment = load_deployment(settings.deployments_path, Transactor(w3, None).chain_id)
+    rpc = connect(settings.rpc_url)
+    deployment = load_deployment(settings.deployments_path, rpc.chain_id())
     engine = make_engine(settings.db_url)
-    indexer = Indexer(engine, w3, deployment, confirmations=settings.confirmations,
+    indexer = Indexer(engine, rpc, deployment, confirmations=settings.confirmations,
                       batch_blocks=batch_blocks, poll_interval=poll)  # fmt: skip
     stop = threading.Event()
 

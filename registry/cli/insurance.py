@@ -47,7 +47,7 @@ def policy(
     client = client_for(dev_account, keystore)
     policy_id = client.record_policy(
         vin, loss_payee, reference(ref, settings, "policy"), int(expires.timestamp())
-    )
+    ).id
     click.echo(f"policy {policy_id} recorded on {vin}")
 
 
@@ -61,8 +61,10 @@ def claim(
 ) -> None:
     """File a claim of AMOUNT against POLICY_ID."""
     settings = settings_for(dev_account, keystore)
-    claim_id = client_for(dev_account, keystore).file_claim(
-        policy_id, reference(ref, settings, "claim"), cents(amount)
+    claim_id = (
+        client_for(dev_account, keystore)
+        .file_claim(policy_id, reference(ref, settings, "claim"), cents(amount))
+        .id
     )
     click.echo(f"claim {claim_id} filed on policy {policy_id}")
 

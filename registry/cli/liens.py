@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from registry.cli.common import client_for, echo_record, echo_tx, with_signer
+from registry.enums import LienStatus
 
 
 def register(cli: click.Group) -> None:
@@ -28,7 +29,7 @@ def register_cmd(
 ) -> None:
     """Register the signer's lien on VIN."""
     client = client_for(dev_account, keystore)
-    lien_id = client.register_lien(vin, floor_plan=floor_plan)
+    lien_id = client.register_lien(vin, floor_plan=floor_plan).id
     record = client.lien(lien_id)
     click.echo(f"lien {lien_id} registered on {record.vin}: priority {record.priority}")
     if record.priority > 1:
@@ -59,7 +60,7 @@ def assign(lien_id: int, to: str, dev_account: int | None, keystore: Path | None
 def show(lien_id: int) -> None:
     """LIEN_ID as the chain holds it now."""
     record = client_for(None, None, sign=False).lien(lien_id)
-    if record.status == "NONE":
+    if record.status is LienStatus.NONE:
         raise click.ClickException(f"lien {lien_id} does not exist")
     echo_record(record)
 

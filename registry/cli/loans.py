@@ -22,6 +22,7 @@ from registry.cli.common import (
     with_signer,
 )
 from registry.config import Settings
+from registry.enums import LoanState
 from registry.schedules import (
     LoanTerms,
     Schedule,
@@ -109,7 +110,7 @@ def originate(
     client = client_for(dev_account, keystore)
     loan_id = client.originate_loan(
         lien_id, reference(ref, settings, "loan"), c.terms_hash, c.schedule_hash
-    )
+    ).id
     path = c.keep(settings, client.tx.chain_id, loan_id)
     first = c.schedule.instalments[0]
     click.echo(
@@ -126,7 +127,7 @@ def verify_schedule(loan_id: int, record: Path) -> None:
     """Check a loan record (schedule + salt) against the schedule hash committed on chain."""
     rec = loan_records.load(record)
     onchain = client_for(None, None, sign=False).loan(loan_id)
-    if onchain.state == "NONE":
+    if onchain.state is LoanState.NONE:
         raise click.ClickException(f"loan {loan_id} does not exist")
     if loan_records.schedule_matches(rec, onchain.schedule_hash):
         click.secho(
@@ -147,7 +148,7 @@ def verify_schedule(loan_id: int, record: Path) -> None:
 def show(loan_id: int) -> None:
     """LOAN_ID as the chain holds it now."""
     record = client_for(None, None, sign=False).loan(loan_id)
-    if record.state == "NONE":
+    if record.state is LoanState.NONE:
         raise click.ClickException(f"loan {loan_id} does not exist")
     echo_record(record)
 

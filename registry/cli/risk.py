@@ -50,12 +50,12 @@ def risk() -> None:
 @database_option
 def report(lender: str, stress: float, lgd: float, as_json: bool, database_url: str | None) -> None:
     """LENDER's portfolio: exposure, buckets, roll rates, dealers, brands and a stress test."""
-    from registry.client import _address
+    from registry.addresses import checksum_address
     from registry.risk.portfolio import portfolio
 
     if stress <= 0 or not 0 <= lgd <= 1:
         raise click.BadParameter("--stress must be positive and --lgd between 0 and 1")
-    address = _address(lender, "lender address").lower()
+    address = checksum_address(lender, "lender address").lower()
     with _engine(database_url).connect() as conn:
         data = portfolio(conn, address, stress=stress, lgd=lgd)
     if as_json:

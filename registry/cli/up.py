@@ -17,7 +17,7 @@ from registry import chain as chain_mod
 from registry.accounts import dev_account
 from registry.config import Settings, get_settings
 from registry.contracts import read_deployments
-from registry.transactor import Transactor, connect
+from registry.rpc import connect
 
 
 def register(cli: click.Group) -> None:
@@ -27,9 +27,12 @@ def register(cli: click.Group) -> None:
 
 def _deployed(settings: Settings) -> bool:
     """Whether the deployments file names contracts that exist on the running chain."""
-    tx = Transactor(connect(settings.rpc_url), None)
-    deployment = read_deployments(settings.deployments_path).get(tx.chain_id)
-    return deployment is not None and tx.rpc("eth_getCode", [deployment.registry, "latest"]) != "0x"
+    rpc = connect(settings.rpc_url)
+    deployment = read_deployments(settings.deployments_path).get(rpc.chain_id())
+    return (
+        deployment is not None
+        and rpc.request("eth_getCode", [deployment.registry, "latest"]) != "0x"
+    )
 
 
 def _registry_cmd(*args: str) -> list[str]:

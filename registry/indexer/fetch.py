@@ -8,15 +8,14 @@ the range that worked is remembered as the next attempt's size, growing back slo
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
-import requests
-from web3 import Web3
-
-from registry.errors import ChainUnavailable, TransactionFailed
+from registry.errors import TransactionFailed
 from registry.events import DecodedEvent, EventDecoder
+from registry.rpc import Call, Transport
 
 if TYPE_CHECKING:
     from registry.indexer.state import LoadKeys
@@ -67,7 +66,7 @@ class ChainReader:
 
     def __init__(
         self,
-        w3: Web3,
+        rpc: Transport,
         addresses: list[str],
         decoder: EventDecoder | None = None,
         *,
@@ -75,7 +74,7 @@ class ChainReader:
         min_range: int = 1,
         target_events: int = 10_000,
     ) -> None:
-        self.w3 = w3
+        self.rpc = rpc
         self.addresses = [a.lower() for a in addresses]
         self.decoder = decoder or EventDecoder()
         self.max_range = max_range
@@ -85,45 +84,18 @@ class ChainReader:
 
     @property
     def endpoint(self) -> str:
-        return str(getattr(self.w3.provider, "endpoint_uri", "the node"))
+        return self.rpc.url
 
     # ------------------------------------------------------------------ raw RPC
 
-    def _unavailable(self, exc: BaseException) -> ChainUnavailable:
-        return ChainUnavailable(
-            f"cannot reach the chain node at {self.endpoint}: {type(exc).__name__}",
-            endpoint=self.endpoint,
-        )
-
     def request(self, method: str, params: list[Any]) -> Any:
-        """One JSON-RPC call; transport failures become :class:`ChainUnavailable`."""
-        try:
-            reply = self.w3.provider.make_request(method, params)  # type: ignore[arg-type]
-        except (requests.RequestException, OSError) as exc:
-            raise self._unavailable(exc) from exc
-        if "error" in reply:
-            raise TransactionFailed(
-                f"the node refused {method}: {reply['error'].get('message')}", rpc=reply["error"]
-            )
-        return reply["result"]
+        """One JSON-RPC call (:meth:`registry.rpc.Transport.request`: node unreachable →
+        ``ChainUnavailable``, a refusal → ``NodeError``, a ``TransactionFailed``)."""
+        return self.rpc.request(method, params)
 
-    def batch(self, calls: list[tuple[str, list[Any]]]) -> list[Any]:
-        """Many calls in JSON-RPC batches of 500; results in call order."""
-        results: list[Any] = []
-        for i in range(0, len(calls), 500):
-            chunk = calls[i : i + 500]
-            try:
-                replies = self.w3.provider.make_batch_request(chunk)  # type: ignore[attr-defined]
-            except (requests.RequestException, OSError) as exc:
-                raise self._unavailable(exc) from exc
-            if isinstance(replies, dict):  # the whole batch was refused
-                raise TransactionFailed(f"the node refused a batch: {replies.get('error')}")
-            by_id = sorted(replies, key=lambda r: r.get("id", 0))
-            for reply in by_id:
-                if "error" in reply:
-                    raise TransactionFailed(f"the node refused a call: {reply['error']}")
-                results.append(reply["result"])
-        return results
+    def batch(self, calls: Sequence[Call]) -> list[Any]:
+        """Many calls in JSON-RPC batches; results in call order."""
+        return self.rpc.batch(calls)
 
     # ------------------------------------------------------------------ reads
 
@@ -232,14 +204,6 @@ class ChainReader:
         return LogBatch(
             start=start, end=stop, events=events, times=times, headers=headers, head=head
         )
-
-
-def backoff_delays(first: float = 0.5, cap: float = 10.0) -> Any:
-    """0.5, 1, 2, 4, ... seconds, capped: how long to wait between retries."""
-    delay = first
-    while True:
-        yield delay
-        delay = min(cap, delay * 2)
 
 
 def sleep(seconds: float) -> None:

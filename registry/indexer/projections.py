@@ -4,15 +4,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from registry.contracts import (
-    BRANDS,
-    CLAIM_STATUSES,
-    RELEASE_REASONS,
-    ROLE_BY_HASH,
-    TITLE_STATUSES,
+from registry.contracts import ROLE_BY_HASH
+from registry.enums import (
+    Brand,
+    ClaimStatus,
+    LienStatus,
+    LoanState,
+    PolicyStatus,
+    ReleaseReason,
+    TitleStatus,
 )
 from registry.indexer.handlers import EventContext, HandlerRegistry
 from registry.indexer.state import Row
+
+# Rows hold the enums' plain strings (what the mirror stores; a str binds fastest).
+_TITLE_STATUS = tuple(s.value for s in TitleStatus)
+_BRAND = tuple(b.value for b in Brand)
+_RELEASE_REASON = tuple(r.value for r in ReleaseReason)
 
 core = HandlerRegistry()
 on = core.on
@@ -73,7 +81,7 @@ def title_issued(ctx: EventContext) -> None:
     ctx.state.titles[a["vin"]] = {
         "vin": a["vin"],
         "owner": a["owner"],
-        "status": "ACTIVE",
+        "status": TitleStatus.ACTIVE.value,
         "brands": 0,
         "odometer": a["odometer"],
         "active_liens": 0,
@@ -101,7 +109,7 @@ def title_transferred(ctx: EventContext) -> None:
 @on("TitleStatusChanged")
 def title_status_changed(ctx: EventContext) -> None:
     a = ctx.event.args
-    _change(ctx, "titles", a["vin"], status=TITLE_STATUSES[a["status"]])
+    _change(ctx, "titles", a["vin"], status=_TITLE_STATUS[a["status"]])
 
 
 @on("OdometerRecorded")
@@ -118,7 +126,7 @@ def odometer_recorded(ctx: EventContext) -> None:
 def brand_applied(ctx: EventContext) -> None:
     a = ctx.event.args
     _change(ctx, "titles", a["vin"], brands=a["brands"])
-    brand = BRANDS[a["brand"]] if a["brand"] < len(BRANDS) else str(a["brand"])
+    brand = _BRAND[a["brand"]] if a["brand"] < len(_BRAND) else str(a["brand"])
     ctx.state.appended["brand_history"].append(
         {"vin": a["vin"], "brand": brand, "brands": a["brands"], "actor": a["actor"],
          **_where(ctx)}
@@ -154,7 +162,7 @@ def lien_registered(ctx: EventContext) -> None:
         "vin": vin,
         "holder": a["holder"],
         "original_holder": a["holder"],
-        "status": "ACTIVE",
+        "status": LienStatus.ACTIVE.value,
         "floor_plan": a["floorPlan"],
         "priority": rank,  # the newest active lien ranks last
         "registered_block": ev.block_number,
@@ -178,9 +186,10 @@ def lien_released(ctx: EventContext) -> None:
     rank = lien["priority"]
     _change(
         ctx, "liens", lien_id,
-        status="REPOSSESSED" if RELEASE_REASONS[reason] == "REPOSSESSION" else "RELEASED",
+        status=(LienStatus.REPOSSESSED if reason == ReleaseReason.REPOSSESSION.chain_index
+                else LienStatus.RELEASED).value,
         priority=0, released_block=ctx.event.block_number, released_at=ctx.block_time,
-        release_reason=RELEASE_REASONS[reason],
+        release_reason=_RELEASE_REASON[reason],
     )  # fmt: skip
     active = state.active_liens_by_vin[vin]
     active.discard(lien_id)
@@ -209,7 +218,7 @@ def loan_originated(ctx: EventContext) -> None:
         "lien_id": a["lienId"],
         "vin": a["vin"],
         "lender": a["lender"],
-        "state": "ORIGINATED",
+        "state": LoanState.ORIGINATED.value,
         "loan_ref": a["loanRef"],
         "terms_hash": a["termsHash"],
         "schedule_hash": a["scheduleHash"],
@@ -229,7 +238,7 @@ def loan_originated(ctx: EventContext) -> None:
 @on("LoanDisbursed")
 def loan_disbursed(ctx: EventContext) -> None:
     a = ctx.event.args
-    loan = _change(ctx, "loans", a["loanId"], state="ACTIVE")
+    loan = _change(ctx, "loans", a["loanId"], state=LoanState.ACTIVE.value)
     if loan is not None:
         loan["disbursed_amount"] += a["amount"]
 
@@ -246,38 +255,40 @@ def loan_payment_recorded(ctx: EventContext) -> None:
 @on("LoanDelinquencyRecorded")
 def loan_delinquency_recorded(ctx: EventContext) -> None:
     dpd = ctx.event.args["daysPastDue"]
-    state = "ACTIVE" if dpd == 0 else "DELINQUENT"
+    state = (LoanState.ACTIVE if dpd == 0 else LoanState.DELINQUENT).value
     _change(ctx, "loans", ctx.event.args["loanId"], days_past_due=dpd, state=state)
 
 
 @on("LoanDefaulted")
 def loan_defaulted(ctx: EventContext) -> None:
-    _change(ctx, "loans", ctx.event.args["loanId"], state="DEFAULTED")
+    _change(ctx, "loans", ctx.event.args["loanId"], state=LoanState.DEFAULTED.value)
 
 
 @on("LoanRestructured")
 def loan_restructured(ctx: EventContext) -> None:
     a = ctx.event.args
     _change(
-        ctx, "loans", a["loanId"], state="ACTIVE",
+        ctx, "loans", a["loanId"], state=LoanState.ACTIVE.value,
         terms_hash=a["termsHash"], schedule_hash=a["scheduleHash"],
     )  # fmt: skip
 
 
 @on("LoanRepossessed")
 def loan_repossessed(ctx: EventContext) -> None:
-    _change(ctx, "loans", ctx.event.args["loanId"], state="REPOSSESSED")
+    _change(ctx, "loans", ctx.event.args["loanId"], state=LoanState.REPOSSESSED.value)
 
 
 @on("LoanPaidOff")
 def loan_paid_off(ctx: EventContext) -> None:
-    _change(ctx, "loans", ctx.event.args["loanId"], state="PAID_OFF")
+    _change(ctx, "loans", ctx.event.args["loanId"], state=LoanState.PAID_OFF.value)
 
 
 @on("LoanChargedOff")
 def loan_charged_off(ctx: EventContext) -> None:
     a = ctx.event.args
-    _change(ctx, "loans", a["loanId"], state="CHARGED_OFF", charged_off_amount=a["amount"])
+    _change(
+        ctx, "loans", a["loanId"], state=LoanState.CHARGED_OFF.value, charged_off_amount=a["amount"]
+    )
 
 
 @on("LoanServicingTransferred")
@@ -299,7 +310,7 @@ def policy_recorded(ctx: EventContext) -> None:
         "loss_payee": a["lossPayee"],
         "policy_ref": a["policyRef"],
         "expires_at": a["expiresAt"],
-        "status": "ACTIVE",
+        "status": PolicyStatus.ACTIVE.value,
         "recorded_block": ev.block_number,
         "recorded_at": ctx.block_time,
         "updated_block": ev.block_number,
@@ -315,7 +326,7 @@ def loss_payee_changed(ctx: EventContext) -> None:
 
 @on("PolicyCancelled")
 def policy_cancelled(ctx: EventContext) -> None:
-    _change(ctx, "policies", ctx.event.args["policyId"], status="CANCELLED")
+    _change(ctx, "policies", ctx.event.args["policyId"], status=PolicyStatus.CANCELLED.value)
 
 
 @on("ClaimFiled")
@@ -328,7 +339,7 @@ def claim_filed(ctx: EventContext) -> None:
         "insurer": a["insurer"],
         "claim_ref": a["claimRef"],
         "amount": a["amount"],
-        "status": CLAIM_STATUSES[1],
+        "status": ClaimStatus.OPEN.value,
         "settled_amount": None,
         "total_loss": False,
         "filed_block": ev.block_number,
@@ -341,12 +352,14 @@ def claim_filed(ctx: EventContext) -> None:
 @on("ClaimSettled")
 def claim_settled(ctx: EventContext) -> None:
     a = ctx.event.args
-    _change(ctx, "claims", a["claimId"], status="SETTLED", settled_amount=a["amount"])
+    _change(
+        ctx, "claims", a["claimId"], status=ClaimStatus.SETTLED.value, settled_amount=a["amount"]
+    )
 
 
 @on("ClaimDenied")
 def claim_denied(ctx: EventContext) -> None:
-    _change(ctx, "claims", ctx.event.args["claimId"], status="DENIED")
+    _change(ctx, "claims", ctx.event.args["claimId"], status=ClaimStatus.DENIED.value)
 
 
 @on("TotalLossDeclared")
@@ -364,7 +377,8 @@ def total_loss_declared(ctx: EventContext) -> None:
 
 
 def role_name(role: str) -> str:
-    return ROLE_BY_HASH.get(bytes.fromhex(role[2:]), role)
+    found = ROLE_BY_HASH.get(bytes.fromhex(role[2:]))
+    return found.value if found is not None else role
 
 
 @on("RoleGranted")

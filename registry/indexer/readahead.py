@@ -55,7 +55,7 @@ def _init(
     contracts: dict[str, str] | None = None,
 ) -> None:
     global _reader, _contracts
-    from registry.transactor import connect
+    from registry.rpc import connect
 
     threading.Thread(target=_watch_parent, args=(os.getppid(),), daemon=True).start()
 

@@ -25,7 +25,6 @@ from dataclasses import dataclass
 from sqlalchemy import Engine, Table, delete
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, select
-from web3 import Web3
 
 from registry.contracts import Deployment
 from registry.db.models import Block, IndexerState
@@ -33,13 +32,14 @@ from registry.db.wal import WalCheckpointer
 from registry.errors import ChainUnavailable, IndexerMismatch, TransactionFailed
 from registry.events import EventDecoder
 from registry.indexer.apply import apply_events, contract_names
-from registry.indexer.fetch import ChainReader, LogBatch, ReorgDuringFetch, backoff_delays
+from registry.indexer.fetch import ChainReader, LogBatch, ReorgDuringFetch
 from registry.indexer.handlers import HandlerRegistry, extensions
 from registry.indexer.heads import HeadWatcher, websocket_url
 from registry.indexer.lock import indexer_lock
 from registry.indexer.projections import core
 from registry.indexer.readahead import ReadAhead, expand
 from registry.indexer.reorg import find_ancestor, rollback
+from registry.rpc import Transport, backoff_delays
 
 log = logging.getLogger("registry.indexer")
 BLOCKS: Table = Block.__table__  # type: ignore[attr-defined]
@@ -86,7 +86,7 @@ class Indexer:
     def __init__(
         self,
         engine: Engine,
-        w3: Web3,
+        rpc: Transport,
         deployment: Deployment,
         *,
         confirmations: int = 2,
@@ -107,7 +107,7 @@ class Indexer:
         self.poll_interval = poll_interval
         self.registries = registries
         self.reader = ChainReader(
-            w3, deployment.addresses, decoder, max_range=batch_blocks, target_events=batch_events
+            rpc, deployment.addresses, decoder, max_range=batch_blocks, target_events=batch_events
         )
         self.contracts = contract_names(deployment)
         self.key = state_key(deployment)
@@ -119,9 +119,8 @@ class Indexer:
         self.read_ahead_process = read_ahead_process
         self.read_ahead_events = read_ahead_events  # a batch this big starts the worker
         self.read_ahead_batches = 0  # batches the worker read (for tests and stats)
-        endpoint = str(getattr(w3.provider, "endpoint_uri", "") or "")
         #: where new-head notifications come from while following (None: polling only)
-        self.heads_url = websocket_url(endpoint) if subscribe_heads else None
+        self.heads_url = websocket_url(rpc.url) if subscribe_heads else None
         self.heads: HeadWatcher | None = None
         #: copies the SQLite WAL into the database off the writer's thread (while running)
         self.checkpointer: WalCheckpointer | None = None

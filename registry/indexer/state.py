@@ -23,6 +23,7 @@ from registry.db.models import (
     Title,
     TotalLoss,
 )
+from registry.enums import LienStatus
 from registry.events import DecodedEvent
 from registry.indexer.bulk import BulkWriter
 
@@ -178,10 +179,10 @@ class BatchState:
         self._load(conn, "liens", "lien_id", ids.get("liens", none))
         if released_vins:  # priorities of the other active liens move on a release
             for lien in self._load(conn, "liens", "vin", released_vins):
-                if lien["status"] == "ACTIVE":
+                if lien["status"] == LienStatus.ACTIVE:
                     self.active_liens_by_vin[lien["vin"]].add(lien["lien_id"])
         for lien_id, lien in self.liens.items():
-            if lien["status"] == "ACTIVE":
+            if lien["status"] == LienStatus.ACTIVE:
                 self.active_liens_by_vin[lien["vin"]].add(lien_id)
         self._load(conn, "titles", "vin", vins)
         self._load(conn, "participants", "address", accounts)

@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import select
 
 from registry.db.models import Lien, Participant
+from registry.enums import LienStatus, Role
 from registry.queries import Reader, table
 
 LIENS = table(Lien)
@@ -14,7 +15,7 @@ PARTICIPANTS = table(Participant)
 
 _NAME = (
     select(PARTICIPANTS.c.name)
-    .where(PARTICIPANTS.c.address == LIENS.c.holder, PARTICIPANTS.c.role == "LENDER")
+    .where(PARTICIPANTS.c.address == LIENS.c.holder, PARTICIPANTS.c.role == Role.LENDER)
     .limit(1)
     .scalar_subquery()
     .label("holder_name")
@@ -47,10 +48,12 @@ def liens_of_vin(reader: Reader, vin: str, *, active_only: bool = False) -> list
     """Every lien on ``vin``: active ones first in priority order, then ended ones, oldest first."""
     stmt = select(*_COLUMNS).where(LIENS.c.vin == vin)
     if active_only:
-        stmt = stmt.where(LIENS.c.status == "ACTIVE")
+        stmt = stmt.where(LIENS.c.status == LienStatus.ACTIVE)
     rows = [_lien(r) for r in reader.dicts(stmt.order_by(LIENS.c.lien_id))]
-    active = sorted((r for r in rows if r["status"] == "ACTIVE"), key=lambda r: r["priority"])
-    return active + [r for r in rows if r["status"] != "ACTIVE"]
+    active = sorted(
+        (r for r in rows if r["status"] == LienStatus.ACTIVE), key=lambda r: r["priority"]
+    )
+    return active + [r for r in rows if r["status"] != LienStatus.ACTIVE]
 
 
 def liens_of_holder(
@@ -59,7 +62,7 @@ def liens_of_holder(
     """Liens held (now) by ``holder``, newest first."""
     stmt = select(*_COLUMNS).where(LIENS.c.holder == holder.lower())
     if active_only:
-        stmt = stmt.where(LIENS.c.status == "ACTIVE")
+        stmt = stmt.where(LIENS.c.status == LienStatus.ACTIVE)
     stmt = stmt.order_by(LIENS.c.lien_id.desc()).offset(offset).limit(limit)
     return [_lien(r) for r in reader.dicts(stmt)]
 

@@ -9,24 +9,14 @@ from sqlalchemy import select
 from registry.db.models import Event, Loan
 from registry.queries import Reader, table
 from registry.queries.vehicles import _HISTORY_COLUMNS, event_row
+from registry.risk.delinquency import bucket_of
 
 LOANS = table(Loan)
 EVENTS = table(Event)
 
 
-def _bucket(days_past_due: int) -> str:
-    """The delinquency bucket of a days-past-due figure."""
-    if days_past_due >= 90:
-        return "90+"
-    if days_past_due >= 60:
-        return "60-89"
-    if days_past_due >= 30:
-        return "30-59"
-    return "current" if days_past_due == 0 else "1-29"
-
-
 def _loan(d: dict[str, Any]) -> dict[str, Any]:
-    d["delinquency_bucket"] = _bucket(int(d["days_past_due"]))
+    d["delinquency_bucket"] = bucket_of(int(d["days_past_due"]))
     return d
 
 

@@ -17,6 +17,7 @@ from registry.db.models import (
     Title,
     TotalLoss,
 )
+from registry.enums import LienStatus, Role, TitleStatus
 from registry.errors import InvalidInput, NotFound
 from registry.queries import MirrorState, Query, Reader, as_json, block_time, table
 
@@ -60,7 +61,7 @@ _ODOMETER = Query(
 )
 _NAME = (
     select(PARTICIPANTS.c.name)
-    .where(PARTICIPANTS.c.address == LIENS.c.holder, PARTICIPANTS.c.role == "LENDER")
+    .where(PARTICIPANTS.c.address == LIENS.c.holder, PARTICIPANTS.c.role == Role.LENDER)
     .limit(1)
     .scalar_subquery()
 )
@@ -75,7 +76,7 @@ _ACTIVE_LIENS = Query(
         LIENS.c.registered_at,
         LIENS.c.registered_tx,
     )
-    .where(LIENS.c.vin == bindparam("vin"), LIENS.c.status == "ACTIVE")
+    .where(LIENS.c.vin == bindparam("vin"), LIENS.c.status == LienStatus.ACTIVE)
     .order_by(LIENS.c.priority, LIENS.c.lien_id)
 )
 _LOSS = Query(
@@ -137,7 +138,7 @@ def title_certificate(
         for lid, prio, holder, name, fp, blk, at, tx in reader.rows(_ACTIVE_LIENS, vin=vin)
     ]
     total_loss = None
-    if status == "TOTAL_LOSS":
+    if status == TitleStatus.TOTAL_LOSS:
         loss = reader.first(_LOSS, vin=vin)
         if loss is not None:
             claim, policy, insurer, payee, flood, blk, time, tx, li = loss

@@ -16,23 +16,23 @@ from typing import Any
 from sqlalchemy import Connection, Table, and_, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 
+from registry.enums import AlertKind, Severity
 from registry.risk.models import Alert, Delivery
 
 ALERTS: Table = Alert.__table__  # type: ignore[attr-defined]
 DELIVERIES: Table = Delivery.__table__  # type: ignore[attr-defined]
 
 #: Every kind of alert, with what it means (shown by the API and the page).
-KINDS: dict[str, str] = {
-    "double_pledge": "a second active lien on the vehicle from another lender",
-    "sold_out_of_trust": "a dealer sale recorded while a floor-plan lien stands",
-    "missed_payment": "an instalment is past due",
-    "bucket_roll": "the loan rolled into a worse delinquency bucket",
-    "total_loss": "an insurer declared a total loss on a vehicle under lien",
-    "brand": "a new brand on the title of a vehicle under lien",
-    "lien_not_released": "a lien still stands 30 days after its lender's loan was paid off",
-    "repossession": "the collateral was repossessed",
+KINDS: dict[AlertKind, str] = {
+    AlertKind.DOUBLE_PLEDGE: "a second active lien on the vehicle from another lender",
+    AlertKind.SOLD_OUT_OF_TRUST: "a dealer sale recorded while a floor-plan lien stands",
+    AlertKind.MISSED_PAYMENT: "an instalment is past due",
+    AlertKind.BUCKET_ROLL: "the loan rolled into a worse delinquency bucket",
+    AlertKind.TOTAL_LOSS: "an insurer declared a total loss on a vehicle under lien",
+    AlertKind.BRAND: "a new brand on the title of a vehicle under lien",
+    AlertKind.LIEN_NOT_RELEASED: "a lien still stands 30 days after its lender's loan was paid off",
+    AlertKind.REPOSSESSION: "the collateral was repossessed",
 }
-SEVERITIES = ("info", "warning", "high", "critical")
 
 
 @dataclass
@@ -40,8 +40,8 @@ class NewAlert:
     """An alert about to be stored."""
 
     key: str
-    kind: str
-    severity: str
+    kind: AlertKind
+    severity: Severity
     vin: str
     lenders: Sequence[str]
     block_number: int
@@ -72,7 +72,7 @@ class NewAlert:
         }
 
 
-def event_key(kind: str, tx_hash: str, log_index: int, suffix: str = "") -> str:
+def event_key(kind: AlertKind, tx_hash: str, log_index: int, suffix: str = "") -> str:
     return f"{kind}:{tx_hash}:{log_index}" + (f":{suffix}" if suffix else "")
 
 
@@ -155,8 +155,8 @@ def list_alerts(
     if vin:
         stmt = stmt.where(ALERTS.c.vin == vin)
     if min_severity:
-        wanted = SEVERITIES[SEVERITIES.index(min_severity) :]
-        stmt = stmt.where(ALERTS.c.severity.in_(wanted))
+        least = Severity(min_severity).rank
+        stmt = stmt.where(ALERTS.c.severity.in_([s for s in Severity if s.rank >= least]))
     if before_id is not None:
         stmt = stmt.where(ALERTS.c.id < before_id)
     stmt = stmt.order_by(ALERTS.c.id.desc()).limit(limit)

@@ -25,31 +25,31 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
+from registry.enums import Bucket
 from registry.schedules import Schedule
 
-BUCKETS: tuple[str, ...] = ("current", "1-29", "30-59", "60-89", "90+")
 #: Bucket of a closed loan (paid off or charged off): no DPD, no exposure.
 CLOSED = "closed"
 _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 
 
-def bucket_of(dpd: int) -> str:
+def bucket_of(dpd: int) -> Bucket:
     """The delinquency bucket of a days-past-due figure."""
     if dpd <= 0:
-        return "current"
+        return Bucket.CURRENT
     if dpd < 30:
-        return "1-29"
+        return Bucket.DPD_1_29
     if dpd < 60:
-        return "30-59"
+        return Bucket.DPD_30_59
     if dpd < 90:
-        return "60-89"
-    return "90+"
+        return Bucket.DPD_60_89
+    return Bucket.DPD_90_PLUS
 
 
 def bucket_rank(bucket: str) -> int:
     """0 for current up to 4 for 90+ (-1 for closed or unknown): higher is worse."""
     try:
-        return BUCKETS.index(bucket)
+        return Bucket(bucket).rank
     except ValueError:
         return -1
 

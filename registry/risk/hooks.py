@@ -22,7 +22,7 @@ from sqlalchemy import Connection, Table, delete, event, select
 from sqlmodel import Session
 
 from registry import loan_records
-from registry.contracts import BRANDS
+from registry.enums import AlertKind, Brand, LienStatus, Severity
 from registry.errors import InvalidInput
 from registry.indexer.handlers import EventContext, after_batch, on, on_rollback
 from registry.risk import standing
@@ -34,7 +34,8 @@ from registry.risk.records import schedule_row
 SCHEDULES: Table = LoanSchedule.__table__  # type: ignore[attr-defined]
 _BUFFER = "risk_buffer"
 _records_dir: Path | None = None
-SERIOUS_BRANDS = {"SALVAGE", "FLOOD", "JUNK", "STOLEN", "NON_REPAIRABLE"}
+SERIOUS_BRANDS = frozenset({Brand.SALVAGE, Brand.FLOOD, Brand.JUNK, Brand.STOLEN})
+_BRANDS = tuple(Brand)
 
 
 def configure(records_dir: Path | None, *, settle_seconds: int | None = None) -> None:
@@ -212,8 +213,9 @@ def loan_repossessed(ctx: EventContext) -> None:
     holders = sorted({lien["holder"] for lien in others})
     tail = f" Other lienholders on the vehicle: {', '.join(holders)}." if holders else ""
     _raise(ctx, NewAlert(
-        key=event_key("repossession", ev.tx_hash, ev.log_index), kind="repossession",
-        severity="high" if holders else "info", vin=vin, lenders=[a["lender"], *holders],
+        key=event_key(AlertKind.REPOSSESSION, ev.tx_hash, ev.log_index),
+        kind=AlertKind.REPOSSESSION, severity=Severity.HIGH if holders else Severity.INFO, vin=vin,
+        lenders=[a["lender"], *holders],
         lien_id=a["lienId"], loan_id=a["loanId"],
         message=f"Lender {a['lender']} repossessed {vin} (loan {a['loanId']}, lien "
                 f"{a['lienId']}).{tail}",
@@ -236,7 +238,9 @@ def _stored_active_liens(ctx: EventContext, vins: set[str]) -> dict[str, list[di
     ordered = sorted(vins)
     conn = ctx.session.connection()
     for i in range(0, len(ordered), 500):
-        query = select(tbl).where(tbl.c.vin.in_(ordered[i : i + 500]), tbl.c.status == "ACTIVE")
+        query = select(tbl).where(
+            tbl.c.vin.in_(ordered[i : i + 500]), tbl.c.status == LienStatus.ACTIVE
+        )
         for r in conn.execute(query).mappings():
             out[r["vin"]].append(dict(r))
     return out
@@ -263,7 +267,9 @@ def active_liens(ctx: EventContext, vin: str) -> list[dict[str, Any]]:
         fresh = state.liens.get(lien_id)
         if fresh is not None:
             rows[lien_id] = fresh
-    return sorted((r for r in rows.values() if r["status"] == "ACTIVE"), key=lambda r: r["lien_id"])
+    return sorted(
+        (r for r in rows.values() if r["status"] == LienStatus.ACTIVE), key=lambda r: r["lien_id"]
+    )
 
 
 def _lien(ctx: EventContext, lien_id: int) -> dict[str, Any] | None:
@@ -292,8 +298,9 @@ def lien_registered(ctx: EventContext) -> None:
     first = others[0]
     holders = sorted({x["holder"] for x in others})
     _raise(ctx, NewAlert(
-        key=event_key("double_pledge", ev.tx_hash, ev.log_index), kind="double_pledge",
-        severity="critical", vin=vin, lenders=[holder, *holders], lien_id=a["lienId"],
+        key=event_key(AlertKind.DOUBLE_PLEDGE, ev.tx_hash, ev.log_index),
+        kind=AlertKind.DOUBLE_PLEDGE, severity=Severity.CRITICAL, vin=vin,
+        lenders=[holder, *holders], lien_id=a["lienId"],
         message=f"Double pledge: {vin} already carries lien {first['lien_id']} held by "
                 f"{first['holder']}; lender {holder} has now registered lien {a['lienId']} "
                 f"on the same vehicle.",
@@ -312,8 +319,9 @@ def sale_recorded(ctx: EventContext) -> None:
     lien = _lien(ctx, lien_id)
     holder = lien["holder"] if lien else ""
     _raise(ctx, NewAlert(
-        key=event_key("sold_out_of_trust", ev.tx_hash, ev.log_index), kind="sold_out_of_trust",
-        severity="critical", vin=a["vin"], lenders=[holder], lien_id=lien_id,
+        key=event_key(AlertKind.SOLD_OUT_OF_TRUST, ev.tx_hash, ev.log_index),
+        kind=AlertKind.SOLD_OUT_OF_TRUST, severity=Severity.CRITICAL, vin=a["vin"],
+        lenders=[holder], lien_id=lien_id,
         message=f"Sold out of trust: dealer {a['dealer']} sold {a['vin']} to {a['buyer']} while "
                 f"floor-plan lien {lien_id} held by {holder or 'an unknown lender'} still stands.",
         details={"dealer": a["dealer"], "buyer": a["buyer"], "floor_plan_lien": lien_id,
@@ -333,12 +341,13 @@ def total_loss(ctx: EventContext) -> None:
         return
     holders = sorted({x["holder"] for x in liens})
     flood = " (flood)" if a["flood"] else ""
-    brands = "SALVAGE and FLOOD" if a["flood"] else "SALVAGE"
+    brands = f"{Brand.SALVAGE} and {Brand.FLOOD}" if a["flood"] else Brand.SALVAGE
     # The brands the registry applies in this transaction are part of this alert.
     _buffer(ctx.session)["total_losses"].add((ev.tx_hash, a["vin"]))
     _raise(ctx, NewAlert(
-        key=event_key("total_loss", ev.tx_hash, ev.log_index), kind="total_loss",
-        severity="high", vin=a["vin"], lenders=holders, lien_id=liens[0]["lien_id"],
+        key=event_key(AlertKind.TOTAL_LOSS, ev.tx_hash, ev.log_index),
+        kind=AlertKind.TOTAL_LOSS, severity=Severity.HIGH, vin=a["vin"], lenders=holders,
+        lien_id=liens[0]["lien_id"],
         message=f"Total loss{flood} declared on {a['vin']} by insurer {a['insurer']} (claim "
                 f"{a['claimId']}); loss payee {a['lossPayee']}; the title is branded {brands}. "
                 f"Active liens: {', '.join(str(x['lien_id']) for x in liens)}.",
@@ -356,11 +365,11 @@ def brand_applied(ctx: EventContext) -> None:
     liens = active_liens(ctx, a["vin"])
     if not liens:
         return
-    brand = BRANDS[a["brand"]] if a["brand"] < len(BRANDS) else str(a["brand"])
+    brand = _BRANDS[a["brand"]] if a["brand"] < len(_BRANDS) else str(a["brand"])
     holders = sorted({x["holder"] for x in liens})
     _raise(ctx, NewAlert(
-        key=event_key("brand", ev.tx_hash, ev.log_index), kind="brand",
-        severity="high" if brand in SERIOUS_BRANDS else "warning", vin=a["vin"],
+        key=event_key(AlertKind.BRAND, ev.tx_hash, ev.log_index), kind=AlertKind.BRAND,
+        severity=Severity.HIGH if brand in SERIOUS_BRANDS else Severity.WARNING, vin=a["vin"],
         lenders=holders, lien_id=liens[0]["lien_id"],
         message=f"The title of {a['vin']}, collateral under lien "
                 f"{', '.join(str(x['lien_id']) for x in liens)}, was branded {brand} by "

@@ -33,7 +33,8 @@ from sqlalchemy import Connection, Table, func, select
 
 from registry.contracts import brand_names
 from registry.db.models import Lien, Participant, Sale, Title
-from registry.risk.delinquency import BUCKETS, CLOSED
+from registry.enums import Bucket, LienStatus, Role
+from registry.risk.delinquency import CLOSED, bucket_rank
 from registry.risk.models import LoanStatus, RiskState, RollCount
 
 STATUS: Table = LoanStatus.__table__  # type: ignore[attr-defined]
@@ -45,23 +46,33 @@ LIENS: Table = Lien.__table__  # type: ignore[attr-defined]
 PARTICIPANTS: Table = Participant.__table__  # type: ignore[attr-defined]
 
 PAID, CHARGED = "paid_off", "charged_off"
-STATES: tuple[str, ...] = (*BUCKETS, PAID, CHARGED)
+STATES: tuple[str, ...] = (*Bucket, PAID, CHARGED)
 MIN_OBSERVATIONS = 20
 HORIZON_MONTHS = 12
 LGD = 0.5
 
 #: Monthly transitions used where the lender's own history is too thin (typical prime auto).
 PRIOR: dict[str, dict[str, float]] = {
-    "current": {"current": 0.955, "1-29": 0.030, PAID: 0.015},
-    "1-29": {"current": 0.450, "1-29": 0.250, "30-59": 0.280, PAID: 0.020},
-    "30-59": {"current": 0.150, "1-29": 0.150, "30-59": 0.200, "60-89": 0.500},
-    "60-89": {"current": 0.050, "1-29": 0.050, "30-59": 0.100, "60-89": 0.150, "90+": 0.650},
-    "90+": {"current": 0.020, "60-89": 0.030, "90+": 0.150, CHARGED: 0.800},
-}
+    Bucket.CURRENT: {Bucket.CURRENT: 0.955, Bucket.DPD_1_29: 0.030, PAID: 0.015},
+    Bucket.DPD_1_29: {
+        Bucket.CURRENT: 0.450, Bucket.DPD_1_29: 0.250, Bucket.DPD_30_59: 0.280, PAID: 0.020,
+    },
+    Bucket.DPD_30_59: {
+        Bucket.CURRENT: 0.150, Bucket.DPD_1_29: 0.150, Bucket.DPD_30_59: 0.200,
+        Bucket.DPD_60_89: 0.500,
+    },
+    Bucket.DPD_60_89: {
+        Bucket.CURRENT: 0.050, Bucket.DPD_1_29: 0.050, Bucket.DPD_30_59: 0.100,
+        Bucket.DPD_60_89: 0.150, Bucket.DPD_90_PLUS: 0.650,
+    },
+    Bucket.DPD_90_PLUS: {
+        Bucket.CURRENT: 0.020, Bucket.DPD_60_89: 0.030, Bucket.DPD_90_PLUS: 0.150, CHARGED: 0.800,
+    },
+}  # fmt: skip
 
 
 def _rank(state: str) -> int:
-    return len(BUCKETS) if state == CHARGED else (BUCKETS.index(state) if state in BUCKETS else -1)
+    return len(Bucket) if state == CHARGED else bucket_rank(state)
 
 
 # ------------------------------------------------------------------ roll rates
@@ -94,14 +105,14 @@ def roll_counts(
 
 def roll_matrix(counts: dict[str, dict[str, dict[str, int]]]) -> dict[str, dict[str, Any]]:
     """Pooled transition probabilities per starting bucket, with where they came from."""
-    pooled: dict[str, dict[str, int]] = {b: {} for b in BUCKETS}
+    pooled: dict[str, dict[str, int]] = {b: {} for b in Bucket}
     for per_month in counts.values():
         for frm, tos in per_month.items():
             if frm in pooled:
                 for to, n in tos.items():
                     pooled[frm][to] = pooled[frm].get(to, 0) + n
     matrix: dict[str, dict[str, Any]] = {}
-    for frm in BUCKETS:
+    for frm in Bucket:
         total = sum(pooled[frm].values())
         if total >= MIN_OBSERVATIONS:
             probs = {to: n / total for to, n in pooled[frm].items()}
@@ -130,8 +141,8 @@ def stressed(matrix: dict[str, dict[str, float]], factor: float) -> dict[str, di
 def with_charge_off(matrix: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
     """A loan still 90+ one month later (120+ days) is charged off."""
     out = {frm: dict(row) for frm, row in matrix.items()}
-    stay = out["90+"].pop("90+", 0.0)
-    out["90+"][CHARGED] = out["90+"].get(CHARGED, 0.0) + stay
+    stay = out[Bucket.DPD_90_PLUS].pop(Bucket.DPD_90_PLUS, 0.0)
+    out[Bucket.DPD_90_PLUS][CHARGED] = out[Bucket.DPD_90_PLUS].get(CHARGED, 0.0) + stay
     return out
 
 
@@ -143,7 +154,7 @@ def project(
     for _ in range(months):
         nxt = dict.fromkeys(STATES, 0.0)
         nxt[PAID], nxt[CHARGED] = v[PAID], v[CHARGED]  # absorbing
-        for frm in BUCKETS:
+        for frm in Bucket:
             amount = v[frm]
             if amount:
                 for to, p in matrix[frm].items():
@@ -156,8 +167,8 @@ def stress_test(
     exposure: dict[str, int], matrix: dict[str, dict[str, float]], factor: float, lgd: float
 ) -> dict[str, Any]:
     m = with_charge_off(stressed(matrix, factor) if factor != 1.0 else matrix)
-    end = project({b: float(exposure.get(b, 0)) for b in BUCKETS}, m)
-    total = sum(exposure.get(b, 0) for b in BUCKETS)
+    end = project({b: float(exposure.get(b, 0)) for b in Bucket}, m)
+    total = sum(exposure.get(b, 0) for b in Bucket)
     defaulted = end[CHARGED]
     return {
         "factor": factor,
@@ -178,7 +189,9 @@ def _buckets(conn: Connection, lender: str) -> dict[str, dict[str, int]]:
         .where(STATUS.c.lender == lender, STATUS.c.bucket != CLOSED)
         .group_by(STATUS.c.bucket)
     )  # fmt: skip
-    out = {b: {"loans": 0, "exposure_cents": 0, "past_due_cents": 0} for b in BUCKETS}
+    out: dict[str, dict[str, int]] = {
+        b: {"loans": 0, "exposure_cents": 0, "past_due_cents": 0} for b in Bucket
+    }
     for bucket, n, exposure, past_due in conn.execute(stmt):
         out[bucket] = {"loans": int(n), "exposure_cents": int(exposure or 0),
                        "past_due_cents": int(past_due or 0)}  # fmt: skip
@@ -204,7 +217,11 @@ def _dealers(conn: Connection, lender: str, total: int) -> list[dict[str, Any]]:
         select(TITLES.c.owner, func.count())
         .select_from(LIENS)
         .join(TITLES, TITLES.c.vin == LIENS.c.vin)
-        .where(LIENS.c.holder == lender, LIENS.c.status == "ACTIVE", LIENS.c.floor_plan.is_(True))
+        .where(
+            LIENS.c.holder == lender,
+            LIENS.c.status == LienStatus.ACTIVE,
+            LIENS.c.floor_plan.is_(True),
+        )
         .group_by(TITLES.c.owner)
     )
     for owner, n in conn.execute(fp):
@@ -213,7 +230,7 @@ def _dealers(conn: Connection, lender: str, total: int) -> list[dict[str, Any]]:
     names = dict(
         conn.execute(
             select(PARTICIPANTS.c.address, PARTICIPANTS.c.name).where(
-                PARTICIPANTS.c.role == "DEALER"
+                PARTICIPANTS.c.role == Role.DEALER
             )
         ).all()
     )

@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import Connection, Table, and_, func, select
 
 from registry.db.models import Block, Event, IndexerState, Lien, Loan
+from registry.enums import AlertKind, LienStatus, LoanState, Severity
 from registry.risk.alerts import NewAlert, store
 from registry.risk.delinquency import (
     CLOSED,
@@ -56,7 +57,7 @@ ROLLS: Table = RollCount.__table__  # type: ignore[attr-defined]
 STATE: Table = RiskState.__table__  # type: ignore[attr-defined]
 INDEXER: Table = IndexerState.__table__  # type: ignore[attr-defined]
 
-CLOSED_STATES = ("PAID_OFF", "CHARGED_OFF")
+CLOSED_STATES = (LoanState.PAID_OFF, LoanState.CHARGED_OFF)
 NEVER = 10**7  # a date ordinal after any real date: "no change expected"
 DAY = 86400
 RELEASE_GRACE_DAYS = 30
@@ -190,17 +191,18 @@ def _worsening(r: Any, row: dict[str, Any], block: int, now: int) -> list[NewAle
     if prev_dpd <= 0:
         since = f"since {anchor}" if row["oldest_unpaid_due"] else "as reported by its lender"
         alerts.append(NewAlert(
-            key=f"missed_payment:{r.loan_id}:{anchor}", kind="missed_payment",
-            severity="warning",
+            key=f"{AlertKind.MISSED_PAYMENT}:{r.loan_id}:{anchor}",
+            kind=AlertKind.MISSED_PAYMENT, severity=Severity.WARNING,
             message=f"Loan {r.loan_id} on {r.vin} missed a payment: {dpd} days past due "
                     f"({since}, {row['past_due_cents'] / 100:,.2f} past due).",
             details=details, **common,
         ))  # fmt: skip
     rank = bucket_rank(bucket)
     if rank >= 2 and rank > prev_rank:
-        severity = {2: "warning", 3: "high", 4: "critical"}[rank]
+        severity = {2: Severity.WARNING, 3: Severity.HIGH, 4: Severity.CRITICAL}[rank]
         alerts.append(NewAlert(
-            key=f"bucket_roll:{r.loan_id}:{anchor}:{bucket}", kind="bucket_roll",
+            key=f"{AlertKind.BUCKET_ROLL}:{r.loan_id}:{anchor}:{bucket}",
+            kind=AlertKind.BUCKET_ROLL,
             severity=severity,
             message=f"Loan {r.loan_id} on {r.vin} rolled into the {bucket} days bucket "
                     f"({dpd} days past due, from {r.prev_bucket or 'current'}).",
@@ -401,7 +403,8 @@ def check_unreleased_liens(conn: Connection, now: int, block: int, since: int | 
         LIENS.c.vin == PAYOFFS.c.vin,
         LIENS.c.holder == PAYOFFS.c.lender,
         LIENS.c.registered_at <= PAYOFFS.c.paid_off_at,
-        (LIENS.c.status == "ACTIVE") | (LIENS.c.released_at > PAYOFFS.c.paid_off_at + grace),
+        (LIENS.c.status == LienStatus.ACTIVE)
+        | (LIENS.c.released_at > PAYOFFS.c.paid_off_at + grace),
         ~outstanding,
     ]
     if since is not None:
@@ -411,8 +414,9 @@ def check_unreleased_liens(conn: Connection, now: int, block: int, since: int | 
     for r in conn.execute(stmt):
         days = (now - r.paid_off_at) // DAY
         alerts.append(NewAlert(
-            key=f"lien_not_released:{r.loan_id}:{r.standing_lien}", kind="lien_not_released",
-            severity="warning", vin=r.vin, lenders=[r.lender], block_number=block, time=now,
+            key=f"{AlertKind.LIEN_NOT_RELEASED}:{r.loan_id}:{r.standing_lien}",
+            kind=AlertKind.LIEN_NOT_RELEASED, severity=Severity.WARNING, vin=r.vin,
+            lenders=[r.lender], block_number=block, time=now,
             lien_id=r.standing_lien, loan_id=r.loan_id, tx_hash=r.tx_hash, log_index=r.log_index,
             message=f"Loan {r.loan_id} on {r.vin} was paid off {days} days ago but its lender "
                     f"still holds lien {r.standing_lien} on the vehicle: release it.",

@@ -48,17 +48,17 @@ def make_book(reg: Registry) -> Book:
         registrar.issue_title(vin, owner.address, 1_000)
     dealer.record_odometer(clean, 12_500)
     dealer.record_odometer(clean, 18_200)
-    first = lender.register_lien(liened)
-    second = lender2.register_lien(liened)
-    loan_id = lender.originate_loan(first, h32(1), h32(2), h32(3))
+    first = lender.register_lien(liened).id
+    second = lender2.register_lien(liened).id
+    loan_id = lender.originate_loan(first, h32(1), h32(2), h32(3)).id
     lender.record_disbursement(loan_id, 2_000_000)
     lender.record_payment(loan_id, 45_000, h32(4))
-    policy = insurer.record_policy(branded, c.lender.address, h32(5), 2_000_000_000)
-    claim = insurer.file_claim(policy, h32(6), 900_000)
+    policy = insurer.record_policy(branded, c.lender.address, h32(5), 2_000_000_000).id
+    claim = insurer.file_claim(policy, h32(6), 900_000).id
     insurer.declare_total_loss(claim)
     lender.register_lien(floor_plan, floor_plan=True)
     dealer.record_sale(floor_plan, c.buyer.address, h32(7))
-    rel = lender.register_lien(released)
+    rel = lender.register_lien(released).id
     lender.release_lien(rel)
     return Book(clean, liened, branded, floor_plan, released, unknown, first, second, loan_id)
 
@@ -87,7 +87,9 @@ class Mirror:
 
     def index(self) -> None:
         """Brings the mirror up to the chain head."""
-        Indexer(self.engine, self.reg.w3, self.reg.deployment, confirmations=0).run(until_head=True)
+        Indexer(self.engine, self.reg.rpc, self.reg.deployment, confirmations=0).run(
+            until_head=True
+        )
 
     def key(self, role: str, participant: str, label: str = "test") -> str:
         with Session(self.engine) as session:

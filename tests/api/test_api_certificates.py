@@ -83,7 +83,7 @@ def test_altered_statement_fails(
     # not resealed: the id check fails too
     stmts = verify_certificate(
         _altered(doc, change, reseal=False),
-        RegistryClient(mirror.reg.w3, mirror.reg.deployment),
+        RegistryClient(mirror.reg.rpc, mirror.reg.deployment),
     )
     assert not stmts[0].held and "hash of its body" in stmts[0].text
 

@@ -142,7 +142,7 @@ def test_loan_origination_keeps_a_verifiable_schedule(
     cast = registry.cast
     vin = new_vin()
     registry.registrar.issue_title(vin, cast.owner.address, 5)
-    lien_id = registry.client(cast.lender).register_lien(vin)
+    lien_id = registry.client(cast.lender).register_lien(vin).id
     out = run(
         "loan",
         "originate",

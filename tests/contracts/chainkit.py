@@ -18,7 +18,7 @@ import pytest
 from registry import domain
 from registry.chain import ephemeral_anvil
 from registry.client import RegistryClient
-from registry.contracts import RELEASE_REASONS
+from registry.enums import ReleaseReason
 from registry.errors import ContractRejection
 from registry.transactor import TxResult
 from tests.registry_kit import Cast, Registry, deploy_registry, fresh_vin
@@ -89,10 +89,10 @@ class World:
     def lien(
         self, vin: str, holder: RegistryClient | None = None, *, floor_plan: bool = False
     ) -> int:
-        return (holder or self.lender).register_lien(vin, floor_plan=floor_plan)
+        return (holder or self.lender).register_lien(vin, floor_plan=floor_plan).id
 
     def loan(self, lien_id: int, lender: RegistryClient | None = None) -> int:
-        return (lender or self.lender).originate_loan(lien_id, ref("loan"), ref(), ref())
+        return (lender or self.lender).originate_loan(lien_id, ref("loan"), ref(), ref()).id
 
     def active_loan(self, lender: RegistryClient | None = None) -> tuple[str, int, int]:
         """A titled vehicle with a lien and a disbursed loan: (vin, lien id, loan id)."""
@@ -130,7 +130,7 @@ class World:
     # ------------------------------------------------------------------ chain
 
     def rpc(self, method: str, params: list[Any]) -> Any:
-        return self.reader.tx.rpc(method, params)
+        return self.reader.rpc.request(method, params)
 
     def now(self) -> int:
         """The latest block's timestamp."""
@@ -152,7 +152,7 @@ def release_reason(result: TxResult, lien_id: int) -> str:
     """The reason of the LienReleased event of ``lien_id`` in ``result``."""
     for ev in result.all("LienReleased"):
         if ev.args["lienId"] == lien_id:
-            return RELEASE_REASONS[ev.args["reason"]]
+            return ReleaseReason.from_chain(ev.args["reason"])
     raise AssertionError(f"no LienReleased for lien {lien_id}")
 
 

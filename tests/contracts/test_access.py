@@ -12,10 +12,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from web3.contract import Contract
 
 from registry.client import RegistryClient
-from registry.contracts import CONTRACT_NAMES, ROLES, abi
+from registry.codec import Contract
+from registry.contracts import CONTRACT_NAMES, abi
+from registry.enums import Role
 from registry.vin import vin_to_bytes32
 from tests.contracts.chainkit import DeployedRegistry, World, ref, reverts
 
@@ -106,16 +107,16 @@ def _new_vin(s: Scene) -> bytes:
 ACCESS: list[Access] = [
     # ------------------------------------------------------ CollateralRegistry
     _registrar_only(
-        "admitParticipant", lambda s: [s.address("outsider"), ROLES["LENDER"], "Rogue Bank"]
+        "admitParticipant", lambda s: [s.address("outsider"), Role.LENDER.id, "Rogue Bank"]
     ),
-    _registrar_only("removeParticipant", lambda s: [s.address("lender"), ROLES["LENDER"]]),
+    _registrar_only("removeParticipant", lambda s: [s.address("lender"), Role.LENDER.id]),
     _registrar_only("setLoanLedger", lambda s: [s.address("outsider")]),
-    _registrar_only("grantRole", lambda s: [ROLES["LENDER"], s.address("outsider")]),
-    _registrar_only("revokeRole", lambda s: [ROLES["LENDER"], s.address("lender")]),
+    _registrar_only("grantRole", lambda s: [Role.LENDER.id, s.address("outsider")]),
+    _registrar_only("revokeRole", lambda s: [Role.LENDER.id, s.address("lender")]),
     Access(
         "CollateralRegistry",
         "renounceRole",
-        lambda s: [ROLES["REGISTRAR"], s.address("registrar")],
+        lambda s: [Role.REGISTRAR.id, s.address("registrar")],
         frozenset({"registrar"}),
         "AccessControlBadConfirmation",
     ),
@@ -232,7 +233,7 @@ def scene(registry: DeployedRegistry) -> Scene:
     w.lien(lien_vin)  # a senior lien, so the lien under test ranks second
     defaulted = w.active_loan()[2]
     w.lender.declare_default(defaulted)
-    policy = w.insurer.record_policy(lien_vin, w.cast.lender.address, ref(), w.now() + 10**7)
+    policy = w.insurer.record_policy(lien_vin, w.cast.lender.address, ref(), w.now() + 10**7).id
     return Scene(
         w=w,
         free_vin=vin_to_bytes32(w.title()),
@@ -242,7 +243,7 @@ def scene(registry: DeployedRegistry) -> Scene:
         active=w.active_loan()[2],
         defaulted=defaulted,
         policy=policy,
-        claim=w.insurer.file_claim(policy, ref(), 1_000),
+        claim=w.insurer.file_claim(policy, ref(), 1_000).id,
     )
 
 
@@ -258,7 +259,7 @@ def _simulate(scene: Scene, access: Access, role: str) -> None:
     """``eth_call`` of the function as ``role``; a refusal raises the decoded domain error."""
     client = scene.w.everyone[role]
     contract = _contract(client, access.contract)
-    data = contract.encode_abi(access.fn, args=access.args(scene))
+    data = contract.encode(access.fn, *access.args(scene))
     client.tx.call(contract.address, data, action=f"{access.name} as {role}")
 
 
@@ -296,7 +297,7 @@ def test_refused(scene: Scene, fn: str, role: str) -> None:
     if "caller" in arguments:
         assert arguments["caller"] == caller
     if access.needed_role and "neededRole" in arguments and role not in access.overrides:
-        assert arguments["neededRole"] == "0x" + ROLES[access.needed_role].hex()
+        assert arguments["neededRole"] == "0x" + Role(access.needed_role).id.hex()
 
 
 @pytest.mark.parametrize(("fn", "role"), ALLOWED, ids=[f"{f}-{r}" for f, r in ALLOWED])

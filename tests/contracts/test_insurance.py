@@ -15,28 +15,22 @@ def w(registry: DeployedRegistry) -> World:
 
 
 def _policy(w: World, vin: str, payee: str | None = None) -> int:
-    return w.insurer.record_policy(vin, payee or w.cast.lender.address, ref("pol"), w.now() + YEAR)
+    return w.insurer.record_policy(
+        vin, payee or w.cast.lender.address, ref("pol"), w.now() + YEAR
+    ).id
 
 
 def _claim(w: World, vin: str | None = None) -> tuple[str, int, int]:
     vin = vin or w.title()
     policy_id = _policy(w, vin)
-    return vin, policy_id, w.insurer.file_claim(policy_id, ref("claim"), 800_000)
+    return vin, policy_id, w.insurer.file_claim(policy_id, ref("claim"), 800_000).id
 
 
 def test_policy_names_the_loss_payee(w: World) -> None:
     vin = w.title()
     w.lien(vin)
     expires = w.now() + YEAR
-    result = w.insurer._send(
-        w.insurer.insurance,
-        "recordPolicy",
-        bytes(vin.encode()).ljust(32, b"\x00"),
-        w.cast.lender.address,
-        ref(),
-        expires,
-        action="recording",
-    )
+    result = w.insurer.record_policy(vin, w.cast.lender.address, ref(), expires)
     event = result.event("PolicyRecorded")
     assert same(event.args["lossPayee"], w.cast.lender.address)
     assert event.args["vin"] == vin
@@ -46,7 +40,7 @@ def test_policy_names_the_loss_payee(w: World) -> None:
 
 
 def test_a_policy_without_loss_payee(w: World) -> None:
-    policy_id = w.insurer.record_policy(w.title(), None, ref(), w.now() + YEAR)
+    policy_id = w.insurer.record_policy(w.title(), None, ref(), w.now() + YEAR).id
     assert w.reader.policy(policy_id).loss_payee == ZERO_ADDRESS
 
 
@@ -174,7 +168,7 @@ def test_only_the_policys_insurer_acts_on_it(w: World, who: str) -> None:
     for action in (
         lambda: other.change_loss_payee(policy_id, other.address),
         lambda: other.cancel_policy(policy_id),
-        lambda: other.file_claim(policy_id, ref(), 1),
+        lambda: other.file_claim(policy_id, ref(), 1).id,
         lambda: other.settle_claim(claim_id, 1),
         lambda: other.deny_claim(claim_id),
         lambda: other.declare_total_loss(claim_id),

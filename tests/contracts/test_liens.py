@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from registry.vin import vin_to_bytes32
 from tests.contracts.chainkit import DeployedRegistry, World, release_reason, reverts, same
 
 
@@ -25,9 +24,7 @@ def test_lender_registers_a_lien(w: World) -> None:
 
 def test_lien_registered_event(w: World) -> None:
     vin = w.title()
-    result = w.lender._send(
-        w.lender.registry, "registerLien", vin_to_bytes32(vin), True, action="registering"
-    )
+    result = w.lender.register_lien(vin, floor_plan=True)
     event = result.event("LienRegistered")
     assert event.args["vin"] == vin
     assert same(event.args["holder"], w.cast.lender.address)
@@ -97,7 +94,7 @@ def test_a_lien_is_released_once(w: World) -> None:
 
 
 def test_release_of_an_unknown_lien_is_refused(w: World) -> None:
-    unknown = w.reader._read(w.reader.registry, "nextLienId") + 1000
+    unknown = w.reader.read(w.reader.registry, "nextLienId") + 1000
     with reverts("RegistryLienNotFound", lienId=unknown):
         w.lender.release_lien(unknown)
 

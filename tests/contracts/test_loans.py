@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from registry.contracts import LOAN_STATES
+from registry.enums import LoanState
 from tests.contracts.chainkit import DeployedRegistry, World, ref, release_reason, reverts, same
 
 
@@ -24,9 +24,7 @@ def test_origination_links_the_loan_to_its_lien(w: World) -> None:
     vin = w.title()
     lien_id = w.lien(vin)
     loan_ref, terms, schedule = ref("loan"), ref("terms"), ref("sched")
-    result = w.lender._send(
-        w.lender.loans, "originateLoan", lien_id, loan_ref, terms, schedule, action="originating"
-    )
+    result = w.lender.originate_loan(lien_id, loan_ref, terms, schedule)
     event = result.event("LoanOriginated")
     loan_id = event.args["loanId"]
     assert (event.args["lienId"], event.args["vin"]) == (lien_id, vin)
@@ -110,7 +108,7 @@ def test_full_lifecycle_to_repossession_and_charge_off(w: World) -> None:
 
 def test_repossession_needs_a_default(w: World) -> None:
     vin, lien_id, loan_id = w.active_loan()
-    with reverts("LoanUnexpectedState", loanId=loan_id, current=LOAN_STATES.index("ACTIVE")):
+    with reverts("LoanUnexpectedState", loanId=loan_id, current=LoanState.ACTIVE.chain_index):
         w.lender.repossess(loan_id)
     assert same(w.reader.title(vin).owner, w.cast.owner.address)
     assert w.reader.lien(lien_id).status == "ACTIVE"
@@ -167,7 +165,7 @@ def test_payoff_straight_from_origination(w: World) -> None:
 def test_state_machine_refusals(w: World) -> None:
     lien_id = w.lien(w.title())
     loan_id = w.loan(lien_id)
-    originated = LOAN_STATES.index("ORIGINATED")
+    originated = LoanState.ORIGINATED.chain_index
     for action in (
         lambda: w.lender.record_payment(loan_id, 10),
         lambda: w.lender.record_delinquency(loan_id, 30),
@@ -189,7 +187,7 @@ def test_state_machine_refusals(w: World) -> None:
         lambda: w.lender.record_delinquency(loan_id, 120),
         lambda: w.lender.record_disbursement(loan_id, 1),
     ):
-        with reverts("LoanUnexpectedState", current=LOAN_STATES.index("DEFAULTED")):
+        with reverts("LoanUnexpectedState", current=LoanState.DEFAULTED.chain_index):
             action()
     w.lender.charge_off(loan_id, 100)
     for action in (
@@ -198,7 +196,7 @@ def test_state_machine_refusals(w: World) -> None:
         lambda: w.lender.repossess(loan_id),
         lambda: w.lender.charge_off(loan_id, 1),
     ):
-        with reverts("LoanUnexpectedState", current=LOAN_STATES.index("CHARGED_OFF")):
+        with reverts("LoanUnexpectedState", current=LoanState.CHARGED_OFF.chain_index):
             action()
 
 
@@ -211,7 +209,7 @@ def test_paid_off_is_final(w: World) -> None:
         lambda: w.lender.declare_default(loan_id),
         lambda: w.lender.restructure_loan(loan_id, ref(), ref()),
     ):
-        with reverts("LoanUnexpectedState", current=LOAN_STATES.index("PAID_OFF")):
+        with reverts("LoanUnexpectedState", current=LoanState.PAID_OFF.chain_index):
             action()
 
 
@@ -220,7 +218,7 @@ def test_unexpected_state_names_the_allowed_states(w: World) -> None:
     with reverts("LoanUnexpectedState") as info:
         w.lender.charge_off(loan_id, 1)
     allowed = int(info.value.arguments["allowedStates"], 16)
-    assert {s for i, s in enumerate(LOAN_STATES) if allowed >> i & 1} == {
+    assert {s for i, s in enumerate(LoanState) if allowed >> i & 1} == {
         "DEFAULTED",
         "REPOSSESSED",
     }
@@ -274,7 +272,7 @@ def test_originate_loans_batch(w: World) -> None:
     assert ids == list(range(ids[0], ids[0] + 3))
     assert [e.args["lienId"] for e in events] == liens
     assert [w.reader.loan_of_lien(lien) for lien in liens] == ids
-    nxt = w.reader._read(w.reader.loans, "nextLoanId")
+    nxt = w.reader.read(w.reader.loans, "nextLoanId")
     assert nxt == ids[-1] + 1
 
 

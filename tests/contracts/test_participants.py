@@ -11,7 +11,8 @@ from eth_account.signers.local import LocalAccount
 
 from registry.accounts import dev_account
 from registry.client import RegistryClient
-from registry.contracts import CONTRACT_NAMES, ROLES, abi
+from registry.contracts import CONTRACT_NAMES, abi
+from registry.enums import Role
 from tests.contracts.chainkit import ZERO_ADDRESS, World, private_registry, ref, reverts, same
 
 # anvil's dev accounts 8 and 9 are not in the cast: these tests admit and remove them.
@@ -32,14 +33,14 @@ def newcomer(w: World) -> RegistryClient:
 
 
 def _admit_raw(client: RegistryClient, account: str, role: bytes) -> None:
-    client._send(client.registry, "admitParticipant", account, role, "X", action="admitting")
+    client.transact(client.registry, "admitParticipant", account, role, "X", action="admitting")
 
 
 def test_admitted_dealer_acts_until_removed(w: World, newcomer: RegistryClient) -> None:
     result = w.registrar.admit_participant(NEWCOMER.address, "dealer", "Harbour Cars Ltd")
     event = result.event("ParticipantAdmitted")
     assert same(event.args["account"], NEWCOMER.address)
-    assert event.args["role"] == "0x" + ROLES["DEALER"].hex()
+    assert event.args["role"] == "0x" + Role.DEALER.id.hex()
     assert event.args["name"] == "Harbour Cars Ltd"
     assert w.reader.has_role("dealer", NEWCOMER.address)
     vin = w.title(newcomer)
@@ -82,9 +83,7 @@ def test_a_second_registrar(w: World) -> None:
 
 def test_a_participant_may_renounce_its_role(w: World, newcomer: RegistryClient) -> None:
     w.registrar.admit_participant(NEWCOMER.address, "insurer", "Tiny Mutual")
-    newcomer._send(
-        newcomer.registry, "renounceRole", ROLES["INSURER"], NEWCOMER.address, action="renouncing"
-    )
+    newcomer.renounce_role("insurer")
     assert not w.reader.has_role("insurer", NEWCOMER.address)
 
 
@@ -102,7 +101,7 @@ def test_only_the_registrar_admits_and_removes(w: World, who: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "role", [ROLES["MODULE"], b"\x00" * 32, bytes.fromhex("ab" * 32)], ids=["module", "admin", "x"]
+    "role", [Role.MODULE.id, b"\x00" * 32, bytes.fromhex("ab" * 32)], ids=["module", "admin", "x"]
 )
 def test_unknown_roles_are_refused(w: World, role: bytes) -> None:
     with reverts("RegistryUnknownRole", role="0x" + role.hex()):

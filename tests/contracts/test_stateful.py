@@ -206,7 +206,7 @@ class Machine(RuleBasedStateMachine):
         actor = actor or LENDERS[second]
         ok = actor in LENDERS and title.transferable
         try:
-            lien_id = self.client(actor).register_lien(title.vin, floor_plan=floor_plan)
+            lien_id = self.client(actor).register_lien(title.vin, floor_plan=floor_plan).id
         except ContractRejection as refusal:
             assert not ok, f"refused but should pass: {refusal}"
             return
@@ -323,8 +323,8 @@ class Machine(RuleBasedStateMachine):
         self.begin_step()
         title = self.titles[t]
         insurer = self.world.insurer
-        policy = insurer.record_policy(title.vin, None, ref(), 2**40)
-        insurer.declare_total_loss(insurer.file_claim(policy, ref(), 1), flood=flood)
+        policy = insurer.record_policy(title.vin, None, ref(), 2**40).id
+        insurer.declare_total_loss(insurer.file_claim(policy, ref(), 1).id, flood=flood)
         if flood and "FLOOD" not in title.brands:
             title.brands.add("FLOOD")
         if "SALVAGE" not in title.brands:
@@ -370,9 +370,9 @@ class Machine(RuleBasedStateMachine):
             expected = tuple(lien.lien_id for lien in self.active_liens(model.vin))
             assert active == tuple(sorted(expected))
             assert title.active_liens == len(active)
-            ranks = [reader._read(registry, "lienPriority", lien_id) for lien_id in active]
+            ranks = [reader.read(registry, "lienPriority", lien_id) for lien_id in active]
             assert ranks == list(range(1, len(active) + 1))
-            assert reader._read(registry, "titleOf", vin_to_bytes32(model.vin))[2] == len(active)
+            assert reader.read(registry, "titleOf", vin_to_bytes32(model.vin))[2] == len(active)
             self.seen[model.vin] = (title.transfers, brands, title.odometer, active)
         for lien in self.liens:
             holder = self.by_address[reader.lien(lien.lien_id).holder.lower()]

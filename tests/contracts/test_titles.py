@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from registry.contracts import BRANDS
+from registry.enums import Brand
 from registry.vin import vin_to_bytes32
 from tests.contracts.chainkit import ZERO_ADDRESS, DeployedRegistry, World, reverts, same
 
@@ -16,13 +16,13 @@ def w(registry: DeployedRegistry) -> World:
 
 def _issue_raw(w: World, raw: bytes) -> None:
     """issueTitle with a raw bytes32, bypassing the client's VIN validation."""
-    w.registrar._send(
+    w.registrar.transact(
         w.registrar.registry, "issueTitle", raw, w.cast.owner.address, 0, action="issuing raw"
     )
 
 
 def _brand_raw(w: World, vin: str, brand: int) -> None:
-    w.registrar._send(
+    w.registrar.transact(
         w.registrar.registry, "applyBrand", vin_to_bytes32(vin), brand, action="branding raw"
     )
 
@@ -158,7 +158,7 @@ def test_stolen_blocks_transfers_and_liens_until_recovered(w: World) -> None:
     with reverts("RegistryTitleStatusForbids"):
         w.lender.register_lien(vin)
     w.registrar.apply_brand(vin, "recovered-theft")
-    w.lender.release_lien(w.lender.register_lien(vin))
+    w.lender.release_lien(w.lender.register_lien(vin).id)
     w.owner.transfer_title(vin, w.cast.buyer.address)
     assert same(w.reader.title(vin).owner, w.cast.buyer.address)
 
@@ -193,8 +193,8 @@ def test_junk_scraps_the_title_for_good(w: World) -> None:
 
 def test_an_unknown_brand_is_refused(w: World) -> None:
     vin = w.title()
-    with reverts("RegistryUnknownBrand", brand=len(BRANDS)):
-        _brand_raw(w, vin, len(BRANDS))
+    with reverts("RegistryUnknownBrand", brand=len(Brand)):
+        _brand_raw(w, vin, len(Brand))
 
 
 def test_branding_needs_an_existing_title(w: World) -> None:
@@ -240,7 +240,7 @@ def test_registrar_corrects_a_lower_reading_with_odometer_not_actual(w: World) -
     vin = w.title(odometer=90_000)
     result = w.registrar.correct_odometer(vin, 30_000)
     assert result.event("OdometerRecorded").args["notActual"] is True
-    assert result.event("BrandApplied").args["brand"] == BRANDS.index("ODOMETER_NOT_ACTUAL")
+    assert result.event("BrandApplied").args["brand"] == Brand.ODOMETER_NOT_ACTUAL.chain_index
     title = w.reader.title(vin)
     assert (title.odometer, title.brands) == (30_000, ("ODOMETER_NOT_ACTUAL",))
     again = w.registrar.correct_odometer(vin, 20_000)

@@ -40,7 +40,7 @@ def populate(reg: Any, n: int = 12) -> dict[str, list[Any]]:
     registrar.issue_titles_batch(vs, [c.owner.address] * n, [1000 + i for i in range(n)])
     res = lender.register_liens_batch(vs[: n // 2], [False] * (n // 2))
     liens = [int(e.args["lienId"]) for e in res.all("LienRegistered")]
-    second = lender2.register_lien(vs[0])  # double pledge: priority 2
+    second = lender2.register_lien(vs[0]).id  # double pledge: priority 2
     res = lender.originate_loans_batch(
         liens, [_h("ref", i) for i in liens], [_h("terms", i) for i in liens],
         [_h("sched", i) for i in liens],
@@ -62,18 +62,18 @@ def populate(reg: Any, n: int = 12) -> dict[str, list[Any]]:
     owner.record_odometer(vs[-2], 5000)
     registrar.correct_odometer(vs[-2], 10)
     registrar.apply_brand(vs[-3], "flood")
-    policy = insurer.record_policy(vs[-4], c.lender.address, _h("pol", 1), 2_000_000_000)
-    claim = insurer.file_claim(policy, _h("claim", 1), 700_000)
+    policy = insurer.record_policy(vs[-4], c.lender.address, _h("pol", 1), 2_000_000_000).id
+    claim = insurer.file_claim(policy, _h("claim", 1), 700_000).id
     insurer.declare_total_loss(claim, flood=True)
     insurer.settle_claim(claim, 650_000)
-    policy2 = insurer.record_policy(vs[-5], None, _h("pol", 2), 2_000_000_000)
+    policy2 = insurer.record_policy(vs[-5], None, _h("pol", 2), 2_000_000_000).id
     insurer.change_loss_payee(policy2, c.lender2.address)
-    claim2 = insurer.file_claim(policy2, _h("claim", 2), 1)
+    claim2 = insurer.file_claim(policy2, _h("claim", 2), 1).id
     insurer.deny_claim(claim2)
     insurer.cancel_policy(policy2)
     stock = vins(2)
     registrar.issue_titles_batch(stock, [c.dealer.address] * 2, [10, 20])
-    fp = lender.register_lien(stock[0], floor_plan=True)
+    fp = lender.register_lien(stock[0], floor_plan=True).id
     dealer.record_sale(stock[0], c.buyer.address, _h("sale", 1))  # sold out of trust
     dealer.record_sale(stock[1], c.buyer.address, _h("sale", 2))  # clean: title passes
     registrar.admit_participant(c.outsider.address, "dealer", "Pop-up Cars")
@@ -108,8 +108,8 @@ def random_actions(reg: Any, rng: random.Random) -> Iterator[Callable[[], Any]]:
         registrar.record_odometer(vin, reading)
 
     def finance(vin: str) -> None:
-        lien_id = lender.register_lien(vin)
-        loan = lender.originate_loan(lien_id, _h("r", lien_id), _h("t", 1), _h("s", 1))
+        lien_id = lender.register_lien(vin).id
+        loan = lender.originate_loan(lien_id, _h("r", lien_id), _h("t", 1), _h("s", 1)).id
         lender.record_disbursement(loan, 100)
         lender.record_payment(loan, 10)
 
@@ -142,7 +142,7 @@ def assert_mirror_exact(engine: Engine, reg: Any) -> None:
     """SQL equals a fresh index of the chain (every projection table and the events)."""
     state = latest_state(engine, reg.deployment)
     assert state is not None
-    fresh = fresh_index(reg.w3, reg.deployment, state.indexed_block)
+    fresh = fresh_index(reg.rpc, reg.deployment, state.indexed_block)
     differences = diff(dump(fresh), dump(engine))
     assert not differences, "\n".join(str(d) for d in differences[:20])
 
@@ -174,7 +174,7 @@ class Follower:
         self.engine = engine
         self.reg = reg
         self.indexer = Indexer(
-            engine, reg.w3, reg.deployment, poll_interval=poll_interval, **kwargs
+            engine, reg.rpc, reg.deployment, poll_interval=poll_interval, **kwargs
         )
         self.stop = threading.Event()
         self.progress: list[Progress] = []
@@ -197,8 +197,7 @@ class Follower:
         st = latest_state(self.engine, self.reg.deployment)
         if st is None or st.indexed_hash is None:
             return False
-        reply = self.reg.w3.provider.make_request("eth_getBlockByNumber", ["latest", False])
-        head = reply["result"]
+        head = self.reg.rpc.request("eth_getBlockByNumber", ["latest", False])
         return st.indexed_block == int(head["number"], 16) and st.indexed_hash == head["hash"]
 
     def catch_up(self, timeout: float = 30.0) -> None:

@@ -34,7 +34,7 @@ def test_sigkill_during_backfill(tmp_path: Path, fresh_registry: Any) -> None:
     actions = random_actions(reg, rng)
     for _ in range(120):  # one block each: many small batches to interrupt
         safely(next(actions))
-    head = reg.w3.eth.block_number
+    head = int(reg.rpc.request("eth_blockNumber"), 16)
     url = f"sqlite:///{tmp_path / 'crash.sqlite'}"
     engine = migrated_engine(url)
     deployments = tmp_path / "deployments.json"

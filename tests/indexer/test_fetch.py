@@ -1,4 +1,5 @@
-"""Reading logs: a node that limits eth_getLogs gets smaller ranges until it answers."""
+"""Reading logs: a node that limits eth_getLogs gets smaller ranges until it answers (its refusal
+comes through the transport as a NodeError, a TransactionFailed)."""
 
 from __future__ import annotations
 
@@ -9,19 +10,19 @@ import pytest
 
 from registry.errors import TransactionFailed
 from registry.indexer.fetch import ChainReader
+from registry.rpc import connect
+from tests.rpc_kit import scripted_node
 
 
-class LimitingProvider:
+class Limiter:
     """Refuses eth_getLogs over more than ``limit`` blocks, like hosted nodes do."""
-
-    endpoint_uri = "stub"
 
     def __init__(self, limit: int, message: str) -> None:
         self.limit = limit
         self.message = message
         self.ranges: list[tuple[int, int]] = []
 
-    def make_request(self, method: str, params: list[Any]) -> dict[str, Any]:
+    def __call__(self, method: str, params: list[Any]) -> dict[str, Any]:
         assert method == "eth_getLogs"
         start, end = int(params[0]["fromBlock"], 16), int(params[0]["toBlock"], 16)
         self.ranges.append((start, end))
@@ -30,18 +31,17 @@ class LimitingProvider:
         return {"result": []}
 
 
-class StubWeb3:
-    def __init__(self, provider: LimitingProvider) -> None:
-        self.provider = provider
-
-
 @pytest.mark.parametrize(
     "message",
     ["query returned more than 10000 results", "block range is too large", "request timed out"],
 )
 def test_range_shrinks_until_the_node_answers(message: str) -> None:
-    provider = LimitingProvider(limit=300, message=message)
-    reader = ChainReader(StubWeb3(provider), ["0x" + "11" * 20], max_range=5000)  # type: ignore[arg-type]
+    with scripted_node(Limiter(limit=300, message=message)) as (url, _):
+        reader = ChainReader(connect(url), ["0x" + "11" * 20], max_range=5000)
+        _cover(reader)
+
+
+def _cover(reader: ChainReader) -> None:
     reader.range = 5000
     covered, start = [], 0
     while start <= 9999:
@@ -54,8 +54,9 @@ def test_range_shrinks_until_the_node_answers(message: str) -> None:
 
 
 def test_other_refusals_are_not_retried_smaller() -> None:
-    provider = LimitingProvider(limit=0, message="invalid params")
-    reader = ChainReader(StubWeb3(provider), ["0x" + "11" * 20])  # type: ignore[arg-type]
-    with pytest.raises(TransactionFailed, match="invalid params"):
-        reader.logs(0, 10)
-    assert len(provider.ranges) == 1
+    limiter = Limiter(limit=0, message="invalid params")
+    with scripted_node(limiter) as (url, _):
+        reader = ChainReader(connect(url), ["0x" + "11" * 20])
+        with pytest.raises(TransactionFailed, match="invalid params"):
+            reader.logs(0, 10)
+    assert len(limiter.ranges) == 1

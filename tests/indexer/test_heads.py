@@ -8,7 +8,7 @@ from pathlib import Path
 
 from registry.chain import ephemeral_anvil
 from registry.indexer.heads import HeadWatcher, websocket_url
-from registry.transactor import Transactor, connect
+from registry.rpc import connect
 from tests.indexer.indexer_kit import Follower, migrated_engine, wait_until
 from tests.registry_kit import Registry, deploy_registry, fresh_vin
 
@@ -48,7 +48,7 @@ def test_the_watcher_resubscribes_after_the_node_restarts(tmp_path: Path) -> Non
             wait_until(lambda: not watcher.subscribed.is_set(), 10, "subscription lost")
             node.start()
             assert watcher.subscribed.wait(15)
-            Transactor(connect(node.rpc_url), None).rpc("evm_mine", [])
+            connect(node.rpc_url).request("evm_mine")
             assert wake.wait(10)
         finally:
             watcher.stop()

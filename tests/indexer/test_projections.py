@@ -19,7 +19,7 @@ from tests.indexer.indexer_kit import assert_mirror_exact, migrated_engine, popu
 
 def _index(url: str, reg: Any, batch_blocks: int = 5000) -> Any:
     engine = migrated_engine(url)
-    indexer = Indexer(engine, reg.w3, reg.deployment, confirmations=2, batch_blocks=batch_blocks)
+    indexer = Indexer(engine, reg.rpc, reg.deployment, confirmations=2, batch_blocks=batch_blocks)
     indexer.run(until_head=True)
     return engine
 
@@ -68,7 +68,7 @@ def test_replaying_a_range_changes_nothing(db_url: str, fresh_registry: Any) -> 
     populate(reg)
     engine = _index(db_url, reg)
     before = dump(engine)
-    reader = ChainReader(reg.w3, reg.deployment.addresses)
+    reader = ChainReader(reg.rpc, reg.deployment.addresses)
     start, head, replayed = reg.deployment.block, reader.head(), 0
     while start <= head:  # every range again, through the normal write path
         batch = reader.fetch(start, head)
@@ -83,7 +83,7 @@ def test_replaying_a_range_changes_nothing(db_url: str, fresh_registry: Any) -> 
     after = dump(engine)
     assert after["events"] == before["events"]
     # a restart from an older checkpoint re-applies nothing twice either
-    Indexer(engine, reg.w3, reg.deployment).run(until_head=True)
+    Indexer(engine, reg.rpc, reg.deployment).run(until_head=True)
     assert dump(engine)["events"] == before["events"]
 
 
@@ -110,7 +110,7 @@ def test_read_ahead_worker_process(sqlite_url: str, fresh_registry: Any) -> None
     reg = fresh_registry
     populate(reg)
     engine = migrated_engine(sqlite_url)
-    indexer = Indexer(engine, reg.w3, reg.deployment, batch_blocks=2, read_ahead_events=1)
+    indexer = Indexer(engine, reg.rpc, reg.deployment, batch_blocks=2, read_ahead_events=1)
     indexer.start_read_ahead(wait=True)
     indexer.run(until_head=True)
     assert indexer.read_ahead_batches > 0
@@ -123,9 +123,9 @@ def test_a_database_mirrors_one_deployment(sqlite_url: str, fresh_registry: Any)
 
     reg = fresh_registry
     engine = _index(sqlite_url, reg)
-    other = deploy(reg.w3, reg.cast.registrar)
+    other = deploy(reg.rpc, reg.cast.registrar)
     with pytest.raises(IndexerMismatch, match="mirrors another deployment"):
-        Indexer(engine, reg.w3, other).run(until_head=True)
+        Indexer(engine, reg.rpc, other).run(until_head=True)
 
 
 def test_finality_is_queryable_per_row(sqlite_url: str, fresh_registry: Any) -> None:

@@ -18,9 +18,9 @@ def _key(batch: Any) -> list[tuple[str, int, int, dict[str, Any]]]:
 def test_two_ranges_stay_in_flight_and_arrive_in_order(fresh_registry: Any) -> None:
     reg = fresh_registry
     populate(reg)
-    reader = ChainReader(reg.w3, reg.deployment.addresses, max_range=4)
+    reader = ChainReader(reg.rpc, reg.deployment.addresses, max_range=4)
     reader.range = 4
-    inline = ChainReader(reg.w3, reg.deployment.addresses, max_range=4)
+    inline = ChainReader(reg.rpc, reg.deployment.addresses, max_range=4)
     ahead = ReadAhead(reader, reader.endpoint, contract_names(reg.deployment))
     try:
         ahead.wait_ready()
@@ -57,7 +57,7 @@ def test_two_ranges_stay_in_flight_and_arrive_in_order(fresh_registry: Any) -> N
 def test_a_jump_drops_the_reads_in_flight(fresh_registry: Any) -> None:
     reg = fresh_registry
     populate(reg)
-    reader = ChainReader(reg.w3, reg.deployment.addresses, max_range=8)
+    reader = ChainReader(reg.rpc, reg.deployment.addresses, max_range=8)
     ahead = ReadAhead(reader, reader.endpoint, contract_names(reg.deployment))
     try:
         start, head = reg.deployment.block, reader.head()

@@ -20,9 +20,7 @@ from tests.indexer.indexer_kit import (
 
 
 def _rpc(reg: Any, method: str, params: list[Any]) -> Any:
-    reply = reg.w3.provider.make_request(method, params)
-    assert "error" not in reply, reply
-    return reply["result"]
+    return reg.rpc.request(method, params)
 
 
 def test_reorgs_while_following(db_url: str, fresh_registry: Any) -> None:
@@ -40,7 +38,7 @@ def test_reorgs_while_following(db_url: str, fresh_registry: Any) -> None:
         # depth 1: the block registering a lien disappears
         v = vins(1)[0]
         reg.registrar.issue_title(v, c.owner.address)
-        lien_id = lender.register_lien(v)
+        lien_id = lender.register_lien(v).id
         f.catch_up()
         with Session(engine) as s:
             assert s.get(Lien, lien_id) is not None

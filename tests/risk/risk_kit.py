@@ -12,7 +12,6 @@ from typing import Any
 
 from eth_account.signers.local import LocalAccount
 from sqlalchemy import Engine, select
-from web3 import Web3
 
 from registry import loan_records
 from registry.chain import AnvilNode
@@ -26,8 +25,8 @@ from registry.risk import hooks
 from registry.risk.alerts import list_alerts
 from registry.risk.delinquency import chain_day
 from registry.risk.models import LoanStatus
+from registry.rpc import Transport, connect
 from registry.schedules import LoanTerms, ScheduleKind, build_schedule, schedule_hash, terms_hash
-from registry.transactor import connect
 from tests.registry_kit import CAST, fresh_vin
 
 DAY = 86400
@@ -40,11 +39,11 @@ def h32() -> bytes:
 @dataclass
 class Chain:
     node: AnvilNode
-    w3: Web3
+    rpc: Transport
     deployment: Deployment
 
     def client(self, who: LocalAccount) -> RegistryClient:
-        return RegistryClient(self.w3, self.deployment, who)
+        return RegistryClient(self.rpc, self.deployment, who)
 
     @property
     def registrar(self) -> RegistryClient:
@@ -66,19 +65,16 @@ class Chain:
     def insurer(self) -> RegistryClient:
         return self.client(CAST.insurer)
 
-    def rpc(self, method: str, params: list[Any]) -> Any:
-        return self.w3.provider.make_request(method, params)["result"]  # type: ignore[arg-type]
-
     def now(self) -> int:
-        return int(self.w3.eth.get_block("latest")["timestamp"])
+        return int(self.rpc.request("eth_getBlockByNumber", ["latest", False])["timestamp"], 16)
 
     def today(self) -> date:
         return date.fromordinal(chain_day(self.now()))
 
     def advance(self, days: float) -> None:
         """Moves chain time on by ``days`` and mines a block at the new time."""
-        self.rpc("evm_increaseTime", [int(days * DAY)])
-        self.rpc("evm_mine", [])
+        self.rpc.request("evm_increaseTime", [int(days * DAY)])
+        self.rpc.request("evm_mine")
 
     def title(self, owner: LocalAccount | None = None) -> str:
         vin = fresh_vin()
@@ -87,9 +83,9 @@ class Chain:
 
 
 def start_chain(node: AnvilNode) -> Chain:
-    w3 = connect(node.rpc_url)
-    deployment = deploy(w3, CAST.registrar)
-    chain = Chain(node, w3, deployment)
+    rpc = connect(node.rpc_url)
+    deployment = deploy(rpc, CAST.registrar)
+    chain = Chain(node, rpc, deployment)
     reg = chain.registrar
     reg.admit_participant(CAST.lender.address, "lender", "First Auto Bank")
     reg.admit_participant(CAST.lender2.address, "lender", "Second Credit Union")
@@ -116,7 +112,7 @@ class Mirror:
 
     def index(self) -> None:
         hooks.configure(self.records)
-        Indexer(self.engine, self.chain.w3, self.chain.deployment, confirmations=0).run(
+        Indexer(self.engine, self.chain.rpc, self.chain.deployment, confirmations=0).run(
             until_head=True, lock=False
         )
 
@@ -156,11 +152,11 @@ def make_loan(
 ) -> tuple[int, int, Any]:
     """A lien, a loan committing a schedule (its record saved for the indexer), disbursed."""
     bank = lender or chain.lender
-    lien = bank.register_lien(vin)
+    lien = bank.register_lien(vin).id
     schedule = schedule_for(chain.today() + timedelta(days=first_due_in_days), months)
     salt = h32()
     loan = bank.originate_loan(lien, h32(), terms_hash(schedule.terms, salt),
-                               schedule_hash(schedule, salt))  # fmt: skip
+                               schedule_hash(schedule, salt)).id  # fmt: skip
     if record and mirror is not None:
         loan_records.save(
             mirror.records, chain.deployment.chain_id, loan_records.LoanRecord(loan, salt, schedule)

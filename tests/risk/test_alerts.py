@@ -9,8 +9,8 @@ from tests.risk.risk_kit import CAST, Chain, Mirror, cents, h32, make_loan
 
 def test_double_pledge_from_another_lender(chain: Chain, mirror: Mirror) -> None:
     vin = chain.title()
-    first = chain.lender.register_lien(vin)
-    second = chain.lender2.register_lien(vin)
+    first = chain.lender.register_lien(vin).id
+    second = chain.lender2.register_lien(vin).id
     mirror.index()
     [alert] = mirror.alerts(vin=vin)
     assert alert["kind"] == "double_pledge" and alert["severity"] == "critical"
@@ -28,7 +28,7 @@ def test_no_double_pledge_for_a_second_lien_by_the_same_lender(
     chain.lender.register_lien(vin)
     chain.lender.register_lien(vin)
     released = chain.title()  # the first lender let go before the second came
-    lien = chain.lender.register_lien(released)
+    lien = chain.lender.register_lien(released).id
     chain.lender.release_lien(lien)
     chain.lender2.register_lien(released)
     mirror.index()
@@ -39,7 +39,7 @@ def test_double_pledge_against_liens_indexed_in_an_earlier_batch(
     chain: Chain, mirror: Mirror
 ) -> None:
     vins = [chain.title() for _ in range(3)]
-    firsts = [chain.lender.register_lien(vin) for vin in vins]
+    firsts = [chain.lender.register_lien(vin).id for vin in vins]
     mirror.index()  # the first liens are in the database now, not in the next batch
     assert [mirror.kinds(vin) for vin in vins] == [[], [], []]
     chain.lender2.register_lien(vins[0])
@@ -52,7 +52,7 @@ def test_double_pledge_against_liens_indexed_in_an_earlier_batch(
 
 def test_sold_out_of_trust(chain: Chain, mirror: Mirror) -> None:
     vin = chain.title(CAST.dealer)
-    lien = chain.lender.register_lien(vin, floor_plan=True)
+    lien = chain.lender.register_lien(vin, floor_plan=True).id
     chain.dealer.record_sale(vin, CAST.buyer.address, h32())
     mirror.index()
     [alert] = mirror.alerts(vin=vin)
@@ -65,7 +65,7 @@ def test_no_sold_out_of_trust_after_the_floor_plan_lien_was_released(
     chain: Chain, mirror: Mirror
 ) -> None:
     vin = chain.title(CAST.dealer)
-    lien = chain.lender.register_lien(vin, floor_plan=True)
+    lien = chain.lender.register_lien(vin, floor_plan=True).id
     chain.lender.release_lien(lien)
     chain.dealer.record_sale(vin, CAST.buyer.address, h32())
     mirror.index()
@@ -75,8 +75,8 @@ def test_no_sold_out_of_trust_after_the_floor_plan_lien_was_released(
 def test_total_loss_and_brand_on_a_vehicle_under_lien(chain: Chain, mirror: Mirror) -> None:
     vin = chain.title()
     chain.lender.register_lien(vin)
-    policy = chain.insurer.record_policy(vin, CAST.lender.address, h32(), 4_000_000_000)
-    claim = chain.insurer.file_claim(policy, h32(), 900_000)
+    policy = chain.insurer.record_policy(vin, CAST.lender.address, h32(), 4_000_000_000).id
+    claim = chain.insurer.file_claim(policy, h32(), 900_000).id
     chain.insurer.declare_total_loss(claim, flood=True)
     branded = chain.title()
     chain.lender2.register_lien(branded)
@@ -93,11 +93,11 @@ def test_total_loss_and_brand_on_a_vehicle_under_lien(chain: Chain, mirror: Mirr
 
 def test_no_total_loss_or_brand_alert_without_a_lien(chain: Chain, mirror: Mirror) -> None:
     vin = chain.title()
-    policy = chain.insurer.record_policy(vin, CAST.lender.address, h32(), 4_000_000_000)
-    claim = chain.insurer.file_claim(policy, h32(), 900_000)
+    policy = chain.insurer.record_policy(vin, CAST.lender.address, h32(), 4_000_000_000).id
+    claim = chain.insurer.file_claim(policy, h32(), 900_000).id
     chain.insurer.declare_total_loss(claim)
     released = chain.title()
-    lien = chain.lender.register_lien(released)
+    lien = chain.lender.register_lien(released).id
     chain.lender.release_lien(lien)
     chain.registrar.apply_brand(released, "flood")
     mirror.index()
@@ -205,12 +205,12 @@ def test_backfill_computes_standing_at_the_head_only(chain: Chain, fresh_mirror:
     _, loan, schedule = make_loan(chain, fresh_mirror, vin, first_due_in_days=-40)
     chain.advance(2 / 24)  # settled, still unpaid, for a few blocks (a batch of their own)
     for _ in range(4):
-        chain.rpc("evm_mine", [])
+        chain.rpc.request("evm_mine")
     for instalment in schedule.instalments[:2]:
         chain.lender.record_payment(loan, cents(instalment.total), h32())
     from registry.indexer import Indexer
 
-    indexer = Indexer(fresh_mirror.engine, chain.w3, chain.deployment, confirmations=0,
+    indexer = Indexer(fresh_mirror.engine, chain.rpc, chain.deployment, confirmations=0,
                       batch_blocks=3)  # fmt: skip
     indexer.run(until_head=True, lock=False)  # many small batches, the payments in the last
     status = fresh_mirror.status(loan)
@@ -224,8 +224,8 @@ def test_lien_not_released_30_days_after_payoff(chain: Chain, mirror: Mirror) ->
     for vin in (kept, cleaned, plain):
         _, loan, _ = make_loan(chain, mirror, vin)
         ids[vin] = loan
-    extra_kept = chain.lender.register_lien(kept)  # same lender: no double pledge
-    extra_cleaned = chain.lender.register_lien(cleaned)
+    extra_kept = chain.lender.register_lien(kept).id  # same lender: no double pledge
+    extra_cleaned = chain.lender.register_lien(cleaned).id
     for vin in (kept, cleaned, plain):
         chain.lender.pay_off(ids[vin])  # releases the loan's own lien
     mirror.index()
@@ -261,13 +261,13 @@ def test_reorg_removes_the_alert_and_its_standing(chain: Chain, fresh_mirror: Mi
     vin = chain.title()
     chain.lender.register_lien(vin)
     fresh_mirror.index()
-    snap = chain.rpc("evm_snapshot", [])
+    snap = chain.rpc.request("evm_snapshot")
     chain.lender2.register_lien(vin)  # double pledge, on blocks about to vanish
     fresh_mirror.index()
     assert fresh_mirror.kinds(vin) == ["double_pledge"]
-    assert chain.rpc("evm_revert", [snap])
+    assert chain.rpc.request("evm_revert", [snap])
     for _ in range(4):
-        chain.rpc("evm_mine", [])
+        chain.rpc.request("evm_mine")
     fresh_mirror.index()
     assert fresh_mirror.kinds(vin) == []
     assert chain_day(chain.now()) > 0

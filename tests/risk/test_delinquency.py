@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from registry.enums import Bucket
 from registry.risk.delinquency import (
-    BUCKETS,
     DueSchedule,
     assess,
     bucket_of,
@@ -45,7 +45,7 @@ def d(text: str) -> int:
 )  # fmt: skip
 def test_buckets_at_their_edges(dpd: int, bucket: str) -> None:
     assert bucket_of(dpd) == bucket
-    assert bucket_rank(bucket) == BUCKETS.index(bucket)
+    assert bucket_rank(bucket) == [b.value for b in Bucket].index(bucket)
 
 
 def test_before_the_first_instalment_nothing_is_due() -> None:

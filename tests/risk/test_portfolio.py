@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from registry.risk.delinquency import BUCKETS
+from registry.enums import Bucket
 from registry.risk.models import BucketSnapshot
 from registry.risk.portfolio import (
     CHARGED,
@@ -23,7 +23,7 @@ from tests.risk.risk_kit import CAST, Chain, Mirror, cents, h32, make_loan
 
 def test_stress_scales_worsening_and_keeps_rows_stochastic() -> None:
     s = stressed(PRIOR, 1.5)
-    order = [*BUCKETS, CHARGED]
+    order = [*Bucket, CHARGED]
     for frm, row in s.items():
         assert sum(row.values()) == pytest.approx(1.0)
         worse = [to for to in row if to in order and order.index(to) > order.index(frm)]

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from registry.enums import AlertKind, Severity
 from registry.risk.alerts import NewAlert, store
 from registry.risk.portfolio import portfolio
 from registry.risk.webhooks import add_webhook, outbox
@@ -44,9 +45,9 @@ def test_alerts_standing_and_report_on_postgres(chain: Chain, pg_mirror: Mirror)
     pg_mirror.index()
     assert len(pg_mirror.alerts(vin=late)) == 2
     with pg_mirror.engine.begin() as conn:
-        assert store(conn, [NewAlert(key="x:1", kind="brand", severity="info", vin=late,
-                                     lenders=[CAST.lender.address], block_number=1, time=1,
-                                     message="m")]) == ["x:1"]  # fmt: skip
+        assert store(conn, [NewAlert(key="x:1", kind=AlertKind.BRAND, severity=Severity.INFO,
+                                     vin=late, lenders=[CAST.lender.address], block_number=1,
+                                     time=1, message="m")]) == ["x:1"]  # fmt: skip
         pending = outbox(conn, pending_only=True)
         assert {d["alert_key"] for d in pending} >= {"x:1"}
         report = portfolio(conn, CAST.lender.address.lower())

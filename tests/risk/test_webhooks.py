@@ -16,6 +16,7 @@ from sqlalchemy import Engine, select, update
 
 from registry.chain import free_port
 from registry.db import make_engine, migrate
+from registry.enums import AlertKind, Severity
 from registry.risk.alerts import NewAlert, store
 from registry.risk.models import Delivery
 from registry.risk.webhooks import (
@@ -104,7 +105,8 @@ def db(tmp_path: Path) -> tuple[str, Engine]:
 
 def alert(n: int, lender: str = LENDER) -> NewAlert:
     return NewAlert(
-        key=f"double_pledge:0x{n:064x}:0", kind="double_pledge", severity="critical",
+        key=f"double_pledge:0x{n:064x}:0", kind=AlertKind.DOUBLE_PLEDGE,
+        severity=Severity.CRITICAL,
         vin="1G1SCZK16DT079150", lenders=[lender], block_number=n, time=1_800_000_000 + n,
         message=f"test alert {n}", tx_hash=f"0x{n:064x}", log_index=0,
     )  # fmt: skip
