@@ -4,6 +4,9 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 REGISTRY := $(VENV)/bin/registry
+# The EVM hardfork the contracts are built for: the oldest one every node of the network runs
+# (the committed artifacts are cancun; `make compile EVM_VERSION=shanghai` for an older chain).
+EVM_VERSION ?= cancun
 
 .PHONY: run setup test test-setup compile compile-check lint bench chain-down clean
 
@@ -34,11 +37,11 @@ test-setup: setup  ## + Debian's Chromium for the web page tests (needs root or 
 test: test-setup  ## set up and run every test (a real anvil, SQLite, PostgreSQL, Chromium)
 	$(PY) -m pytest -q
 
-compile:  ## contracts/*.sol -> registry/artifacts/*.json
-	$(PY) -m registry.compiler
+compile:  ## contracts/*.sol -> registry/artifacts/*.json (for EVM_VERSION)
+	$(PY) -m registry.compiler --evm-version $(EVM_VERSION)
 
-compile-check:  ## exit 1 when registry/artifacts is stale
-	$(PY) -m registry.compiler --check
+compile-check:  ## exit 1 when registry/artifacts is stale (for EVM_VERSION)
+	$(PY) -m registry.compiler --check --evm-version $(EVM_VERSION)
 
 lint:
 	$(VENV)/bin/ruff check .

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -17,6 +18,7 @@ from api.deps import Runtime
 from api.errors import install_error_handlers
 from api.routes import liens, loans, participants, risk, status, vehicles, writes
 from api.schemas import ErrorResponse
+from registry.enums import PAGE_ENUMS
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
@@ -69,13 +71,20 @@ def create_app(settings: ApiSettings | None = None, *, engine: Engine | None = N
 
     @app.get("/config.js", include_in_schema=False)
     async def page_config() -> Response:
-        import json
-
-        body = "window.REGISTRY_CONFIG = " + json.dumps({"txLinkBase": settings.tx_link_base})
-        return Response(body + ";\n", media_type="application/javascript")
+        return Response(page_config_js(settings), media_type="application/javascript")
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app
+
+
+def page_config_js(settings: ApiSettings) -> str:
+    """What ``/config.js`` serves: the page's settings and the vocabularies it shows (so the
+    JavaScript holds no copy of them)."""
+    config = {
+        "txLinkBase": settings.tx_link_base,
+        "enums": {name: [m.value for m in enum] for name, enum in PAGE_ENUMS.items()},
+    }
+    return f"window.REGISTRY_CONFIG = {json.dumps(config)};\n"
 
 
 def app_from_env() -> FastAPI:

@@ -144,6 +144,7 @@ class AnvilNode:
         accounts: int = ACCOUNTS,
         detach: bool = False,
         startup_timeout: float = STARTUP_TIMEOUT,
+        hardfork: str | None = None,
     ) -> None:
         self.host = host
         self.port = port if port is not None else free_port(host)
@@ -155,6 +156,7 @@ class AnvilNode:
         self.accounts = accounts
         self.detach = detach
         self.startup_timeout = startup_timeout
+        self.hardfork = hardfork  # the EVM rules it runs (None: anvil's latest)
         self._tmpdir: tempfile.TemporaryDirectory[str] | None = None
         if log_file is None:
             self._tmpdir = tempfile.TemporaryDirectory(prefix="anvil-")
@@ -190,6 +192,8 @@ class AnvilNode:
         ]  # fmt: skip
         if self.block_time is not None:
             cmd += ["--block-time", f"{self.block_time:g}"]
+        if self.hardfork is not None:
+            cmd += ["--hardfork", self.hardfork]
         if self.state_file is not None:
             cmd += ["--state", str(self.state_file)]
             if self.state_interval:
@@ -286,13 +290,15 @@ def ephemeral_anvil(
     port: int | None = None,
     block_time: float | None = None,
     state_file: Path | None = None,
+    hardfork: str | None = None,
 ) -> Iterator[AnvilNode]:
-    """A running anvil for a test: free port, no persisted state unless ``state_file``.
+    """A running anvil for a test: free port, no persisted state unless ``state_file``,
+    anvil's latest hardfork unless ``hardfork``.
 
     The node may be stopped and started again (same port, same state file); it is killed
     when the block exits.
     """
-    node = AnvilNode(port=port, block_time=block_time, state_file=state_file)
+    node = AnvilNode(port=port, block_time=block_time, state_file=state_file, hardfork=hardfork)
     try:
         node.start()
         yield node

@@ -46,9 +46,10 @@ def brand_index(name: str) -> int:
 
 
 @cache
-def load_artifact(name: str) -> dict[str, Any]:
-    """The compiled artifact (abi, bytecode) of contract ``name``."""
-    path = ARTIFACTS_DIR / f"{name}.json"
+def load_artifact(name: str, directory: Path = ARTIFACTS_DIR) -> dict[str, Any]:
+    """The compiled artifact (abi, bytecode, enums) of contract ``name``, from the committed
+    artifacts unless another build's ``directory`` is given."""
+    path = directory / f"{name}.json"
     if not path.exists():
         raise ConfigurationError(
             f"no compiled artifact for {name} at {path}: run `make compile`", contract=name

@@ -39,7 +39,12 @@ class Recorder:
 
     def __init__(self) -> None:
         self.calls: list[tuple[str, float]] = []
+        self.connections = 0  # TCP connections accepted (keep-alive reuses them)
         self.lock = threading.Lock()
+
+    def connected(self) -> None:
+        with self.lock:
+            self.connections += 1
 
     def add(self, method: str) -> None:
         with self.lock:
@@ -56,6 +61,10 @@ def scripted_node(script: Script) -> Iterator[tuple[str, Recorder]]:
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"  # keep-alive, as real nodes
+
+        def setup(self) -> None:
+            super().setup()
+            seen.connected()
 
         def log_message(self, *args: Any) -> None:
             pass

@@ -2,10 +2,13 @@
 // auditor's) API key. Plain JS, no build step; it adds its own section to the page.
 "use strict";
 (function () {
-  const cfg = window.REGISTRY_CONFIG || { txLinkBase: "#tx/" };
-  const BUCKETS = ["current", "1-29", "30-59", "60-89", "90+"];
+  const cfg = window.REGISTRY_CONFIG;
+  // The vocabularies come from the server (/config.js, from registry/enums.py), best first:
+  // the colours below follow their order.
+  const BUCKETS = cfg.enums.buckets;
   const COLORS = ["#1e7d46", "#c9a100", "#e07b00", "#d0461f", "#8e1b12"];
-  const SEVERITY = { info: "#6b7685", warning: "#b26a00", high: "#d0461f", critical: "#8e1b12" };
+  const SEVERITY = Object.fromEntries(cfg.enums.severities.map((s, i) =>
+    [s, ["#6b7685", "#b26a00", "#d0461f", "#8e1b12"][i]]));
   const store = window.sessionStorage;
   const esc = (s) => String(s ?? "").replace(/[&<>"']/g, (c) =>
     ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
