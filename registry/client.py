@@ -11,10 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
-from typing import Any
-
-from eth_account.messages import encode_typed_data
-from eth_account.signers.local import LocalAccount
+from typing import TYPE_CHECKING, Any
 
 from registry import domain
 from registry.addresses import ZERO_ADDRESS, checksum_address
@@ -26,6 +23,9 @@ from registry.reader import ContractFacts, RegistryReader, parse_role
 from registry.rpc import Transport
 from registry.transactor import Transactor, TxResult
 from registry.vin import validate_vin, vin_to_bytes32
+
+if TYPE_CHECKING:  # eth_account is imported where a consent is signed: reads start faster
+    from eth_account.signers.local import LocalAccount
 
 #: The ``TransferConsent`` struct a lienholder signs (EIP-712), as the contract hashes it.
 CONSENT_TYPE = [
@@ -255,6 +255,8 @@ class RegistryClient(RegistryReader):
                 "deadline": deadline,
             },
         }
+        from eth_account.messages import encode_typed_data
+
         signed = self.account.sign_message(encode_typed_data(full_message=message))
         return domain.LienConsent(lien_id, release, deadline, bytes(signed.signature))
 

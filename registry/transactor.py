@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any
-
-from eth_account.signers.local import LocalAccount
+from typing import TYPE_CHECKING, Any
 
 from registry.errors import ChainUnavailable, ConfigurationError, RegistryError, TransactionFailed
 from registry.events import DecodedEvent, EventDecoder
 from registry.rpc import Transport
+
+if TYPE_CHECKING:
+    from eth_account.signers.local import LocalAccount
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from registry.enums import PAGE_ENUMS, SOLIDITY_ENUMS, Brand
 
 
 def _served_config() -> dict[str, object]:
-    js = page_config_js(ApiSettings(_env_file=None))  # type: ignore[call-arg]
+    js = page_config_js(ApiSettings(_env_file=None))
     found = re.fullmatch(r"window\.REGISTRY_CONFIG = (.*);\n", js, re.DOTALL)
     assert found, js
     config: dict[str, object] = json.loads(found.group(1))
@@ -51,8 +51,8 @@ def test_python_solidity_and_javascript_agree() -> None:
     # ... and no script keeps a copy (two or more values of one vocabulary as literals)
     for script in sorted(STATIC_DIR.glob("*.js")):
         literals = set(re.findall(r"""["']([^"'\n]+)["']""", script.read_text()))
-        for name, enum in PAGE_ENUMS.items():
-            copied = sorted(literals & {m.value for m in enum})
+        for name, vocabulary in PAGE_ENUMS.items():
+            copied = sorted(literals & {m.value for m in vocabulary})
             assert len(copied) < 2, f"{script.name} copies {name}: {copied}; use cfg.enums"
 
 

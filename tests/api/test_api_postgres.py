@@ -33,7 +33,7 @@ def pg_client(mirror: Mirror, pg_url: str) -> Iterator[TestClient]:
     migrate(pg_url)
     engine = make_engine(pg_url)
     mirror.index()  # the SQLite mirror and the PostgreSQL one at the same block
-    block = mirror.reg.rpc.request("eth_blockNumber")
+    block = int(mirror.reg.rpc.request("eth_blockNumber"), 16)
     Indexer(engine, mirror.reg.rpc, mirror.reg.deployment, confirmations=0).run(until_block=block)
     with TestClient(create_app(mirror.settings(database_url=pg_url), engine=engine)) as c:
         yield c
