@@ -91,6 +91,8 @@ class Transport:
                 f"{url!r} is not an http(s) JSON-RPC URL (e.g. http://127.0.0.1:8545)", url=url
             )
         self.url = url
+        #: the URL as messages show it: without a user name or password it may carry
+        self.endpoint = parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()
         self.timeout = timeout
         self.connect_timeout = connect_timeout
         self.retries = max(0, retries)
@@ -111,7 +113,7 @@ class Transport:
         self._ids = itertools.count(1)
 
     def __repr__(self) -> str:
-        return f"Transport({self.url!r})"
+        return f"Transport({self.endpoint!r})"
 
     def close(self) -> None:
         """Closes the pooled connections (the transport reconnects if used again)."""
@@ -203,9 +205,9 @@ class Transport:
             except (_Unreached, _Lost) as exc:
                 if attempt >= self.retries or (isinstance(exc, _Lost) and not resend):
                     raise ChainUnavailable(
-                        f"cannot reach the chain node at {self.url}: {exc}"
+                        f"cannot reach the chain node at {self.endpoint}: {exc}"
                         + (f" (after {attempt + 1} attempts)" if attempt else ""),
-                        endpoint=self.url,
+                        endpoint=self.endpoint,
                     ) from exc
             attempt += 1
             time.sleep(next(delays))
@@ -269,6 +271,13 @@ def connect(
     timeout: float = DEFAULT_TIMEOUT,
     connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
     retries: int = DEFAULT_RETRIES,
+    backoff: float = 0.1,
 ) -> Transport:
-    """The transport to the node at ``url`` (nothing is sent until the first request)."""
-    return Transport(url, timeout=timeout, connect_timeout=connect_timeout, retries=retries)
+    """The transport to the node at ``url`` (nothing is sent until the first request).
+
+    ``timeout`` bounds the wait for an answer, ``connect_timeout`` for a connection;
+    ``retries`` transport failures are retried, after ``backoff`` seconds, then twice that…
+    """
+    return Transport(
+        url, timeout=timeout, connect_timeout=connect_timeout, retries=retries, backoff=backoff
+    )

@@ -76,7 +76,7 @@ class Transactor:
 
     @property
     def endpoint(self) -> str:
-        return self.rpc.url
+        return self.rpc.endpoint
 
     @property
     def chain_id(self) -> int:

@@ -7,9 +7,10 @@ import time
 from typing import Any
 
 import pytest
+from eth_utils import keccak
 
 from registry.chain import free_port
-from registry.client import RegistryClient
+from registry.client import CONSENT_TYPE, RegistryClient
 from registry.enums import Role
 from registry.errors import ChainUnavailable, RejectedConflict
 from registry.reader import RegistryReader
@@ -45,6 +46,13 @@ def test_the_eip712_domain_is_the_contracts(registry: Registry) -> None:
     offline = RegistryClient(_dead_rpc(), registry.deployment, CAST.owner, facts=client.facts)
     assert offline.eip712_domain() == client.eip712_domain()
     assert client.as_(CAST.owner).facts is client.facts
+
+
+def test_the_consent_type_is_the_contracts(registry: Registry) -> None:
+    fields = ",".join(f"{f['type']} {f['name']}" for f in CONSENT_TYPE)
+    reader = RegistryReader(registry.rpc, registry.deployment)
+    on_chain = bytes(reader.read(reader.registry, "TRANSFER_CONSENT_TYPEHASH"))
+    assert on_chain == keccak(text=f"TransferConsent({fields})")
 
 
 def test_consents_are_signed_for_the_domain_read(registry: Registry, new_vin: Any) -> None:

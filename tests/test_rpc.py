@@ -27,8 +27,7 @@ def test_transport_failures_are_retried_with_growing_delays() -> None:
         return None if next(failures, None) is not None else {"result": "0x7a69"}
 
     with scripted_node(flaky) as (url, seen):
-        rpc = connect(url, retries=3)
-        rpc.backoff = 0.2
+        rpc = connect(url, retries=3, backoff=0.2)
         assert rpc.chain_id() == 31337
     times = [t for _, t in seen.calls]
     assert seen.methods() == ["eth_chainId"] * 3
@@ -38,8 +37,7 @@ def test_transport_failures_are_retried_with_growing_delays() -> None:
 
 def test_retries_are_bounded() -> None:
     with scripted_node(lambda m, p: None) as (url, seen):
-        rpc = connect(url, retries=2)
-        rpc.backoff = 0.05
+        rpc = connect(url, retries=2, backoff=0.05)
         with pytest.raises(ChainUnavailable, match=r"HTTP 503.*after 3 attempts"):
             rpc.request("eth_blockNumber")
     assert len(seen.calls) == 3
@@ -58,8 +56,7 @@ def test_a_stopped_node_is_chain_unavailable() -> None:
 
 def test_a_node_that_comes_back_during_the_backoff_is_reached() -> None:
     node = AnvilNode(port=free_port())
-    rpc = connect(node.rpc_url, retries=8)
-    rpc.backoff, rpc.max_backoff = 0.25, 1.0  # about 6 s of patience in all
+    rpc = connect(node.rpc_url, retries=8, backoff=0.25)  # 0.25 … 2 s: 9 s of patience
     starter = threading.Timer(0.3, node.start)
     starter.start()
     try:
