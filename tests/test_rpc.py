@@ -3,6 +3,8 @@ answers) and a scripted node: retries with backoff, one mapping of failures, bat
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -141,3 +143,11 @@ def test_one_transport_serves_many_threads_over_few_connections() -> None:
             answers = list(pool.map(lambda i: rpc.request("echo", [i]), range(400)))
     assert answers == list(range(400))  # each thread got its own answer
     assert len(seen.calls) == 400 and seen.connections <= 8  # kept alive and reused
+
+
+def test_the_runtime_paths_need_no_web3() -> None:
+    modules = ("registry.client", "registry.deploy", "registry.certificates", "registry.audit",
+               "registry.indexer.runner", "api.deps", "api.freshness")  # fmt: skip
+    probe = f"import sys, {', '.join(modules)}; print('web3' in sys.modules)"
+    run = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert run.stdout.strip() == "False"
