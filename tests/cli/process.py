@@ -11,7 +11,7 @@ from pathlib import Path
 REGISTRY = Path(sys.executable).with_name("registry")
 
 
-def registry_env(**settings: str | Path) -> dict[str, str]:
+def registry_env(**settings: str | int | Path) -> dict[str, str]:
     """This process's environment without the shell's REGISTRY_* settings, plus ``settings``.
 
     ``registry_env(rpc_url=url)`` sets ``REGISTRY_RPC_URL``.
