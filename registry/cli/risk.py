@@ -212,17 +212,18 @@ def remove(webhook_id: int, database_url: str | None) -> None:
 @database_option
 def deliver(once: bool, interval: float, database_url: str | None) -> None:
     """Deliver pending alerts from the outbox (retries with exponential backoff until 2xx)."""
-    from registry.risk.webhooks import RoundResult, run_worker
-
-    engine = _engine(database_url)
     stop = threading.Event()
 
     def on_signal(_signum: int, _frame: FrameType | None) -> None:
         stop.set()
 
-    if not once:
+    if not once:  # first: a Ctrl-C while it starts up stops it as cleanly as later
         signal.signal(signal.SIGINT, on_signal)
         signal.signal(signal.SIGTERM, on_signal)
+
+    from registry.risk.webhooks import RoundResult, run_worker
+
+    engine = _engine(database_url)
 
     def report_round(r: RoundResult) -> None:
         click.echo(f"delivered {r.delivered}, failed {r.failed} (will retry)")
