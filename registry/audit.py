@@ -44,6 +44,7 @@ _SKIP = {"id"}  # surrogate keys: they depend on insert order, not on the chain
 #: VINs re-read from the contracts by default (a random sample; ``sample=None`` reads all).
 DEFAULT_SAMPLE = 200
 _COVERED = ("titles", "liens", "loans")  # the tables contract reads check, counted in a report
+Rows = dict[str, dict[tuple[Any, ...], dict[str, Any]]]  # table -> natural key -> row
 
 
 @dataclass(frozen=True)
@@ -101,11 +102,9 @@ def compared_tables() -> list[Table]:
     return tables
 
 
-def dump(
-    engine: Engine, vin: str | None = None
-) -> dict[str, dict[tuple[Any, ...], dict[str, Any]]]:
+def dump(engine: Engine, vin: str | None = None) -> Rows:
     """Every compared table as {natural key: row}, restricted to ``vin`` when given."""
-    out: dict[str, dict[tuple[Any, ...], dict[str, Any]]] = {}
+    out: Rows = {}
     with engine.connect() as conn:
         for tbl in compared_tables():
             key_cols = _NATURAL_KEYS.get(tbl.name, ("tx_hash", "log_index"))
@@ -122,10 +121,7 @@ def dump(
     return out
 
 
-def diff(
-    chain: dict[str, dict[tuple[Any, ...], dict[str, Any]]],
-    sql: dict[str, dict[tuple[Any, ...], dict[str, Any]]],
-) -> list[Difference]:
+def diff(chain: Rows, sql: Rows) -> list[Difference]:
     """Differences between the chain's rows and the SQL rows, table by table."""
     found: list[Difference] = []
     for name in chain.keys() | sql.keys():
@@ -166,15 +162,24 @@ def fresh_index(w3: Web3, deployment: Deployment, upto_block: int) -> Engine:
     return engine
 
 
+def _by_vin(sql: Rows, vins: Iterable[str]) -> dict[str, Rows]:
+    """The titles, liens and loans rows of each of ``vins``, from a dump of the scope."""
+    out: dict[str, Rows] = {v: {t: {} for t in _COVERED} for v in vins}
+    for table in _COVERED:
+        for key, row in sql.get(table, {}).items():
+            if row["vin"] in out:
+                out[row["vin"]][table][key] = row
+    return out
+
+
 def _read_checks(
-    engine: Engine, client: RegistryClient, block: int, vins: Iterable[str]
+    sql: Rows, client: RegistryClient, block: int, vins: Iterable[str]
 ) -> tuple[list[Difference], int, Coverage]:
     """Titles, liens and loans of ``vins`` in SQL against contract reads at ``block``."""
     found: list[Difference] = []
     reads = 0
     read = Coverage()
-    sql = {v: dump(engine, v) for v in vins}
-    for vin, tables in sql.items():
+    for vin, tables in _by_vin(sql, vins).items():
         t = client.title(vin, block)
         reads += 1
         read += Coverage(vins=1)
@@ -254,7 +259,7 @@ def verify(
     if vin is None and sample is not None and sample < len(scope):
         vins = sorted(random.sample(scope, sample))
     client = RegistryClient(w3, deployment)
-    extra, reads, read = _read_checks(engine, client, block, vins)
+    extra, reads, read = _read_checks(sql, client, block, vins)
     seen = {(d.table, d.key, d.kind) for d in differences}
     differences += [d for d in extra if (d.table, d.key, d.kind) not in seen]
     rows = sum(len(t) for t in chain.values())
