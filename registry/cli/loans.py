@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -21,7 +21,6 @@ from registry.cli.common import (
     settings_for,
     with_signer,
 )
-from registry.config import Settings
 from registry.schedules import (
     LoanTerms,
     Schedule,
@@ -31,12 +30,10 @@ from registry.schedules import (
     terms_hash,
 )
 
+if TYPE_CHECKING:
+    from registry.config import Settings
+
 KINDS = click.Choice([k.value for k in ScheduleKind], case_sensitive=False)
-
-
-def register(cli: click.Group) -> None:
-    """Adds the loan commands to ``cli``."""
-    cli.add_command(loan)
 
 
 def terms_options(fn: Any) -> Any:
