@@ -83,9 +83,24 @@ class Certificate(BaseModel):
     summary: Summary
 
 
+class VehicleDescription(BaseModel):
+    """What the VIN's characters say (decoded by vininfo): beside the certificate, not in it."""
+
+    wmi: str
+    manufacturer: str  # "unknown" when the maker is not in vininfo's table
+    region: str
+    country: str
+    model_year_position: int
+    model_year_code: str
+    model_years: list[int]  # every year the code can stand for (30-year cycle), newest first
+    model_year_note: str
+    source: str
+
+
 class TitleCheck(BaseModel):
     certificate_id: str
     certificate: Certificate
+    vehicle: VehicleDescription
     freshness: Freshness
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
+from eth_utils import is_hex_address, to_checksum_address
 
 from registry.config import DEV_MNEMONIC, Settings
 from registry.errors import ConfigurationError, InvalidInput
@@ -57,6 +58,26 @@ def load_keystore(path: Path, password: str) -> LocalAccount:
         ) from exc
     account: LocalAccount = Account.from_key(key)
     return account
+
+
+def keystore_address(path: Path) -> str:
+    """The address a keystore holds in clear (its ``address`` field), without decrypting it."""
+    try:
+        data = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise ConfigurationError(f"keystore {path} does not exist", path=str(path)) from None
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise ConfigurationError(
+            f"{path} is not a keystore (JSON expected): {exc}", path=str(path)
+        ) from None
+    raw = data.get("address") if isinstance(data, dict) else None
+    address = f"0x{raw.removeprefix('0x')}" if isinstance(raw, str) else ""
+    if not is_hex_address(address):
+        raise ConfigurationError(
+            f"keystore {path} records no address in clear (no valid 'address' field)",
+            path=str(path),
+        )
+    return str(to_checksum_address(address))
 
 
 def signer_from_settings(settings: Settings, chain_id: int) -> LocalAccount:

@@ -5,8 +5,9 @@ Two independent derivations:
 * a fresh index of the chain's logs into a private in-memory SQLite, up to the block the
   database says it indexed: every table (events and projections) is compared row by row;
 * direct contract reads (``RegistryClient`` at that block) of titles, liens and loans, which
-  do not depend on the indexer's code at all (for one VIN, or every VIN when there are at
-  most ``read_limit`` of them).
+  do not depend on the indexer's code at all: for one VIN, every VIN (``sample=None``, the
+  CLI's ``--full``), or a random sample of ``sample`` VINs (the rest are not read, and the
+  report says so).
 
 Each difference is reported as ``changed`` (a field differs), ``deleted`` (on chain, missing
 from SQL) or ``added`` (in SQL, not on chain).
@@ -14,6 +15,7 @@ from SQL) or ``added`` (in SQL, not on chain).
 
 from __future__ import annotations
 
+import random
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -40,6 +42,10 @@ _NATURAL_KEYS: dict[str, tuple[str, ...]] = {
     "participants": ("address", "role"),
 }
 _SKIP = {"id"}  # surrogate keys: they depend on insert order, not on the chain
+#: VINs re-read from the contracts by default (a random sample; ``sample=None`` reads all).
+DEFAULT_SAMPLE = 200
+_COVERED = ("titles", "liens", "loans")  # the tables contract reads check, counted in a report
+Rows = dict[str, dict[tuple[Any, ...], dict[str, Any]]]  # table -> natural key -> row
 
 
 @dataclass(frozen=True)
@@ -57,16 +63,38 @@ class Difference:
         return f"{self.table} [{key}]: changed ({detail})"
 
 
+@dataclass(frozen=True)
+class Coverage:
+    """How many titles (VINs), liens and loans one derivation checked."""
+
+    vins: int = 0
+    liens: int = 0
+    loans: int = 0
+
+    def __add__(self, other: Coverage) -> Coverage:
+        return Coverage(self.vins + other.vins, self.liens + other.liens, self.loans + other.loans)
+
+
 @dataclass
 class Report:
+    """The differences found, and exactly what was compared to find them."""
+
     indexed_block: int
     differences: list[Difference]
-    rows_compared: int
-    chain_reads: int
+    rows_compared: int  # rows of every table, against the fresh index
+    chain_reads: int  # contract calls
+    indexed: Coverage  # compared against the fresh index
+    read: Coverage  # re-read from the contracts
+    vins_total: int  # VINs in scope (titles on chain or in SQL)
 
     @property
     def clean(self) -> bool:
         return not self.differences
+
+    @property
+    def vins_not_read(self) -> int:
+        """VINs in scope whose title, liens and loans no contract read checked."""
+        return self.vins_total - self.read.vins
 
 
 def compared_tables() -> list[Table]:
@@ -75,11 +103,9 @@ def compared_tables() -> list[Table]:
     return tables
 
 
-def dump(
-    engine: Engine, vin: str | None = None
-) -> dict[str, dict[tuple[Any, ...], dict[str, Any]]]:
+def dump(engine: Engine, vin: str | None = None) -> Rows:
     """Every compared table as {natural key: row}, restricted to ``vin`` when given."""
-    out: dict[str, dict[tuple[Any, ...], dict[str, Any]]] = {}
+    out: Rows = {}
     with engine.connect() as conn:
         for tbl in compared_tables():
             key_cols = _NATURAL_KEYS.get(tbl.name, ("tx_hash", "log_index"))
@@ -96,10 +122,7 @@ def dump(
     return out
 
 
-def diff(
-    chain: dict[str, dict[tuple[Any, ...], dict[str, Any]]],
-    sql: dict[str, dict[tuple[Any, ...], dict[str, Any]]],
-) -> list[Difference]:
+def diff(chain: Rows, sql: Rows) -> list[Difference]:
     """Differences between the chain's rows and the SQL rows, table by table."""
     found: list[Difference] = []
     for name in chain.keys() | sql.keys():
@@ -140,16 +163,27 @@ def fresh_index(rpc: Transport, deployment: Deployment, upto_block: int) -> Engi
     return engine
 
 
+def _by_vin(sql: Rows, vins: Iterable[str]) -> dict[str, Rows]:
+    """The titles, liens and loans rows of each of ``vins``, from a dump of the scope."""
+    out: dict[str, Rows] = {v: {t: {} for t in _COVERED} for v in vins}
+    for table in _COVERED:
+        for key, row in sql.get(table, {}).items():
+            if row["vin"] in out:
+                out[row["vin"]][table][key] = row
+    return out
+
+
 def _read_checks(
-    engine: Engine, client: RegistryClient, block: int, vins: Iterable[str]
-) -> tuple[list[Difference], int]:
+    sql: Rows, client: RegistryClient, block: int, vins: Iterable[str]
+) -> tuple[list[Difference], int, Coverage]:
     """Titles, liens and loans of ``vins`` in SQL against contract reads at ``block``."""
     found: list[Difference] = []
     reads = 0
-    sql = {v: dump(engine, v) for v in vins}
-    for vin, tables in sql.items():
+    read = Coverage()
+    for vin, tables in _by_vin(sql, vins).items():
         t = client.title(vin, block)
         reads += 1
+        read += Coverage(vins=1)
         row = tables["titles"].get((vin,))
         if row is None or not t.exists:
             if row is None and t.exists:
@@ -169,6 +203,7 @@ def _read_checks(
         for lien_id in chain_liens:
             lien = client.lien(lien_id, block)
             reads += 1
+            read += Coverage(liens=1)
             row = tables["liens"].get((lien_id,))
             if row is None:
                 found.append(Difference("liens", (lien_id,), "deleted"))
@@ -183,6 +218,7 @@ def _read_checks(
         for (loan_id,), row in tables["loans"].items():
             loan = client.loan(loan_id, block)
             reads += 1
+            read += Coverage(loans=1)
             if loan.state is LoanState.NONE:
                 found.append(Difference("loans", (loan_id,), "added"))
                 continue
@@ -192,7 +228,7 @@ def _read_checks(
             fields = {k: (v, row[k]) for k, v in chain.items() if row[k] != v}
             if fields:
                 found.append(Difference("loans", (loan_id,), "changed", fields))
-    return found, reads
+    return found, reads, read
 
 
 def verify(
@@ -201,9 +237,13 @@ def verify(
     deployment: Deployment,
     *,
     vin: str | None = None,
-    read_limit: int = 200,
+    sample: int | None = DEFAULT_SAMPLE,
 ) -> Report:
-    """Compares the SQL mirror with the chain at the block the mirror says it indexed."""
+    """Compares the SQL mirror with the chain at the block the mirror says it indexed.
+
+    Every row is compared against a fresh index; the contracts are re-read for ``vin``, for
+    a random sample of ``sample`` VINs, or for every VIN when ``sample`` is None.
+    """
     state = latest_state(engine, deployment)
     if state is None:
         raise ConfigurationError(
@@ -213,13 +253,15 @@ def verify(
     chain = dump(fresh_index(rpc, deployment, block), vin)
     sql = dump(engine, vin)
     differences = diff(chain, sql)
-    titles = chain.get("titles", {}).keys() | sql.get("titles", {}).keys()
-    vins = [vin] if vin else sorted(k[0] for k in titles)
-    reads = 0
-    if vin is not None or len(vins) <= read_limit:
-        client = RegistryClient(rpc, deployment)
-        extra, reads = _read_checks(engine, client, block, vins)
-        seen = {(d.table, d.key, d.kind) for d in differences}
-        differences += [d for d in extra if (d.table, d.key, d.kind) not in seen]
+    keys = {t: chain.get(t, {}).keys() | sql.get(t, {}).keys() for t in _COVERED}
+    indexed = Coverage(len(keys["titles"]), len(keys["liens"]), len(keys["loans"]))
+    scope = [vin] if vin else sorted(k[0] for k in keys["titles"])
+    vins = scope
+    if vin is None and sample is not None and sample < len(scope):
+        vins = sorted(random.sample(scope, sample))
+    client = RegistryClient(rpc, deployment)
+    extra, reads, read = _read_checks(sql, client, block, vins)
+    seen = {(d.table, d.key, d.kind) for d in differences}
+    differences += [d for d in extra if (d.table, d.key, d.kind) not in seen]
     rows = sum(len(t) for t in chain.values())
-    return Report(block, differences, rows, reads)
+    return Report(block, differences, rows, reads, indexed, read, len(scope))

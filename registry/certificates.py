@@ -28,6 +28,7 @@ from registry.contracts import Deployment, brand_index
 from registry.enums import LienStatus, TitleStatus
 from registry.errors import InvalidInput, RegistryError
 from registry.events import DecodedEvent
+from registry.vin import vin_to_bytes32
 
 CERTIFICATE_TYPE = "vehicle-title-certificate"
 CERTIFICATE_VERSION = 1
@@ -169,6 +170,23 @@ class _Chain:
         """The latest name ``account`` was admitted under, up to block ``until``."""
         return self.client.participant_names([account], until)[to_checksum_address(account)]
 
+    def total_losses_declared(self, vin: str, until: int) -> int:
+        """How many times an insurer declared ``vin`` a total loss, up to block ``until``."""
+        topic = self.client.decoder.topics_by_name["TotalLossDeclared"]
+        vin_topic = "0x" + vin_to_bytes32(vin).hex()
+        logs = self.client.rpc.request(
+            "eth_getLogs",
+            [
+                {
+                    "address": self.client.insurance.address,
+                    "fromBlock": hex(self.client.deployment.block),
+                    "toBlock": hex(until),
+                    "topics": [topic, vin_topic],
+                }
+            ],
+        )
+        return len(logs)
+
 
 def _cited_event(chain: _Chain, cite: dict[str, Any], name: str, **args: Any) -> tuple[bool, str]:
     tx_hash = cite.get("tx_hash")
@@ -239,7 +257,13 @@ def _statements(body: dict[str, Any], chain: _Chain, check: _Checker) -> Iterato
         _lien_statements(chain, check, lien, vin, n)
     yield None
     loss = body.get("total_loss")
-    if loss is None:
+    if loss is None and t["status"] == "TOTAL_LOSS":
+        # a salvage brand the registrar applied: a total loss, but no insurer's claim to cite
+        check.check(
+            f"no insurer has declared {vin} a total loss",
+            lambda: _none_declared(chain.total_losses_declared(vin, n)),
+        )
+    elif loss is None:
         check.check(
             "there is no open total loss",
             lambda: (
@@ -259,6 +283,10 @@ def _statements(body: dict[str, Any], chain: _Chain, check: _Checker) -> Iterato
             summarize(title.status, ids, list(title.brands), loss),
         ),
     )
+
+
+def _none_declared(count: int) -> tuple[bool, str]:
+    return count == 0, f"the chain holds {count} total-loss declaration(s) for it"
 
 
 def _odometer_cited(chain: _Chain, odo: dict[str, Any], vin: str) -> tuple[bool, str]:

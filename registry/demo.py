@@ -17,12 +17,13 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
-from eth_account import Account
 from eth_account.signers.local import LocalAccount
+from eth_utils import keccak, to_checksum_address
 
 from registry import loan_records
 from registry.accounts import dev_account
 from registry.client import RegistryClient
+from registry.errors import InvalidInput
 from registry.schedules import LoanTerms, ScheduleKind, build_schedule, schedule_hash, terms_hash
 from registry.vin import generate_vin
 
@@ -34,6 +35,41 @@ INSURERS = ("Shield Mutual", "Northstar Insurance")
 BATCH = 250  # titles and liens per transaction
 LOAN_BATCH = 100  # loans per transaction (each origination reads the lien across contracts)
 RATES = ("0.0399", "0.0549", "0.0649", "0.0799", "0.1199")
+#: The smallest book that still shows every case (the highlights need five financed cars).
+MIN_VEHICLES = 20
+FINANCED_SHARE = 0.6  # of consumer vehicles
+
+
+@dataclass(frozen=True)
+class DemoPlan:
+    """How a book of ``vehicles`` splits: dealer stock, four private owners' cars, consumers.
+
+    Vehicle ``i`` is dealer stock for ``i < stock``, then come the four cars of the private
+    owners, then consumers' cars, of which :attr:`financed` carry a loan.
+    """
+
+    vehicles: int
+
+    @property
+    def stock(self) -> int:
+        return max(4, self.vehicles // 10)
+
+    @property
+    def private(self) -> list[int]:
+        return [self.stock + k for k in range(4)]
+
+    @property
+    def consumers(self) -> range:
+        return range(self.stock + 4, self.vehicles)
+
+    @property
+    def financed(self) -> int:
+        return int(len(self.consumers) * FINANCED_SHARE)
+
+    @property
+    def units(self) -> int:
+        """What the progress callback counts in all: titles, floor-plan liens, loans."""
+        return self.vehicles + self.stock + self.financed
 
 
 @dataclass
@@ -78,7 +114,14 @@ def build_demo(
     records_dir: Path | None = None,
     progress: Progress | None = None,
 ) -> DemoBook:
-    """Builds the book through ``client`` (which must sign as the registrar)."""
+    """Builds the book through ``client`` (which must sign as the registrar).
+
+    The same ``vehicles`` and ``seed`` on a fresh deployment give the same VINs, owners and
+    lien, loan, policy and claim ids (payments depend on today's date, salts are random).
+    """
+    if vehicles < MIN_VEHICLES:
+        raise InvalidInput(f"a demo book needs at least {MIN_VEHICLES} vehicles, not {vehicles}")
+    plan = DemoPlan(vehicles)
     rng = random.Random(seed)
     cast = demo_cast()
     tick: Progress = progress or (lambda stage, n: None)
@@ -98,18 +141,17 @@ def build_demo(
     # Titles: most owned by consumers (addresses without personal data), some dealer stock,
     # a few owned by the two dev owners who will sell privately.
     vins = [generate_vin(rng) for _ in range(vehicles)]
-    n_stock = max(4, vehicles // 10)
-    stock = list(range(n_stock))
-    private = [n_stock, n_stock + 1, n_stock + 2, n_stock + 3]
+    stock = list(range(plan.stock))
+    private = plan.private
     owners: list[str] = []
     for i in range(vehicles):
-        if i < n_stock:
+        if i < plan.stock:
             owners.append(cast.dealers[i % 2].address)
         elif i in private:
             owners.append(cast.owners[i % 2].address)
-        else:
-            owners.append(Account.create(extra_entropy=str(rng.random())).address)
-    odometers = [0 if i < n_stock else rng.randrange(5_000, 160_000) for i in range(vehicles)]
+        else:  # a consumer: an address derived from the seed (no key, no personal data)
+            owners.append(to_checksum_address(keccak(text=str(rng.random()))[-20:]))
+    odometers = [0 if i < plan.stock else rng.randrange(5_000, 160_000) for i in range(vehicles)]
     for chunk in _chunks(list(range(vehicles))):
         reg.issue_titles_batch(
             [vins[i] for i in chunk], [owners[i] for i in chunk], [odometers[i] for i in chunk]
@@ -128,8 +170,7 @@ def build_demo(
     book.liens += len(stock)
 
     # Consumer loans on 60% of consumer vehicles, spread over the lenders.
-    consumers = [i for i in range(n_stock + 4, vehicles)]
-    financed = sorted(rng.sample(consumers, int(len(consumers) * 0.6)))
+    financed = sorted(rng.sample(plan.consumers, plan.financed))
     by_lender: dict[int, list[int]] = {0: [], 1: [], 2: []}
     for i in financed:
         by_lender[rng.randrange(3)].append(i)
@@ -266,9 +307,11 @@ def _highlights(
     bank[li].pay_off(loan_id)
     book.highlights["paid_off"] = vins[v]
 
-    # A loan sale: one lender assigns a lien (and its loan) to another.
-    v = next(x for x in financed[4:] if loans[x][0] == 2)
-    bank[2].assign_lien(loans[v][1], cast.lenders[0].address)
+    # A loan sale: a lender assigns a lien (and its loan) to First Auto Bank, or, when only
+    # First Auto Bank holds the remaining loans, to the second lender.
+    v = next((x for x in financed[4:] if loans[x][0] != 0), financed[4])
+    seller = loans[v][0]
+    bank[seller].assign_lien(loans[v][1], cast.lenders[0 if seller else 1].address)
     book.highlights["lien_assigned"] = vins[v]
 
     # Ordinary private sales between owners, with odometer readings.

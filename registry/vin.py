@@ -3,11 +3,16 @@
 A VIN is 17 characters from 0-9 and A-Z without I, O and Q. Position 9 is a check digit
 (ISO 3779 / 49 CFR 565): mandatory in North America (WMI starting 1-5), optional elsewhere.
 On chain a VIN is a ``bytes32``: its ASCII bytes, left-aligned and zero-padded.
+
+:func:`describe_vin` decodes what the VIN itself says (manufacturer, region, model year)
+with the maintained ``vininfo`` library, for display beside a title check.
 """
 
 from __future__ import annotations
 
 import random
+from dataclasses import dataclass
+from typing import Any
 
 from registry.errors import InvalidVin
 
@@ -237,3 +242,94 @@ def generate_vin(
     draft = f"{wmi}{descriptor}0{year_code}{plant}{serial}"
     check = _check_digit_of(draft)
     return f"{wmi}{descriptor}{check}{year_code}{plant}{serial}"
+
+
+UNKNOWN = "unknown"
+#: Says where a :class:`VinDescription` comes from, on every answer that carries one.
+DESCRIPTION_SOURCE = (
+    "decoded from the VIN alone (vininfo): not part of the certificate, not proven by the chain"
+)
+
+
+@dataclass(frozen=True)
+class VinDescription:
+    """What a VIN's characters say about the vehicle: a reading aid, never registry data.
+
+    ``model_years`` lists every year from 1980 to next year that the model-year code can
+    stand for, newest first: the codes repeat every 30 years, so a VIN alone cannot always
+    say which cycle it belongs to (``model_year_note`` says so in words).
+    """
+
+    wmi: str
+    manufacturer: str  # UNKNOWN when the WMI is not in vininfo's table
+    region: str
+    country: str
+    model_year_position: int  # 1-based; 10 by the standard, 11 for a few makers
+    model_year_code: str
+    model_years: tuple[int, ...]
+    model_year_note: str
+    source: str = DESCRIPTION_SOURCE
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "wmi": self.wmi,
+            "manufacturer": self.manufacturer,
+            "region": self.region,
+            "country": self.country,
+            "model_year_position": self.model_year_position,
+            "model_year_code": self.model_year_code,
+            "model_years": list(self.model_years),
+            "model_year_note": self.model_year_note,
+            "source": self.source,
+        }
+
+
+def _year_note(position: int, code: str, years: tuple[int, ...]) -> str:
+    where = f"position {position} is {code!r}"
+    if not years:
+        return f"{where}, which is not a model-year code"
+    if len(years) == 1:
+        return (
+            f"{where}: {years[0]}, the only year with this code from 1980 to next year "
+            "(model-year codes repeat every 30 years)"
+        )
+    listed = ", ".join(str(y) for y in years[:-1]) + f" or {years[-1]}"
+    return (
+        f"{where}: {listed}; model-year codes repeat every 30 years "
+        "and the VIN alone does not say which"
+    )
+
+
+def describe_vin(vin: str) -> VinDescription:
+    """Decode ``vin``'s manufacturer, region, country and model year with vininfo.
+
+    The check digit is not required (a description is shown for any VIN the registry
+    holds). Makers vininfo does not know are ``"unknown"``: decoding never fails on a
+    valid VIN.
+    """
+    # imported here: only the title check needs it, and the CLI starts faster without it
+    from vininfo import Vin, VininfoException
+    from vininfo.common import UnsupportedBrand
+
+    v = validate_vin(vin, check_digit=False)
+    try:
+        decoded = Vin(v)
+        assembler = decoded.assembler
+        known = not isinstance(assembler, UnsupportedBrand)
+        manufacturer = assembler.manufacturer if known else UNKNOWN
+        region, country = decoded.region, decoded.country
+        position = 10 + int(getattr(assembler, "year_position", 0))
+        years = tuple(decoded.years)
+    except VininfoException:  # vininfo's own validation: not expected for a valid VIN
+        manufacturer, region, country, position, years = UNKNOWN, None, None, 10, ()
+    code = v[position - 1]
+    return VinDescription(
+        wmi=v[:3],
+        manufacturer=manufacturer or UNKNOWN,
+        region=region or UNKNOWN,
+        country=country or UNKNOWN,
+        model_year_position=position,
+        model_year_code=code,
+        model_years=years,
+        model_year_note=_year_note(position, code, years),
+    )

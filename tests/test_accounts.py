@@ -12,11 +12,13 @@ from registry.accounts import (
     LOCAL_CHAIN_ID,
     create_keystore,
     dev_account,
+    keystore_address,
     load_keystore,
     signer_from_settings,
 )
 from registry.config import Settings
 from registry.errors import ConfigurationError, InvalidInput
+from tests.cli.process import registry_env, run_registry
 
 
 def test_dev_accounts_are_anvils_well_known_ones() -> None:
@@ -65,3 +67,39 @@ def test_signer_from_settings(tmp_path: Path) -> None:
         signer_from_settings(dev, 1)
     with pytest.raises(ConfigurationError, match="no signing key"):
         signer_from_settings(Settings(_env_file=None), LOCAL_CHAIN_ID)
+
+
+def test_keystore_address_is_read_in_clear_without_the_password(tmp_path: Path) -> None:
+    path = tmp_path / "k.json"
+    address = create_keystore(path, "correct horse battery")
+    assert keystore_address(path) == address
+    data = json.loads(path.read_text())
+    path.write_text(json.dumps({**data, "address": "0x" + data["address"].upper()}))
+    assert keystore_address(path) == address  # any case, with or without 0x
+    for broken, why in (
+        ({k: v for k, v in data.items() if k != "address"}, "records no address"),
+        ({**data, "address": "0x1234"}, "records no address"),
+        ([data], "records no address"),
+    ):
+        path.write_text(json.dumps(broken))
+        with pytest.raises(ConfigurationError, match=why):
+            keystore_address(path)
+    path.write_text("not json")
+    with pytest.raises(ConfigurationError, match="is not a keystore"):
+        keystore_address(path)
+    with pytest.raises(ConfigurationError, match="does not exist"):
+        keystore_address(tmp_path / "missing.json")
+
+
+def test_account_address_command_needs_no_password_nor_terminal(tmp_path: Path) -> None:
+    path = tmp_path / "lender.json"
+    address = create_keystore(path, "correct horse battery")
+    env = registry_env(data_dir=tmp_path)  # no REGISTRY_KEY_PASSWORD, stdin closed
+    shown = run_registry("account", "address", str(path), env=env, cwd=tmp_path)
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.strip() == address
+    assert "assword" not in shown.stdout + shown.stderr
+    path.write_text("{}")
+    broken = run_registry("account", "address", str(path), env=env, cwd=tmp_path)
+    assert broken.returncode == 1
+    assert f"keystore {path} records no address" in broken.stderr

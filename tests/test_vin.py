@@ -1,19 +1,27 @@
-"""ISO 3779 VIN validation, check digit, bytes32 encoding and generation."""
+"""ISO 3779 VIN validation, check digit, bytes32 encoding and generation.
+
+The check digit is compared with the maintained ``vininfo`` library's own computation over
+many generated VINs, so a change to our transliteration table or weights fails here.
+"""
 
 from __future__ import annotations
 
 import random
 
 import pytest
-from hypothesis import given, settings
+import vininfo
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
+from vininfo.dicts import WMI as VININFO_WMIS
 
 from registry.errors import InvalidInput, InvalidVin
 from registry.vin import (
     ALLOWED,
     MODEL_YEAR_CODES,
     TRANSLITERATION,
+    UNKNOWN,
     compute_check_digit,
+    describe_vin,
     generate_vin,
     is_valid_vin,
     model_year_code,
@@ -273,3 +281,134 @@ def test_single_substitution_breaks_check_digit(
         assert not is_valid_vin(mutated)
     else:
         assert is_valid_vin(mutated)
+
+
+# --- vininfo as the oracle ------------------------------------------------------------------
+
+CHARS = sorted(ALLOWED)
+NORTH_AMERICAN_FIRST = sorted("12345")
+OTHER_FIRST = [c for c in CHARS if c not in NORTH_AMERICAN_FIRST]
+CHECK_CHARACTERS = "0123456789X"
+
+
+def _vins(first: list[str]) -> st.SearchStrategy[str]:
+    """17 characters of the VIN alphabet, the first from ``first`` (any position 9)."""
+    rest = st.text(alphabet=CHARS, min_size=16, max_size=16)
+    return st.builds(lambda a, b: a + b, st.sampled_from(first), rest)
+
+
+ANY_REGION = st.one_of(_vins(NORTH_AMERICAN_FIRST), _vins(OTHER_FIRST))
+
+
+def _with_check(vin: str, check: str) -> str:
+    return vin[:8] + check + vin[9:]
+
+
+def vininfo_check_digit(vin: str) -> str:
+    """The check digit vininfo accepts for ``vin``: the one candidate its verification passes."""
+    reference = vininfo.Vin(vin)
+    # vininfo skips the check for makers that do not use one (Ford Australia): not comparable
+    assume(getattr(reference.assembler, "uses_sae_checkdigit", True))
+    accepted = [
+        c
+        for c in CHECK_CHARACTERS
+        if vininfo.Vin(_with_check(vin, c)).verify_checksum(check_year=False)
+    ]
+    assert len(accepted) == 1, f"vininfo accepts {accepted} at position 9 of {vin}"
+    return accepted[0]
+
+
+@settings(max_examples=400)
+@given(vin=ANY_REGION)
+def test_check_digit_agrees_with_vininfo(vin: str) -> None:
+    assert compute_check_digit(vin) == vininfo_check_digit(vin)
+
+
+@settings(max_examples=300)
+@given(vin=ANY_REGION, fix=st.booleans())
+def test_validation_agrees_with_vininfo(vin: str, fix: bool) -> None:
+    """Half the VINs carry vininfo's check digit, the rest whatever position 9 holds."""
+    if fix:
+        vin = _with_check(vin, vininfo_check_digit(vin))
+    holds = vininfo.Vin(vin).verify_checksum(check_year=False)
+    assert is_valid_vin(vin, check_digit=True) == holds
+    assert is_valid_vin(vin, check_digit=False)
+    north_american = vin[0] in NORTH_AMERICAN_FIRST
+    assert is_valid_vin(vin) == (holds or not north_american)
+
+
+@given(seed=st.integers(min_value=0, max_value=2**64), year=st.sampled_from(MODEL_YEAR_CODES))
+def test_generated_vins_pass_vininfo(seed: int, year: str) -> None:
+    vin = generate_vin(random.Random(seed), year_code=year)
+    assert vininfo.Vin(vin).verify_checksum(check_year=False)
+
+
+# --- what the VIN says about the vehicle ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("vin", "manufacturer", "region", "country", "years"),
+    [
+        ("1HGCM82633A004352", "Honda", "North America", "United States", (2003,)),
+        ("JHMCM56557C404453", "Honda", "Asia", "Japan", (2007,)),
+        ("WBA3A5C5ZDF356789", "BMW", "Europe", "Germany", (2013, 1983)),
+        ("2T1BURHE0AC123456", "Toyota", "North America", "Canada", (2010, 1980)),
+    ],
+)
+def test_describe_known_makers(
+    vin: str, manufacturer: str, region: str, country: str, years: tuple[int, ...]
+) -> None:
+    d = describe_vin(vin)
+    assert (d.wmi, d.manufacturer, d.region, d.country) == (vin[:3], manufacturer, region, country)
+    assert (d.model_year_position, d.model_year_code, d.model_years) == (10, vin[9], years)
+    assert "not part of the certificate" in d.source
+
+
+def test_model_year_cycle_is_stated() -> None:
+    # 'D' is 1983 and 2013: both stand, and the note says the VIN cannot tell them apart
+    note = describe_vin("WBA3A5C5ZDF356789").model_year_note
+    assert note == (
+        "position 10 is 'D': 2013 or 1983; model-year codes repeat every 30 years "
+        "and the VIN alone does not say which"
+    )
+    # '3' is 2003 only: 1973 predates the 17-character VIN, 2033 is still to come
+    assert "2003, the only year" in describe_vin("1HGCM82633A004352").model_year_note
+    # 'U' is never a model-year code
+    u = describe_vin("WBA3A5C5ZUF356789")
+    assert u.model_years == () and "not a model-year code" in u.model_year_note
+
+
+def test_unknown_maker_is_unknown_not_an_error() -> None:
+    d = describe_vin("10ZCM82633A004352")  # no maker holds WMI 10Z
+    assert d.manufacturer == UNKNOWN
+    assert (d.region, d.country) == ("North America", "United States")
+    e = describe_vin("D0ZCM82633A004352")  # nor a region starting D
+    assert (e.manufacturer, e.region, e.country) == (UNKNOWN, UNKNOWN, UNKNOWN)
+
+
+def test_describe_skips_the_check_digit_but_not_validation() -> None:
+    assert describe_vin("1HGCM82603A004352").manufacturer == "Honda"  # wrong check digit
+    with pytest.raises(InvalidVin):
+        describe_vin("1HGCM82O33A004352")
+
+
+def test_every_maker_vininfo_knows_decodes() -> None:
+    """Each entry of vininfo's table (and its detail decoders) on a VIN of ours."""
+    rng = random.Random(11)
+    wmis = sorted(w for w in VININFO_WMIS if set(w) <= ALLOWED)
+    assert len(wmis) > 500
+    for wmi in wmis:
+        vin = (wmi + generate_vin(rng)[len(wmi) :])[:17]
+        d = describe_vin(vin)
+        assert d.manufacturer not in ("", UNKNOWN), vin
+        assert d.wmi == vin[:3]
+
+
+@settings(max_examples=300)
+@given(vin=ANY_REGION)
+def test_describe_never_fails_on_a_valid_vin(vin: str) -> None:
+    d = describe_vin(vin)
+    assert d.manufacturer and d.region and d.country
+    assert all(y >= 1980 for y in d.model_years)
+    assert list(d.model_years) == sorted(d.model_years, reverse=True)
+    assert d.as_json()["model_years"] == list(d.model_years)

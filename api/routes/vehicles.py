@@ -21,7 +21,7 @@ from registry.auth import Principal
 from registry.certificates import canonical_json, certificate_id
 from registry.queries import MirrorState, Reader
 from registry.queries.vehicles import history, odometer_series, title_certificate
-from registry.vin import validate_vin
+from registry.vin import describe_vin, validate_vin
 
 router = APIRouter(prefix="/vehicles", tags=["vehicles"])
 
@@ -38,6 +38,8 @@ async def title_check(vin: str, request: Request) -> Response:
     """Is this title clean? A certificate naming the block (number and hash) it reflects.
 
     Save it: ``registry certificate verify FILE`` re-checks every statement against the chain.
+    Beside it, ``vehicle`` says what the VIN itself encodes (maker, region, model year):
+    decoded from the VIN alone, outside the certificate and its id.
     """
     runtime: Runtime = request.app.state.runtime
     public_caller(request, runtime)
@@ -50,9 +52,10 @@ async def title_check(vin: str, request: Request) -> Response:
             body = title_certificate(
                 conn, v, state, runtime.deployment(state.chain_id, state.registry_address)
             )
-            part = b'"certificate_id":"%s","certificate":%s' % (
+            part = b'"certificate_id":"%s","certificate":%s,"vehicle":%s' % (
                 certificate_id(body).encode(),
                 canonical_json(body),
+                json.dumps(describe_vin(v).as_json(), separators=(",", ":")).encode(),
             )
             runtime.remember(key, part)
         return part

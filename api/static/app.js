@@ -55,10 +55,20 @@
     $("banner").innerHTML = `${esc(big)}<small>${esc(small)}</small>`;
   }
 
+  // What the VIN itself encodes (decoded by the server from the VIN alone, outside the certificate).
+  function vehicle(v) {
+    if (!v) return "–";
+    const place = [v.country, v.region].filter((s) => s && s !== "unknown").join(", ") || "unknown origin";
+    const years = v.model_years.length ? v.model_years.join(" or ") : "unknown";
+    return `<span id="vehicle"><strong>${esc(v.manufacturer)}</strong> · ${esc(place)} · model year ${esc(years)}</span>
+      <br><span id="vehicle-note" class="muted">${esc(v.model_year_note)}. Decoded from the VIN alone: not part of the certificate.</span>`;
+  }
+
   function renderTitle(doc) {
     const c = doc.certificate, f = doc.freshness;
     $("title").innerHTML = [
       ["VIN", `<code>${esc(c.vin)}</code>`],
+      ["Vehicle", vehicle(doc.vehicle)],
       ["Owner", `<span class="addr">${esc(c.title.owner)}</span>`],
       ["Status", esc(label(c.title.status))],
       ["Odometer", `${Number(c.odometer.reading).toLocaleString("en-US")}${c.odometer.not_actual ? " (not actual)" : ""}`],

@@ -1,27 +1,65 @@
-"""`registry certificate verify FILE`: re-check a saved title certificate against the chain."""
+"""`registry certificate save|verify`: title-check certificates, saved and re-checked."""
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
 import click
 
-from registry.certificates import deployment_of, load_certificate, verify_certificate
-from registry.client import RegistryClient
-from registry.config import get_settings
-from registry.contracts import read_deployments
-from registry.rpc import connect
-
-
-def register(cli: click.Group) -> None:
-    """Adds this module's commands to ``cli``."""
-    cli.add_command(certificate)
-
 
 @click.group()
 def certificate() -> None:
-    """Title-check certificates."""
+    """Title-check certificates: save one from the mirror, verify one against the chain."""
+
+
+@certificate.command("save")
+@click.argument("vin")
+@click.option("--out", type=click.Path(path_type=Path, dir_okay=False), required=True)
+@click.option(
+    "--database-url", default=None, help="SQLAlchemy URL of the mirror (default: settings)."
+)
+def save(vin: str, out: Path, database_url: str | None) -> None:
+    """Write the title check of VIN, as the SQL mirror answers it now, to a certificate file.
+
+    The same certificate as the API's title check: it names the block the mirror reflects,
+    and `registry certificate verify FILE` re-checks every statement against the chain.
+    """
+    from registry.certificates import seal
+    from registry.config import get_settings
+    from registry.contracts import load_deployment
+    from registry.db import make_engine, migrate
+    from registry.errors import ConfigurationError, MirrorNotReady
+    from registry.queries import mirror_state, read_snapshot
+    from registry.queries.vehicles import title_certificate
+    from registry.vin import validate_vin
+
+    settings = get_settings()
+    checked = validate_vin(vin)
+    url = database_url or settings.db_url
+    migrate(url)
+    engine = make_engine(url)
+    try:
+        with read_snapshot(engine) as reader:
+            state = mirror_state(reader)
+            if state is None:
+                raise MirrorNotReady("the SQL mirror is empty: run `registry index` first")
+            deployment = load_deployment(settings.deployments_path, state.chain_id)
+            if deployment.registry.lower() != state.registry_address.lower():
+                raise ConfigurationError(
+                    f"the mirror indexes the registry at {state.registry_address}, but "
+                    f"{settings.deployments_path} names {deployment.registry}"
+                )
+            doc = seal(title_certificate(reader, checked, state, deployment))
+    finally:
+        engine.dispose()
+    out.write_text(json.dumps(doc, indent=2) + "\n")
+    verdict = doc["certificate"]["summary"]["verdict"]
+    click.echo(
+        f"certificate {doc['certificate_id']} for {checked} at block {state.indexed_block:,} "
+        f"({verdict}) written to {out}"
+    )
 
 
 @certificate.command("verify")
@@ -32,6 +70,12 @@ def verify(file: Path, rpc_url: str | None) -> None:
 
     Exit 0 when every statement holds, 1 when any fails.
     """
+    from registry.certificates import deployment_of, load_certificate, verify_certificate
+    from registry.client import RegistryClient
+    from registry.config import get_settings
+    from registry.contracts import read_deployments
+    from registry.rpc import connect
+
     settings = get_settings()
     doc = load_certificate(file)
     body = doc["certificate"]

@@ -6,15 +6,7 @@ from pathlib import Path
 
 import click
 
-from registry import chain as chain_mod
 from registry.cli.common import settings_for, with_signer
-from registry.config import get_settings
-
-
-def register(cli: click.Group) -> None:
-    """Adds the chain and deploy commands to ``cli``."""
-    cli.add_command(chain_group)
-    cli.add_command(deploy_cmd)
 
 
 @click.group("chain")
@@ -25,6 +17,9 @@ def chain_group() -> None:
 @chain_group.command("up")
 def chain_up() -> None:
     """Start the local chain in the background."""
+    from registry import chain as chain_mod
+    from registry.config import get_settings
+
     process = chain_mod.start(get_settings())
     click.echo(f"local chain running at {process.rpc_url} (pid {process.pid})")
     click.echo(f"state: {process.state_file}  log: {process.log_file}")
@@ -33,6 +28,9 @@ def chain_up() -> None:
 @chain_group.command("down")
 def chain_down() -> None:
     """Stop the local chain (its blocks and logs are kept for the next `up`)."""
+    from registry import chain as chain_mod
+    from registry.config import get_settings
+
     if chain_mod.stop(get_settings()):
         click.echo("local chain stopped; state saved")
     else:
@@ -41,11 +39,15 @@ def chain_down() -> None:
 
 @chain_group.command("status")
 def chain_status() -> None:
-    """Whether the chain answers, its id and height."""
+    """Whether the chain answers, its id and height (exit 3 when nothing answers)."""
+    from registry import chain as chain_mod
+    from registry.cli.main import ExitCode
+    from registry.config import get_settings
+
     st = chain_mod.status(get_settings())
     if not st.running:
         click.echo(f"no chain answers at {st.rpc_url}")
-        raise SystemExit(1)
+        raise SystemExit(ExitCode.UNREACHABLE)
     click.echo(
         f"chain {st.chain_id} at {st.rpc_url}: block {st.block_number}"
         + (f", managed pid {st.pid}" if st.pid else ", not managed by this project")

@@ -6,18 +6,16 @@ import json
 from dataclasses import asdict, is_dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from registry.accounts import signer_from_settings
-from registry.client import RegistryClient
-from registry.commitments import commit
-from registry.config import Settings, get_settings
-from registry.contracts import load_deployment
 from registry.errors import InvalidInput
-from registry.rpc import connect
-from registry.transactor import TxResult
+
+if TYPE_CHECKING:  # imported where used: the CLI starts without web3 and pydantic
+    from registry.client import RegistryClient
+    from registry.config import Settings
+    from registry.transactor import TxResult
 
 signer_options = [
     click.option(
@@ -44,6 +42,8 @@ def with_signer(fn: Any) -> Any:
 
 def settings_for(dev_account: int | None = None, keystore: Path | None = None) -> Settings:
     """The process settings, with this command's signer options applied."""
+    from registry.config import get_settings
+
     settings = get_settings()
     updates: dict[str, Any] = {}
     if dev_account is not None:
@@ -55,6 +55,11 @@ def settings_for(dev_account: int | None = None, keystore: Path | None = None) -
 
 def open_client(settings: Settings, *, sign: bool = True) -> RegistryClient:
     """A client on the configured chain and deployment, signing with this instance's key."""
+    from registry.accounts import signer_from_settings
+    from registry.client import RegistryClient
+    from registry.contracts import load_deployment
+    from registry.rpc import connect
+
     rpc = connect(settings.rpc_url)
     chain_id = rpc.chain_id()
     deployment = load_deployment(settings.deployments_path, chain_id)
@@ -81,6 +86,8 @@ def cents(amount: str) -> int:
 
 def reference(text: str, settings: Settings, kind: str) -> bytes:
     """Commits a private reference (salt kept in data_dir/commitments.jsonl)."""
+    from registry.commitments import commit
+
     return commit(text, settings.data_dir / "commitments.jsonl", kind=kind)
 
 

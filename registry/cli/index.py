@@ -49,11 +49,6 @@ def load_extensions(names: tuple[str, ...]) -> list[str]:
     return loaded
 
 
-def register(cli: click.Group) -> None:
-    """Adds `registry index` to ``cli``."""
-    cli.add_command(index)
-
-
 class ProgressView:
     """A progress bar while backfilling, then one status line while following."""
 

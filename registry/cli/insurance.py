@@ -18,11 +18,6 @@ from registry.cli.common import (
 )
 
 
-def register(cli: click.Group) -> None:
-    """Adds the insurance commands to ``cli``."""
-    cli.add_command(insurance)
-
-
 @click.group()
 def insurance() -> None:
     """Insurers: policies (lienholder as loss payee), claims, total losses."""

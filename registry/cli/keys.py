@@ -3,22 +3,22 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 import click
-from sqlmodel import Session
 
-from registry.auth import create_key, list_keys, revoke_key
-from registry.config import get_settings
-from registry.db import make_engine, migrate
 from registry.db.auth_models import API_ROLES
 
-
-def register(cli: click.Group) -> None:
-    """Adds this module's commands to ``cli``."""
-    cli.add_command(keys)
+if TYPE_CHECKING:
+    from sqlmodel import Session
 
 
 def _session() -> Session:
+    from sqlmodel import Session
+
+    from registry.config import get_settings
+    from registry.db import make_engine, migrate
+
     url = get_settings().db_url
     migrate(url)
     return Session(make_engine(url), expire_on_commit=False)
@@ -39,6 +39,8 @@ def keys() -> None:
 @click.option("--label", default="", help="who or what uses the key")
 def create(role: str, participant: str, label: str) -> None:
     """Create a key and print its token (it cannot be shown again)."""
+    from registry.auth import create_key
+
     with _session() as session:
         key, token = create_key(session, role, participant, label)
         session.commit()
@@ -51,6 +53,8 @@ def create(role: str, participant: str, label: str) -> None:
 @click.option("--all", "show_all", is_flag=True, help="include revoked keys")
 def list_(show_all: bool) -> None:
     """List keys (never their tokens)."""
+    from registry.auth import list_keys
+
     with _session() as session:
         found = list_keys(session, include_revoked=show_all)
     if not found:
@@ -70,6 +74,8 @@ def list_(show_all: bool) -> None:
 @click.argument("key_id")
 def revoke(key_id: str) -> None:
     """Revoke a key by its id (the part after vcr_)."""
+    from registry.auth import revoke_key
+
     with _session() as session:
         key = revoke_key(session, key_id)
         session.commit()

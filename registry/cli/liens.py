@@ -10,11 +10,6 @@ from registry.cli.common import client_for, echo_record, echo_tx, with_signer
 from registry.enums import LienStatus
 
 
-def register(cli: click.Group) -> None:
-    """Adds the lien commands to ``cli``."""
-    cli.add_command(lien)
-
-
 @click.group()
 def lien() -> None:
     """Liens (security interests): lenders register, release and assign them."""

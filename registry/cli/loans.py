@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -21,8 +21,6 @@ from registry.cli.common import (
     settings_for,
     with_signer,
 )
-from registry.config import Settings
-from registry.enums import LoanState
 from registry.schedules import (
     LoanTerms,
     Schedule,
@@ -32,12 +30,10 @@ from registry.schedules import (
     terms_hash,
 )
 
+if TYPE_CHECKING:
+    from registry.config import Settings
+
 KINDS = click.Choice([k.value for k in ScheduleKind], case_sensitive=False)
-
-
-def register(cli: click.Group) -> None:
-    """Adds the loan commands to ``cli``."""
-    cli.add_command(loan)
 
 
 def terms_options(fn: Any) -> Any:
@@ -125,6 +121,8 @@ def originate(
 @click.argument("record", type=click.Path(path_type=Path, exists=True))
 def verify_schedule(loan_id: int, record: Path) -> None:
     """Check a loan record (schedule + salt) against the schedule hash committed on chain."""
+    from registry.enums import LoanState
+
     rec = loan_records.load(record)
     onchain = client_for(None, None, sign=False).loan(loan_id)
     if onchain.state is LoanState.NONE:
@@ -147,6 +145,8 @@ def verify_schedule(loan_id: int, record: Path) -> None:
 @click.argument("loan_id", type=int)
 def show(loan_id: int) -> None:
     """LOAN_ID as the chain holds it now."""
+    from registry.enums import LoanState
+
     record = client_for(None, None, sign=False).loan(loan_id)
     if record.state is LoanState.NONE:
         raise click.ClickException(f"loan {loan_id} does not exist")

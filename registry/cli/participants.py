@@ -6,16 +6,9 @@ from pathlib import Path
 
 import click
 
-from registry.accounts import create_keystore, load_keystore
 from registry.cli.common import client_for, echo_tx, with_signer
 
 ROLE_CHOICE = click.Choice(["registrar", "lender", "dealer", "insurer"], case_sensitive=False)
-
-
-def register(cli: click.Group) -> None:
-    """Adds the participant and account commands to ``cli``."""
-    cli.add_command(participant)
-    cli.add_command(account)
 
 
 @click.group()
@@ -64,13 +57,16 @@ def account() -> None:
 @click.password_option("--password", envvar="REGISTRY_KEY_PASSWORD", help="Keystore password.")
 def new(path: Path, password: str) -> None:
     """Create a new key in an encrypted keystore at PATH."""
+    from registry.accounts import create_keystore
+
     address = create_keystore(path, password)
     click.echo(f"created {path} for {address}; set REGISTRY_KEYSTORE={path} to sign with it")
 
 
 @account.command("address")
-@click.argument("path", type=click.Path(path_type=Path, exists=True))
-@click.option("--password", envvar="REGISTRY_KEY_PASSWORD", prompt=True, hide_input=True)
-def address_of(path: Path, password: str) -> None:
-    """Print the address of the keystore at PATH."""
-    click.echo(load_keystore(path, password).address)
+@click.argument("path", type=click.Path(path_type=Path, exists=True, dir_okay=False))
+def address_of(path: Path) -> None:
+    """Print the address of the keystore at PATH (read in clear: no password needed)."""
+    from registry.accounts import keystore_address
+
+    click.echo(keystore_address(path))

@@ -7,13 +7,12 @@ import signal
 import threading
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from sqlalchemy import Engine
 
-from registry.config import get_settings
-from registry.db import make_engine, migrate
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 database_option = click.option(
     "--database-url", default=None, help="SQLAlchemy URL of the mirror (default: settings)."
@@ -21,6 +20,9 @@ database_option = click.option(
 
 
 def _engine(database_url: str | None) -> Engine:
+    from registry.config import get_settings
+    from registry.db import make_engine, migrate
+
     url = database_url or get_settings().db_url
     migrate(url)
     return make_engine(url)
@@ -28,12 +30,6 @@ def _engine(database_url: str | None) -> Engine:
 
 def _money(cents: int) -> str:
     return f"{cents / 100:,.2f}"
-
-
-def register(cli: click.Group) -> None:
-    """Adds this module's commands to ``cli``."""
-    cli.add_command(risk)
-    cli.add_command(webhooks)
 
 
 @click.group()
@@ -126,6 +122,7 @@ def import_schedules(directory: Path | None, database_url: str | None) -> None:
     Each schedule is kept only if it opens the loan's committed schedule hash; the loans'
     delinquency is recomputed at once.
     """
+    from registry.config import get_settings
     from registry.risk import standing
     from registry.risk.records import import_records, record_files
 
@@ -215,17 +212,18 @@ def remove(webhook_id: int, database_url: str | None) -> None:
 @database_option
 def deliver(once: bool, interval: float, database_url: str | None) -> None:
     """Deliver pending alerts from the outbox (retries with exponential backoff until 2xx)."""
-    from registry.risk.webhooks import RoundResult, run_worker
-
-    engine = _engine(database_url)
     stop = threading.Event()
 
     def on_signal(_signum: int, _frame: FrameType | None) -> None:
         stop.set()
 
-    if not once:
+    if not once:  # first: a Ctrl-C while it starts up stops it as cleanly as later
         signal.signal(signal.SIGINT, on_signal)
         signal.signal(signal.SIGTERM, on_signal)
+
+    from registry.risk.webhooks import RoundResult, run_worker
+
+    engine = _engine(database_url)
 
     def report_round(r: RoundResult) -> None:
         click.echo(f"delivered {r.delivered}, failed {r.failed} (will retry)")

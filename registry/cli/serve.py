@@ -5,11 +5,6 @@ from __future__ import annotations
 import click
 
 
-def register(cli: click.Group) -> None:
-    """Adds this module's commands to ``cli``."""
-    cli.add_command(serve)
-
-
 @click.command()
 @click.option("--host", default=None, help="default: REGISTRY_API_HOST (127.0.0.1)")
 @click.option("--port", type=int, default=None, help="default: REGISTRY_API_PORT (8000)")

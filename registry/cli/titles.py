@@ -20,11 +20,6 @@ from registry.domain import LienConsent
 from registry.errors import InvalidInput
 
 
-def register(cli: click.Group) -> None:
-    """Adds the title commands to ``cli``."""
-    cli.add_command(title)
-
-
 def _load_consents(paths: tuple[Path, ...]) -> list[LienConsent]:
     consents = []
     for path in paths:

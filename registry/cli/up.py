@@ -10,29 +10,24 @@ import signal
 import subprocess
 import sys
 import time
+from typing import TYPE_CHECKING
 
 import click
 
-from registry import chain as chain_mod
-from registry.accounts import dev_account
-from registry.config import Settings, get_settings
-from registry.contracts import read_deployments
-from registry.rpc import connect
-
-
-def register(cli: click.Group) -> None:
-    """Adds the up command to ``cli``."""
-    cli.add_command(up)
+if TYPE_CHECKING:
+    from registry.config import Settings
 
 
 def _deployed(settings: Settings) -> bool:
     """Whether the deployments file names contracts that exist on the running chain."""
+    from registry.contracts import read_deployments
+    from registry.rpc import connect
+
     rpc = connect(settings.rpc_url)
     deployment = read_deployments(settings.deployments_path).get(rpc.chain_id())
-    return (
-        deployment is not None
-        and rpc.request("eth_getCode", [deployment.registry, "latest"]) != "0x"
-    )
+    if deployment is None:
+        return False
+    return rpc.request("eth_getCode", [deployment.registry, "latest"]) != "0x"
 
 
 def _registry_cmd(*args: str) -> list[str]:
@@ -44,6 +39,11 @@ def _registry_cmd(*args: str) -> list[str]:
 @click.option("--no-demo", is_flag=True, help="Deploy without demo data.")
 def up(vehicles: int, no_demo: bool) -> None:
     """Chain, contracts, demo data, indexer and API/web page: everything, in the foreground."""
+    from registry import chain as chain_mod
+    from registry.accounts import dev_account
+    from registry.config import get_settings
+    from registry.rpc import connect
+
     settings = get_settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     if chain_mod.status(settings).running:

@@ -1,6 +1,6 @@
 """The indexer: a reorg-safe, crash-safe SQL mirror of the registry's events.
 
-``Indexer(engine, w3, deployment).run(until_head=True)`` backfills; without ``until_head``
+``Indexer(engine, rpc, deployment).run(until_head=True)`` backfills; without ``until_head``
 it follows the chain. Other modules add handlers through :mod:`registry.indexer.handlers`.
 """
 

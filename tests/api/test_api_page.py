@@ -5,13 +5,15 @@ Fails (does not skip) when Chromium is missing: install it with `apt-get install
 
 from __future__ import annotations
 
+import random
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from tests.api.api_kit import Mirror
+from registry.vin import generate_vin
+from tests.api.api_kit import CAST, Mirror
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -84,3 +86,24 @@ def test_branded_vin_and_deep_link(page: Page, live_server: str, mirror: Mirror)
 def test_unknown_vin_says_no_title(page: Page, live_server: str, mirror: Mirror) -> None:
     _check(page, live_server, mirror.book.unknown)
     expect(page.locator("#error")).to_contain_text("No title found")
+
+
+def test_vehicle_description_beside_the_title(page: Page, live_server: str, mirror: Mirror) -> None:
+    """Maker, origin and model year decoded from the VIN; an unknown maker says so."""
+    honda = generate_vin(random.Random(1), wmi="1HG", year_code="A")
+    nobody = generate_vin(random.Random(2), wmi="10Z", year_code="R")  # no maker holds 10Z
+    for vin in (honda, nobody):
+        mirror.reg.registrar.issue_title(vin, CAST.owner.address, 10)
+    mirror.index()
+    _check(page, live_server, honda)
+    expect(page.locator("#banner")).to_have_class("banner clean")
+    expect(page.locator("#vehicle")).to_have_text(
+        "Honda · United States, North America · model year 2010 or 1980"
+    )
+    expect(page.locator("#vehicle-note")).to_contain_text("repeat every 30 years")
+    expect(page.locator("#vehicle-note")).to_contain_text("not part of the certificate")
+    _check(page, live_server, nobody)
+    expect(page.locator("#banner")).to_have_class("banner clean")
+    expect(page.locator("#vehicle")).to_have_text(
+        "unknown · United States, North America · model year 2024 or 1994"
+    )

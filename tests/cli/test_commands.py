@@ -49,13 +49,13 @@ def test_title_lifecycle_through_the_cli(
     assert registry.registrar.title(vin).owner == buyer
 
 
-def test_refusals_are_one_clear_line_and_exit_2(
+def test_refusals_are_one_clear_line_and_exit_1(
     run: Callable[..., Result], registry: Registry, new_vin: Callable[[], str]
 ) -> None:
     vin = new_vin()
     run("title", "issue", vin, "--owner", registry.cast.owner.address, "--dev-account", "0")
     again = run("title", "issue", vin, "--owner", registry.cast.owner.address, "--dev-account", "0")
-    assert again.exit_code == 2
+    assert again.exit_code == 1
     assert f"error: VIN {vin} already has a title" in again.output
     assert "Traceback" not in again.output
     bad = run(
@@ -67,10 +67,10 @@ def test_refusals_are_one_clear_line_and_exit_2(
         "--dev-account",
         "0",
     )
-    assert bad.exit_code == 2
+    assert bad.exit_code == 1
     assert "I, O and Q never appear" in bad.output
     stranger = run("lien", "register", vin, "--dev-account", "7")
-    assert stranger.exit_code == 2
+    assert stranger.exit_code == 1
     assert "does not have the lender role" in stranger.output
 
 
@@ -174,9 +174,9 @@ def test_loan_origination_keeps_a_verifiable_schedule(
     paid = run("loan", "pay", str(loan_id), "469.41", "--ref", "P-1", "--dev-account", "1")
     assert paid.exit_code == 0 and "LoanPaymentRecorded" in paid.output
     fraction = run("loan", "pay", str(loan_id), "1.001", "--dev-account", "1")
-    assert fraction.exit_code == 2 and "whole cents" in fraction.output
+    assert fraction.exit_code == 1 and "whole cents" in fraction.output
     wrong_lender = run("loan", "pay", str(loan_id), "10", "--dev-account", "2")
-    assert wrong_lender.exit_code == 2 and f"loan {loan_id} is serviced by" in wrong_lender.output
+    assert wrong_lender.exit_code == 1 and f"loan {loan_id} is serviced by" in wrong_lender.output
     restructured = run(
         "loan",
         "restructure",

@@ -75,6 +75,6 @@ def test_second_index_command_exits_with_a_clear_message(env: str) -> None:
     engine = make_engine(env)
     with indexer_lock(engine):
         result = CliRunner().invoke(cli, ["index", "--until-head", "--quiet", "--core-only"])
-    assert result.exit_code == 2
+    assert result.exit_code == 1  # a refusal (IndexerLocked), not a usage error
     assert "another indexer is already writing" in result.output
     engine.dispose()

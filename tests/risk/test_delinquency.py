@@ -1,4 +1,8 @@
-"""Days past due and buckets from a schedule and payments: the pure rule."""
+"""Days past due and buckets from a schedule and payments: the pure rule.
+
+Expected figures are worked out by hand below (the amortisation of the example loans), not
+read back from the schedule or the rule under test.
+"""
 
 from __future__ import annotations
 
@@ -30,8 +34,34 @@ def due_of(first_due: date, months: int = 12, kind: ScheduleKind = ScheduleKind.
 
 
 def instalment(due: DueSchedule, n: int) -> int:
-    """Total of instalment n (1-based), cents."""
+    """Total of instalment n (1-based), cents (for the property test's own linear scan)."""
     return due.cum_total[n - 1] - (due.cum_total[n - 2] if n > 1 else 0)
+
+
+# The worked example every test below uses: 12,000.00 at 6% a year, 12 months, annuity.
+#   r = 0.06 / 12 = 0.005; payment = 12000 * 0.005 / (1 - 1.005**-12) = 60 / 0.0580951
+#     = 1032.797 -> 1,032.80 (cents, half up)
+#   #1: interest 12000.00 * 0.005 = 60.00,            principal 1032.80 - 60.00 = 972.80
+#   #2: interest 11027.20 * 0.005 = 55.136 -> 55.14,  principal 977.66
+#   #3: interest 10049.54 * 0.005 = 50.2477 -> 50.25, principal 982.55 ... (table below)
+#   #12 pays the balance left, 1027.64, plus 1027.64 * 0.005 = 5.1382 -> 5.14: 1,032.78
+INSTALMENT = 103_280  # cents: instalments 1-11
+LAST = 103_278  # cents: instalment 12
+TOTAL = 11 * INSTALMENT + LAST  # 1,239,358: everything the loan ever asks
+PRINCIPALS = (97_280, 97_766, 98_255, 98_747, 99_240, 99_736,
+              100_235, 100_736, 101_240, 101_746, 102_255, 102_764)  # fmt: skip
+# The same loan at 12% (r = 0.01): payment 12000 * 0.01 / (1 - 1.01**-12) = 1066.185 -> 1,066.19;
+#   #1: interest 120.00, principal 946.19; the 12th pays 1055.58 + 10.56 = 1,066.14
+INSTALMENT_12PCT = 106_619
+TOTAL_12PCT = 11 * INSTALMENT_12PCT + 106_614  # 1,279,423
+
+
+def test_the_worked_example_is_what_the_schedule_reduces_to() -> None:
+    due = due_of(date(2027, 1, 10))
+    assert sum(PRINCIPALS) == 1_200_000
+    assert list(due.cum_total) == [INSTALMENT * k for k in range(1, 12)] + [TOTAL]
+    assert list(due.cum_principal) == [sum(PRINCIPALS[:k]) for k in range(1, 13)]
+    assert [date.fromordinal(x) for x in due.days] == [date(2027, m, 10) for m in range(1, 13)]
 
 
 def d(text: str) -> int:
@@ -58,7 +88,7 @@ def test_before_the_first_instalment_nothing_is_due() -> None:
 def test_due_today_is_due_but_not_past_due() -> None:
     due = due_of(date(2027, 3, 15))
     s = assess(due, 0, d("2027-03-15"))
-    assert s.due_cents == instalment(due, 1)
+    assert s.due_cents == INSTALMENT
     assert s.past_due_cents == 0
     assert s.dpd == 0 and s.bucket == "current"
     assert s.oldest_unpaid_due == date(2027, 3, 15)
@@ -66,7 +96,7 @@ def test_due_today_is_due_but_not_past_due() -> None:
 
 def test_on_time_payer_stays_current() -> None:
     due = due_of(date(2027, 1, 10))
-    paid = due.cum_total[5]  # six instalments paid
+    paid = 6 * INSTALMENT  # six instalments paid: 619,680
     for day in ("2027-06-10", "2027-07-09", "2027-06-30"):
         s = assess(due, paid, d(day))
         assert s.dpd == 0 and s.bucket == "current", day
@@ -74,15 +104,15 @@ def test_on_time_payer_stays_current() -> None:
 
 def test_late_payer_counts_days_from_the_oldest_unpaid_instalment() -> None:
     due = due_of(date(2027, 1, 10))
-    s = assess(due, due.cum_total[1], d("2027-04-01"))  # 2 paid; March 10 unpaid
-    assert s.dpd == 22 and s.bucket == "1-29"
+    s = assess(due, 2 * INSTALMENT, d("2027-04-01"))  # 2 paid; March 10 unpaid
+    assert s.dpd == 22 and s.bucket == "1-29"  # 21 days left in March + April 1
     assert s.oldest_unpaid_due == date(2027, 3, 10)
-    assert s.past_due_cents == instalment(due, 3)
+    assert s.past_due_cents == INSTALMENT  # March's; April 10 is not due yet
 
 
 def test_partial_payment_leaves_the_instalment_past_due() -> None:
     due = due_of(date(2027, 1, 10))
-    paid = due.cum_total[0] + instalment(due, 2) - 1  # one cent short on the 2nd
+    paid = 2 * INSTALMENT - 1  # one cent short on the 2nd: 206,559
     s = assess(due, paid, d("2027-03-05"))
     assert s.oldest_unpaid_due == date(2027, 2, 10)
     assert s.dpd == 23
@@ -98,28 +128,29 @@ def test_missed_payments_roll_through_the_buckets() -> None:
 def test_oldest_first_allocation_cures_when_the_arrears_are_paid() -> None:
     due = due_of(date(2027, 1, 10))
     today = d("2027-05-20")  # 5 instalments due, all past due
-    assert assess(due, due.cum_total[2], today).dpd == (today - d("2027-04-10"))
-    assert assess(due, due.cum_total[4], today).dpd == 0
+    # 3 paid: April 10 is the oldest unpaid; 20 days left in April + 20 in May
+    assert assess(due, 3 * INSTALMENT, today).dpd == 40
+    assert assess(due, 5 * INSTALMENT, today).dpd == 0
 
 
 def test_month_ends_clamp_and_do_not_drift() -> None:
     due = due_of(date(2027, 1, 31))
     days = [date.fromordinal(x) for x in due.days[:4]]
     assert days == [date(2027, 1, 31), date(2027, 2, 28), date(2027, 3, 31), date(2027, 4, 30)]
-    s = assess(due, due.cum_total[0], d("2027-03-01"))  # Feb 28 instalment unpaid
+    s = assess(due, INSTALMENT, d("2027-03-01"))  # Feb 28 instalment unpaid
     assert s.dpd == 1
-    s = assess(due, due.cum_total[0], d("2027-03-31"))
+    s = assess(due, INSTALMENT, d("2027-03-31"))
     assert s.dpd == 31 and s.bucket == "30-59"
 
 
 def test_leap_day() -> None:
     due = due_of(date(2028, 1, 31))
     assert date.fromordinal(due.days[1]) == date(2028, 2, 29)
-    s = assess(due, due.cum_total[0], d("2028-02-29"))
+    s = assess(due, INSTALMENT, d("2028-02-29"))
     assert s.dpd == 0  # due today
-    s = assess(due, due.cum_total[0], d("2028-03-01"))
+    s = assess(due, INSTALMENT, d("2028-03-01"))
     assert s.dpd == 1
-    s = assess(due, due.cum_total[0], d("2028-03-30"))
+    s = assess(due, INSTALMENT, d("2028-03-30"))
     assert s.dpd == 30 and s.bucket == "30-59"
     feb29 = due_of(date(2028, 2, 29), months=24)
     assert [date.fromordinal(x) for x in feb29.days[:2]] == [date(2028, 2, 29), date(2028, 3, 29)]
@@ -128,26 +159,32 @@ def test_leap_day() -> None:
 
 def test_fully_paid_has_nothing_outstanding() -> None:
     due = due_of(date(2027, 1, 10))
-    s = assess(due, due.cum_total[-1], d("2030-01-01"))
+    s = assess(due, TOTAL, d("2030-01-01"))
     assert s.dpd == 0 and s.oldest_unpaid_due is None and s.principal_outstanding == 0
-    overpaid = assess(due, due.cum_total[-1] + 999, d("2027-02-01"))
+    overpaid = assess(due, TOTAL + 999, d("2027-02-01"))
     assert overpaid.dpd == 0 and overpaid.principal_outstanding == 0
 
 
 def test_principal_outstanding_pays_interest_first() -> None:
     due = due_of(date(2027, 1, 10), rate="0.12")
-    first = instalment(due, 1)
+    first = INSTALMENT_12PCT
     interest = 12_000  # 1% of 12,000.00 in cents
     assert principal_outstanding(due, interest) == 1_200_000
-    assert principal_outstanding(due, first) == 1_200_000 - (first - interest)
-    assert principal_outstanding(due, due.cum_total[-1]) == 0
+    # 106,619 - 12,000 of interest = 94,619 of principal: 1,200,000 - 94,619
+    assert principal_outstanding(due, first) == 1_105_381
+    # into the 2nd: its interest (11053.81 * 0.01 = 110.54) first, then principal
+    assert principal_outstanding(due, first + 5_000) == 1_105_381
+    assert principal_outstanding(due, first + 20_000) == 1_105_381 - (20_000 - 11_054)
+    assert principal_outstanding(due, TOTAL_12PCT) == 0
 
 
 def test_balloon_keeps_principal_until_the_end() -> None:
     due = due_of(date(2027, 1, 10), kind=ScheduleKind.INTEREST_ONLY_BALLOON)
-    assert principal_outstanding(due, due.cum_total[10]) == 1_200_000
-    s = assess(due, due.cum_total[10], d("2027-12-20"))  # balloon (Dec 10) unpaid
-    assert s.dpd == 10 and s.past_due_cents == instalment(due, 12)
+    # interest only: 12000.00 * 0.005 = 60.00 a month; the 12th adds the 12,000.00 balloon
+    eleven = 11 * 6_000  # 66,000
+    assert principal_outstanding(due, eleven) == 1_200_000
+    s = assess(due, eleven, d("2027-12-20"))  # balloon (Dec 10) unpaid
+    assert s.dpd == 10 and s.past_due_cents == 1_206_000
 
 
 def test_chain_days() -> None:

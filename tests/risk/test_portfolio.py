@@ -18,7 +18,14 @@ from registry.risk.portfolio import (
     stressed,
     with_charge_off,
 )
-from tests.risk.risk_kit import CAST, Chain, Mirror, cents, h32, make_loan
+from tests.risk.risk_kit import CAST, Chain, Mirror, h32, make_loan
+
+# Every loan of the on-chain test is risk_kit's schedule: 12,000.00 at 6% over 12 months,
+# annuity. r = 0.005; payment 12000 * 0.005 / (1 - 1.005**-12) = 1032.797 -> 1,032.80;
+# the first instalment is 60.00 of interest (12000 * 0.005) and 972.80 of principal.
+PRINCIPAL = 1_200_000  # cents
+INSTALMENT = 103_280
+FIRST_PRINCIPAL = 97_280
 
 
 def test_stress_scales_worsening_and_keeps_rows_stochastic() -> None:
@@ -42,6 +49,28 @@ def test_projection_charges_off_what_stays_90_plus() -> None:
     assert end[CHARGED] > 90
     end = project({"current": 100.0}, m, 12)
     assert 0 < end[CHARGED] < 10 and end[PAID] > 0
+
+
+def test_two_months_of_the_projection_worked_by_hand() -> None:
+    m = with_charge_off(PRIOR)
+    # month 1, from 100 in 90+: 90+ -> current 2%, 60-89 3%, charged off 80% + the 15% staying
+    one = project({"90+": 100.0}, m, 1)
+    assert one == pytest.approx({"current": 2.0, "1-29": 0.0, "30-59": 0.0, "60-89": 3.0,
+                                 "90+": 0.0, PAID: 0.0, CHARGED: 95.0})  # fmt: skip
+    # month 2: current 2 -> 1.91 current, 0.06 to 1-29, 0.03 paid off;
+    # 60-89 3 -> 0.15 current, 0.15 to 1-29, 0.30 to 30-59, 0.45 stays, 1.95 to 90+
+    two = project({"90+": 100.0}, m, 2)
+    assert two == pytest.approx({"current": 2.06, "1-29": 0.21, "30-59": 0.30, "60-89": 0.45,
+                                 "90+": 1.95, PAID: 0.03, CHARGED: 95.0})  # fmt: skip
+
+
+def test_stress_of_one_row_worked_by_hand() -> None:
+    # current: the one worsening move (to 1-29, 3%) x 1.5 = 4.5%; staying (95.5%) and paying
+    # off (1.5%) share the remaining 95.5% in proportion: x 0.955 / 0.97
+    row = stressed(PRIOR, 1.5)["current"]
+    assert row == pytest.approx({"1-29": 0.045, "current": 0.955 * 0.955 / 0.97,
+                                 PAID: 0.015 * 0.955 / 0.97})  # fmt: skip
+    assert row["current"] == pytest.approx(0.940232, abs=1e-6)
 
 
 def test_stress_raises_the_expected_loss() -> None:
@@ -77,8 +106,8 @@ def test_report_for_a_lender_on_chain(chain: Chain, mirror: Mirror) -> None:
     _, paid_loan, _ = make_loan(chain, mirror, paid_off_vin, lender=bank)
     bank.pay_off(paid_loan)
     for vin in (good, sold_by_dealer, branded):
-        loan, schedule = loans[vin]
-        bank.record_payment(loan, cents(schedule.instalments[0].total), h32())
+        loan, _schedule = loans[vin]
+        bank.record_payment(loan, INSTALMENT, h32())  # the first instalment, exactly
     mirror.index()
     chain.advance(40)  # crosses a month end: one snapshot month
     mirror.index()
@@ -94,18 +123,32 @@ def test_report_for_a_lender_on_chain(chain: Chain, mirror: Mirror) -> None:
     assert months and months >= 2
     assert report["loans"] == 4
     assert sum(b["loans"] for b in report["buckets"].values()) == 4
-    late_loan, late_schedule = loans[late]
+    late_loan, _ = loans[late]
     assert report["buckets"]["60-89"]["loans"] + report["buckets"]["30-59"]["loans"] >= 1
-    total = sum(cents(s.terms.principal) for _, s in loans.values())
+    # Worked out by hand. Day 0 is the day the loans were made; instalments fall due on
+    # day 2 and one and two months later (day 30-33, day 61-64); the report is on day 75.
+    # Three loans paid the first instalment only: the oldest unpaid is the second, due
+    # 42-45 days ago (30-59); two instalments past due each; exposure 1,200,000 - 97,280.
+    # The late loan paid nothing: 73 days past due (60-89), three instalments past due.
+    assert report["buckets"]["30-59"] == {
+        "loans": 3,
+        "exposure_cents": 3 * (PRINCIPAL - FIRST_PRINCIPAL),  # 3,308,160
+        "past_due_cents": 3 * 2 * INSTALMENT,  # 619,680
+    }
+    assert report["buckets"]["60-89"] == {
+        "loans": 1,
+        "exposure_cents": PRINCIPAL,
+        "past_due_cents": 3 * INSTALMENT,  # 309,840
+    }
+    total = 4 * PRINCIPAL  # the paid-off loan is closed: not counted
     assert 0 < report["exposure_cents"] < total
-    first_principal = sum(cents(s.instalments[0].principal) for _, s in loans.values())
-    assert report["exposure_cents"] == total - first_principal + cents(
-        late_schedule.instalments[0].principal
-    )
+    assert report["exposure_cents"] == total - 3 * FIRST_PRINCIPAL  # 4,508,160
     [dealer] = [d for d in report["dealers"] if d["dealer"] == CAST.dealer.address.lower()]
     assert dealer["loans"] == 1 and dealer["floor_plan_liens"] == 1
     assert dealer["name"] == "Main Street Motors"
+    assert dealer["exposure_cents"] == PRINCIPAL - FIRST_PRINCIPAL  # paid its first instalment
     assert report["branded_collateral"]["loans"] == 1
+    assert report["branded_collateral"]["exposure_cents"] == PRINCIPAL - FIRST_PRINCIPAL
     assert "FLOOD" in report["branded_collateral"]["by_brand"]
     assert report["roll_rates"]["months"]
     stress = report["stress"]
