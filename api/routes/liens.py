@@ -7,8 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
-from api.deps import CallerDep, IdPath, RuntimeDep, json_response
-from api.schemas import Listing, Record
+from api.deps import KEY_OPTIONAL, CallerDep, IdPath, RuntimeDep, json_response
+from api.schemas.records import HolderLiens, OneLien, VinLiens
+from api.types import Address, Vin
 from registry.client import _address
 from registry.errors import NotFound
 from registry.queries.liens import lien, liens_of_holder, liens_of_vin
@@ -19,9 +20,9 @@ router = APIRouter(tags=["liens"])
 ActiveOnly = Annotated[bool, Query(description="only liens still active")]
 
 
-@router.get("/vehicles/{vin}/liens", response_model=Listing)
-async def vin_liens(
-    vin: str, runtime: RuntimeDep, _caller: CallerDep, active: ActiveOnly = False
+@router.get("/vehicles/{vin}/liens", response_model=VinLiens, openapi_extra=KEY_OPTIONAL)
+def vin_liens(
+    vin: Vin, runtime: RuntimeDep, _caller: CallerDep, active: ActiveOnly = False
 ) -> Response:
     """Every lien on the VIN: active ones in priority order, then released/repossessed ones."""
     v = validate_vin(vin)
@@ -29,9 +30,9 @@ async def vin_liens(
     return json_response({"vin": v, "items": items}, state, runtime)
 
 
-@router.get("/lienholders/{address}/liens", response_model=Listing)
-async def holder_liens(
-    address: str,
+@router.get("/lienholders/{address}/liens", response_model=HolderLiens, openapi_extra=KEY_OPTIONAL)
+def holder_liens(
+    address: Address,
     runtime: RuntimeDep,
     _caller: CallerDep,
     active: ActiveOnly = False,
@@ -48,8 +49,8 @@ async def holder_liens(
     return json_response({"holder": holder, "items": items}, state, runtime)
 
 
-@router.get("/liens/{lien_id}", response_model=Record)
-async def one_lien(lien_id: IdPath, runtime: RuntimeDep, _caller: CallerDep) -> Response:
+@router.get("/liens/{lien_id}", response_model=OneLien, openapi_extra=KEY_OPTIONAL)
+def one_lien(lien_id: IdPath, runtime: RuntimeDep, _caller: CallerDep) -> Response:
     """One lien."""
     record, state = runtime.read(lambda conn, _s: lien(conn, lien_id))
     if record is None:
