@@ -161,20 +161,7 @@ IdPath = Annotated[int, Path(ge=0, le=JSON_INT_MAX, description="an id the chain
 # ------------------------------------------------------------------- API keys
 
 
-class BearerKey(HTTPBearer):
-    """``Authorization: Bearer <API key>``; an Authorization header of another scheme is a 401."""
-
-    async def __call__(self, request: Request) -> str | None:  # type: ignore[override]
-        header = request.headers.get("authorization")
-        if not header:
-            return None
-        scheme, _, value = header.partition(" ")
-        if scheme.lower() != "bearer" or not value.strip():
-            raise Unauthenticated("the Authorization header must be 'Bearer <API key>'")
-        return value.strip()
-
-
-BEARER = BearerKey(
+BEARER = HTTPBearer(
     scheme_name="bearerKey",
     bearerFormat="vcr_<key id>_<secret>",
     description="an API key (`registry keys create`): `Authorization: Bearer <key>`",
@@ -186,37 +173,52 @@ KEY_HEADER = APIKeyHeader(
     description="the same API key in an `X-API-Key` header",
     auto_error=False,
 )
+_EITHER_KEY: list[dict[str, list[str]]] = [{BEARER.scheme_name: []}, {KEY_HEADER.scheme_name: []}]
 
-#: ``openapi_extra`` of the routes that answer without a key too (a key shows more, or
-#: spares the caller the public rate limit): OpenAPI's empty requirement makes it optional.
-KEY_OPTIONAL: dict[str, Any] = {"security": [{}]}
+#: ``openapi_extra`` of the routes a key is optional for (it shows more, or spares the caller
+#: the public rate limit): either scheme, or OpenAPI's empty requirement. Those routes read
+#: the key themselves (:func:`public_caller`) rather than solve the schemes per request.
+KEY_OPTIONAL: dict[str, Any] = {"security": [*_EITHER_KEY, {}]}
+
+
+def request_key(request: Request) -> str | None:
+    """The caller's API key: ``Authorization: Bearer <key>``, else ``X-API-Key``; an
+    Authorization header of another scheme is a 401."""
+    header = request.headers.get("authorization")
+    if header:
+        scheme, _, value = header.partition(" ")
+        if scheme.lower() != "bearer" or not value.strip():
+            raise Unauthenticated("the Authorization header must be 'Bearer <API key>'")
+        return value.strip()
+    return request.headers.get(KEY_HEADER.model.name) or None
 
 
 async def api_key(
-    bearer: Annotated[str | None, Security(BEARER)],
-    header: Annotated[str | None, Security(KEY_HEADER)],
+    request: Request,
+    _bearer: Annotated[Any, Security(BEARER)],
+    _header: Annotated[Any, Security(KEY_HEADER)],
 ) -> str | None:
-    """The caller's API key, from either header (Authorization first)."""
-    return bearer or header or None
+    """The key of a route that needs one (the two schemes declare it in the document)."""
+    return request_key(request)
 
 
 ApiKeyDep = Annotated[str | None, Depends(api_key)]
 
 
-def public_caller(request: Request, runtime: Runtime, token: str | None) -> Principal | None:
+def public_caller(request: Request, runtime: Runtime) -> Principal | None:
     """The caller's principal when it sends a key; anonymous callers spend a rate-limit token.
 
     Called directly by the hottest routes (no dependency solving), through :data:`CallerDep`
     by the others.
     """
-    principal = runtime.principal(token)
+    principal = runtime.principal(request_key(request))
     if principal is None and runtime.buckets.enabled:
         runtime.buckets.take(request.client.host if request.client else "unknown")
     return principal
 
 
-def caller(request: Request, runtime: RuntimeDep, token: ApiKeyDep) -> Principal | None:
-    return public_caller(request, runtime, token)
+def caller(request: Request, runtime: RuntimeDep) -> Principal | None:
+    return public_caller(request, runtime)
 
 
 #: The caller of a route that a key is optional for (declare ``openapi_extra=KEY_OPTIONAL``).
@@ -226,7 +228,9 @@ CallerDep = Annotated[Principal | None, Depends(caller)]
 def require_roles(*roles: str) -> Callable[..., Principal]:
     """A dependency admitting only keys of ``roles``."""
 
-    def dependency(runtime: RuntimeDep, token: ApiKeyDep) -> Principal:
+    def dependency(
+        runtime: RuntimeDep, token: Annotated[str | None, Depends(api_key)]
+    ) -> Principal:
         principal = runtime.principal(token)
         if principal is None:
             raise Unauthenticated(

@@ -10,7 +10,6 @@ from fastapi.responses import Response
 
 from api.deps import (
     KEY_OPTIONAL,
-    ApiKeyDep,
     CallerDep,
     Runtime,
     RuntimeDep,
@@ -35,13 +34,13 @@ def _fresh_bytes(runtime: Runtime, state: MirrorState) -> tuple[bytes, dict[str,
 
 
 @router.get("/{vin}/title-check", response_model=TitleCheck, openapi_extra=KEY_OPTIONAL)
-def title_check(vin: Vin, request: Request, token: ApiKeyDep) -> Response:
+def title_check(vin: Vin, request: Request) -> Response:
     """Is this title clean? A certificate naming the block (number and hash) it reflects.
 
     Save it: ``registry certificate verify FILE`` re-checks every statement against the chain.
     """
     runtime: Runtime = request.app.state.runtime
-    public_caller(request, runtime, token)
+    public_caller(request, runtime)
     v = validate_vin(vin)
 
     def build(conn: Reader, state: MirrorState) -> bytes:
@@ -83,13 +82,12 @@ def _redact(items: list[dict[str, Any]], principal: Principal | None) -> list[di
 def vehicle_history(
     vin: Vin,
     request: Request,
-    token: ApiKeyDep,
     cursor: Annotated[Cursor | None, Query(max_length=40)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> Response:
     """Every event of the VIN in chain order (title, lien, loan, insurance, sale), paginated."""
     runtime: Runtime = request.app.state.runtime
-    caller = public_caller(request, runtime, token)
+    caller = public_caller(request, runtime)
     v = validate_vin(vin)
     who = (caller.role, caller.participant) if caller else None
 
