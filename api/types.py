@@ -1,10 +1,11 @@
 """The API's domain types: what its OpenAPI document says a VIN, an address, a hash, a kind,
 a state or a bucket is.
 
-VINs and addresses are documented here (pattern, format, examples) and checked by the
-registry (:func:`registry.vin.validate_vin`, the client's address check), so that a refusal
-names what is wrong ("position 9 is '4' but the other characters give '3'") rather than
-"string does not match pattern". Enum values are exactly the registry's strings.
+VINs, addresses, cursors and enum parameters are documented here (pattern, format, enum) and
+checked by the registry (:func:`registry.vin.validate_vin`, the client's address check) or by
+:func:`parse`, so that a refusal names what is wrong ("position 9 is '4' but the other
+characters give '3'", "unknown alert kind 'x': one of ...") with the registry's error codes.
+Hashes and numbers are checked by pydantic. Enum values are exactly the registry's strings.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from typing import Annotated, Any, Literal, TypeVar
 from pydantic import Field, WithJsonSchema
 
 from registry import contracts
-from registry.db.auth_models import API_ROLES
 from registry.errors import InvalidInput
 from registry.queries.vehicles import CURSOR_PATTERN, EVENT_KINDS
 from registry.risk.alerts import KINDS, SEVERITIES
@@ -33,15 +33,12 @@ Brand = _enum("Brand", contracts.BRANDS)
 LienStatus = _enum("LienStatus", contracts.LIEN_STATUSES)
 ReleaseReason = _enum("ReleaseReason", contracts.RELEASE_REASONS)
 LoanState = _enum("LoanState", contracts.LOAN_STATES)
-PolicyStatus = _enum("PolicyStatus", contracts.POLICY_STATUSES)
-ClaimStatus = _enum("ClaimStatus", contracts.CLAIM_STATUSES)
 ParticipantRole = _enum("ParticipantRole", list(dict.fromkeys(contracts.ROLE_BY_HASH.values())))
 AlertKind = _enum("AlertKind", list(KINDS))
 Severity = _enum("Severity", SEVERITIES)
 Bucket = _enum("Bucket", BUCKETS)
 StandingBucket = _enum("StandingBucket", (*BUCKETS, CLOSED))
 EventKind = _enum("EventKind", EVENT_KINDS)
-ApiRole = _enum("ApiRole", API_ROLES)
 #: The certificate's at-a-glance verdict (registry.certificates.summarize).
 Verdict = Literal["clean", "encumbered", "branded", "total_loss", "stolen", "scrapped"]
 
