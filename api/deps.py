@@ -208,21 +208,13 @@ ApiKeyDep = Annotated[str | None, Depends(api_key)]
 def public_caller(request: Request, runtime: Runtime) -> Principal | None:
     """The caller's principal when it sends a key; anonymous callers spend a rate-limit token.
 
-    Called directly by the hottest routes (no dependency solving), through :data:`CallerDep`
-    by the others.
+    Called by the routes a key is optional for, in their body (in the thread pool), not as a
+    dependency: a sync dependency would cost each request one more trip to a thread.
     """
     principal = runtime.principal(request_key(request))
     if principal is None and runtime.buckets.enabled:
         runtime.buckets.take(request.client.host if request.client else "unknown")
     return principal
-
-
-def caller(request: Request, runtime: RuntimeDep) -> Principal | None:
-    return public_caller(request, runtime)
-
-
-#: The caller of a route that a key is optional for (declare ``openapi_extra=KEY_OPTIONAL``).
-CallerDep = Annotated[Principal | None, Depends(caller)]
 
 
 def require_roles(*roles: str) -> Callable[..., Principal]:

@@ -10,7 +10,6 @@ from fastapi.responses import Response
 
 from api.deps import (
     KEY_OPTIONAL,
-    CallerDep,
     Runtime,
     RuntimeDep,
     freshness_headers,
@@ -111,8 +110,9 @@ def vehicle_history(
 
 
 @router.get("/{vin}/odometer", response_model=OdometerSeries, openapi_extra=KEY_OPTIONAL)
-def vehicle_odometer(vin: Vin, runtime: RuntimeDep, _caller: CallerDep) -> Response:
+def vehicle_odometer(vin: Vin, request: Request, runtime: RuntimeDep) -> Response:
     """Every odometer reading of the VIN, oldest first (the web page's chart)."""
+    public_caller(request, runtime)
     v = validate_vin(vin)
     readings, state = runtime.read(lambda conn, _s: odometer_series(conn, v))  # 404: no title
     return json_response({"vin": v, "readings": readings}, state, runtime)
