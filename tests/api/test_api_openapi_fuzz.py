@@ -65,7 +65,7 @@ schema = schemathesis.pytest.from_fixture("api_schema")
 
 
 @schema.parametrize()
-@settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck),
+@settings(max_examples=10, deadline=None, suppress_health_check=list(HealthCheck),
           derandomize=True)  # fmt: skip
 def test_the_api_is_what_its_document_says(case: Any, instance: Instance) -> None:
     case.call_and_validate(headers=bearer(instance.lender_key))
