@@ -26,3 +26,8 @@ class ApiSettings(Settings):
     )
     api_workers: int = Field(1, ge=1, description="uvicorn worker processes for `registry serve`")
     cache_entries: int = Field(20_000, ge=0, description="read cache size per worker")
+    tune_gc: bool = Field(
+        False,
+        description="tune the process's garbage collector for serving (fewer young "
+        "collections, the startup heap frozen); `registry serve` turns it on",
+    )

@@ -1,28 +1,40 @@
-"""What routes depend on: the runtime (engine, chain watch, cache, signer), callers' keys."""
+"""What routes depend on: the runtime (engine, chain watch, cache, signer), callers' keys.
+
+Routes that touch the database are plain ``def`` functions: FastAPI runs them in its thread
+pool, so SQL never blocks the event loop. Everything here is safe to call from those threads.
+"""
 
 from __future__ import annotations
 
 import json
 import threading
-from collections import OrderedDict
 from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
+from cachetools import LRUCache
 from eth_account.signers.local import LocalAccount
-from fastapi import Depends, Path, Request
+from fastapi import Depends, Path, Request, Security
 from fastapi.responses import Response
-from sqlalchemy import Engine, event
+from fastapi.security import APIKeyHeader, HTTPBearer
+from sqlalchemy import Connection, Engine, event
 
 from api.config import ApiSettings
 from api.freshness import ChainWatch, freshness
 from api.ratelimit import TokenBuckets
+from api.types import JSON_INT_MAX
 from registry.accounts import signer_from_settings
 from registry.auth import Principal, authenticate
 from registry.client import RegistryClient
 from registry.contracts import Deployment, load_deployment, read_deployments
 from registry.db import make_engine
 from registry.errors import ConfigurationError, MirrorNotReady, Unauthenticated, Unauthorized
-from registry.queries import MirrorState, Reader, mirror_state, read_snapshot
+from registry.queries import (
+    MirrorState,
+    Reader,
+    mirror_state,
+    read_snapshot,
+    snapshot_connection,
+)
 from registry.rpc import connect
 
 T = TypeVar("T")
@@ -39,7 +51,10 @@ class Runtime:
             event.listen(self.engine, "connect", _sqlite_mmap)
         self.watch = ChainWatch(settings.rpc_url, settings.head_poll_interval)
         self.buckets = TokenBuckets(settings.rate_limit_per_second, settings.rate_limit_burst)
-        self.cache: OrderedDict[tuple[Any, ...], bytes] = OrderedDict()
+        self.cache: LRUCache[tuple[Any, ...], bytes] | None = (
+            LRUCache(settings.cache_entries) if settings.cache_entries > 0 else None
+        )
+        self._cache_lock = threading.Lock()
         self._deployments: dict[int, Deployment] | None = None
         self._client: RegistryClient | None = None
         self._client_lock = threading.Lock()
@@ -64,12 +79,14 @@ class Runtime:
 
     def read(self, fn: Callable[[Reader, MirrorState], T]) -> tuple[T, MirrorState]:
         """Runs ``fn`` on one database snapshot, with the mirror state of that snapshot."""
-        with read_snapshot(self.engine) as conn:
-            state = mirror_state(conn)
-            if state is None:
-                raise MirrorNotReady(
-                    "the SQL mirror is empty: the indexer has not run yet (`registry index`)"
-                )
+        with read_snapshot(self.engine) as reader:
+            state = _state(reader)
+            return fn(reader, state), state
+
+    def read_sql(self, fn: Callable[[Connection, MirrorState], T]) -> tuple[T, MirrorState]:
+        """As :meth:`read`, for code written against a SQLAlchemy connection (the risk reads)."""
+        with snapshot_connection(self.engine) as conn:
+            state = _state(Reader.of(conn))
             return fn(conn, state), state
 
     def freshness(self, state: MirrorState) -> dict[str, Any]:
@@ -82,17 +99,25 @@ class Runtime:
 
     def cached(self, key: tuple[Any, ...]) -> bytes | None:
         """A prepared answer (keys carry the indexed block, so a new block misses)."""
-        found = self.cache.get(key)
-        if found is not None:
-            self.cache.move_to_end(key)
-        return found
+        if self.cache is None:
+            return None
+        with self._cache_lock:
+            return self.cache.get(key)
 
     def remember(self, key: tuple[Any, ...], value: bytes) -> None:
-        if self.settings.cache_entries <= 0:
+        if self.cache is None:
             return
-        self.cache[key] = value
-        if len(self.cache) > self.settings.cache_entries:
-            self.cache.popitem(last=False)
+        with self._cache_lock:
+            self.cache[key] = value
+
+    def principal(self, token: str | None) -> Principal | None:
+        """Who ``token`` speaks for (None without a token; 401 for a bad one)."""
+        if token is None:
+            return None
+        from sqlmodel import Session
+
+        with Session(self.engine) as session:
+            return authenticate(session, token)
 
     # ----------------------------------------------------------------- writes
 
@@ -112,6 +137,15 @@ class Runtime:
         return account
 
 
+def _state(reader: Reader) -> MirrorState:
+    state = mirror_state(reader)
+    if state is None:
+        raise MirrorNotReady(
+            "the SQL mirror is empty: the indexer has not run yet (`registry index`)"
+        )
+    return state
+
+
 def _sqlite_mmap(dbapi_conn: Any, _record: Any) -> None:
     dbapi_conn.execute("PRAGMA mmap_size=1073741824")
 
@@ -122,53 +156,74 @@ async def get_runtime(request: Request) -> Runtime:
 
 
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
-IdPath = Annotated[int, Path(ge=0, lt=2**63, description="an id the chain assigned")]
+IdPath = Annotated[int, Path(ge=0, le=JSON_INT_MAX, description="an id the chain assigned")]
+
+# ------------------------------------------------------------------- API keys
 
 
-def _token(request: Request) -> str | None:
+BEARER = HTTPBearer(
+    scheme_name="bearerKey",
+    bearerFormat="vcr_<key id>_<secret>",
+    description="an API key (`registry keys create`): `Authorization: Bearer <key>`",
+    auto_error=False,
+)
+KEY_HEADER = APIKeyHeader(
+    name="X-API-Key",
+    scheme_name="apiKeyHeader",
+    description="the same API key in an `X-API-Key` header",
+    auto_error=False,
+)
+_EITHER_KEY: list[dict[str, list[str]]] = [{BEARER.scheme_name: []}, {KEY_HEADER.scheme_name: []}]
+
+#: ``openapi_extra`` of the routes a key is optional for (it shows more, or spares the caller
+#: the public rate limit): either scheme, or OpenAPI's empty requirement. Those routes read
+#: the key themselves (:func:`public_caller`) rather than solve the schemes per request.
+KEY_OPTIONAL: dict[str, Any] = {"security": [*_EITHER_KEY, {}]}
+
+
+def request_key(request: Request) -> str | None:
+    """The caller's API key: ``Authorization: Bearer <key>``, else ``X-API-Key``; an
+    Authorization header of another scheme is a 401."""
     header = request.headers.get("authorization")
     if header:
         scheme, _, value = header.partition(" ")
         if scheme.lower() != "bearer" or not value.strip():
             raise Unauthenticated("the Authorization header must be 'Bearer <API key>'")
         return value.strip()
-    return request.headers.get("x-api-key") or None
+    return request.headers.get(KEY_HEADER.model.name) or None
 
 
-def _principal(runtime: Runtime, request: Request) -> Principal | None:
-    token = _token(request)
-    if token is None:
-        return None
-    from sqlmodel import Session
+async def api_key(
+    request: Request,
+    _bearer: Annotated[Any, Security(BEARER)],
+    _header: Annotated[Any, Security(KEY_HEADER)],
+) -> str | None:
+    """The key of a route that needs one (the two schemes declare it in the document)."""
+    return request_key(request)
 
-    with Session(runtime.engine) as session:
-        return authenticate(session, token)
+
+ApiKeyDep = Annotated[str | None, Depends(api_key)]
 
 
 def public_caller(request: Request, runtime: Runtime) -> Principal | None:
     """The caller's principal when it sends a key; anonymous callers spend a rate-limit token.
 
-    Called directly by the hottest routes (no dependency solving), through :data:`CallerDep`
-    by the others.
+    Called by the routes a key is optional for, in their body (in the thread pool), not as a
+    dependency: a sync dependency would cost each request one more trip to a thread.
     """
-    principal = _principal(runtime, request)
+    principal = runtime.principal(request_key(request))
     if principal is None and runtime.buckets.enabled:
         runtime.buckets.take(request.client.host if request.client else "unknown")
     return principal
 
 
-async def caller(request: Request, runtime: RuntimeDep) -> Principal | None:
-    return public_caller(request, runtime)
-
-
-CallerDep = Annotated[Principal | None, Depends(caller)]
-
-
-def require_roles(*roles: str) -> Callable[..., Any]:
+def require_roles(*roles: str) -> Callable[..., Principal]:
     """A dependency admitting only keys of ``roles``."""
 
-    async def dependency(request: Request, runtime: RuntimeDep) -> Principal:
-        principal = _principal(runtime, request)
+    def dependency(
+        runtime: RuntimeDep, token: Annotated[str | None, Depends(api_key)]
+    ) -> Principal:
+        principal = runtime.principal(token)
         if principal is None:
             raise Unauthenticated(
                 f"this endpoint needs an API key of role {' or '.join(roles)} "

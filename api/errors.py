@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Iterable
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import BaseRoute, Route
 
 from registry.errors import ContractRejection, RegistryError
 
@@ -94,14 +96,42 @@ async def _on_validation_error(request: Request, exc: Exception) -> JSONResponse
     )
 
 
-async def _on_http_error(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, StarletteHTTPException)
-    code = _HTTP_CODES.get(exc.status_code, "http_error")
-    if exc.status_code == 404 and exc.detail == "Not Found":
-        message = f"no such endpoint: {request.method} {request.url.path}"
-    else:
-        message = str(exc.detail)
-    return error_response(exc.status_code, code, message, headers=dict(exc.headers or {}))
+class AllowedMethods:
+    """Which methods the app serves at each path, over all its routes.
+
+    Starlette's 405 names only the methods of the first route matching the path; a path that
+    several routes share (``GET`` and ``POST /participants``) has them all.
+    """
+
+    def __init__(self, routes: Iterable[BaseRoute]) -> None:
+        self._routes = [
+            (r.path_regex, frozenset(r.methods))
+            for r in routes
+            if isinstance(r, Route) and r.methods
+        ]
+
+    def at(self, request: Request) -> list[str]:
+        path = request.url.path.removeprefix(request.scope.get("root_path", ""))
+        return sorted({m for regex, methods in self._routes if regex.match(path) for m in methods})
+
+
+def _http_error_handler(allowed: AllowedMethods) -> Any:
+    async def on_http_error(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, StarletteHTTPException)
+        code = _HTTP_CODES.get(exc.status_code, "http_error")
+        headers = dict(exc.headers or {})
+        if exc.status_code == 404 and exc.detail == "Not Found":
+            message = f"no such endpoint: {request.method} {request.url.path}"
+        elif exc.status_code == 405:
+            methods = allowed.at(request)
+            headers["Allow"] = ", ".join(methods)
+            message = f"{request.method} is not allowed on {request.url.path}: "
+            message += f"use {' or '.join(methods)}"
+        else:
+            message = str(exc.detail)
+        return error_response(exc.status_code, code, message, headers=headers)
+
+    return on_http_error
 
 
 async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
@@ -109,9 +139,10 @@ async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
     return error_response(500, "internal_error", "the server failed to answer this request")
 
 
-def install_error_handlers(app: FastAPI) -> None:
-    """Routes every failure through the shared error shape."""
+def install_error_handlers(app: FastAPI, routes: Iterable[BaseRoute]) -> None:
+    """Routes every failure through the shared error shape (``routes``: all the app serves,
+    for the ``Allow`` header of a 405)."""
     app.add_exception_handler(RegistryError, _on_registry_error)
     app.add_exception_handler(RequestValidationError, _on_validation_error)
-    app.add_exception_handler(StarletteHTTPException, _on_http_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error_handler(AllowedMethods(routes)))
     app.add_exception_handler(Exception, _on_unexpected)

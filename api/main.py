@@ -25,9 +25,11 @@ STATIC_DIR = Path(__file__).resolve().parent / "static"
 _ERRORS = {
     code: {"model": ErrorResponse, "description": what}
     for code, what in (
+        (400, "the request body cannot be read (not JSON, or not UTF-8)"),
         (401, "no valid API key"),
         (403, "the key's role or participant may not do this"),
         (404, "no such vehicle, lien, loan or participant"),
+        (405, "the path does not serve this method (Allow names those it does)"),
         (409, "the chain's current state refuses the action"),
         (422, "invalid input (a VIN names what is wrong: length, character, check digit)"),
         (429, "rate limited (Retry-After says when to retry)"),
@@ -36,19 +38,26 @@ _ERRORS = {
 }
 
 
+def tune_gc_for_serving() -> None:
+    """Requests allocate many short-lived objects: collect the young generation less often and
+    keep the startup heap out of full collections (fewer latency spikes). Process-wide, so
+    only a process that exists to serve does it."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(20_000, 20, 20)
+
+
 def create_app(settings: ApiSettings | None = None, *, engine: Engine | None = None) -> FastAPI:
-    """The API for one participant's instance."""
+    """The API for one participant's instance (the process's GC is left alone unless
+    ``settings.tune_gc``)."""
     settings = settings or ApiSettings()
     runtime = Runtime(settings, engine)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         runtime.watch.ensure_started()
-        # Requests allocate many short-lived objects: collect the young generation less often
-        # and keep the startup heap out of full collections (fewer latency spikes).
-        gc.collect()
-        gc.freeze()
-        gc.set_threshold(20_000, 20, 20)
+        if settings.tune_gc:
+            tune_gc_for_serving()
         yield
         runtime.watch.stop()
 
@@ -61,9 +70,9 @@ def create_app(settings: ApiSettings | None = None, *, engine: Engine | None = N
         responses=_ERRORS,  # type: ignore[arg-type]
     )
     app.state.runtime = runtime
-    install_error_handlers(app)
-    for module in (vehicles, liens, loans, participants, status, writes, risk):
-        app.include_router(module.router)
+    routers = [m.router for m in (vehicles, liens, loans, participants, status, writes, risk)]
+    for router in routers:
+        app.include_router(router)
 
     @app.get("/", include_in_schema=False)
     async def page() -> Response:
@@ -74,6 +83,7 @@ def create_app(settings: ApiSettings | None = None, *, engine: Engine | None = N
         return Response(page_config_js(settings), media_type="application/javascript")
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    install_error_handlers(app, [*app.router.routes, *(r for rt in routers for r in rt.routes)])
     return app
 
 
@@ -88,5 +98,9 @@ def page_config_js(settings: ApiSettings) -> str:
 
 
 def app_from_env() -> FastAPI:
-    """Uvicorn factory (``uvicorn --factory api.main:app_from_env``): settings from the env."""
-    return create_app(ApiSettings())
+    """The uvicorn factory of ``registry serve`` (``uvicorn --factory api.main:app_from_env``):
+    settings from the env, the GC tuned for serving unless ``REGISTRY_TUNE_GC`` says not."""
+    settings = ApiSettings()
+    if "tune_gc" not in settings.model_fields_set:
+        settings = settings.model_copy(update={"tune_gc": True})
+    return create_app(settings)

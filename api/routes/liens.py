@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from api.deps import CallerDep, IdPath, RuntimeDep, json_response
-from api.schemas import Listing, Record
+from api.deps import KEY_OPTIONAL, IdPath, RuntimeDep, json_response, public_caller
+from api.schemas.records import HolderLiens, OneLien, VinLiens
+from api.types import Address, Vin
 from registry.addresses import checksum_address
 from registry.errors import NotFound
 from registry.queries.liens import lien, liens_of_holder, liens_of_vin
@@ -19,26 +20,28 @@ router = APIRouter(tags=["liens"])
 ActiveOnly = Annotated[bool, Query(description="only liens still active")]
 
 
-@router.get("/vehicles/{vin}/liens", response_model=Listing)
-async def vin_liens(
-    vin: str, runtime: RuntimeDep, _caller: CallerDep, active: ActiveOnly = False
+@router.get("/vehicles/{vin}/liens", response_model=VinLiens, openapi_extra=KEY_OPTIONAL)
+def vin_liens(
+    vin: Vin, request: Request, runtime: RuntimeDep, active: ActiveOnly = False
 ) -> Response:
     """Every lien on the VIN: active ones in priority order, then released/repossessed ones."""
+    public_caller(request, runtime)
     v = validate_vin(vin)
     items, state = runtime.read(lambda conn, _s: liens_of_vin(conn, v, active_only=active))
     return json_response({"vin": v, "items": items}, state, runtime)
 
 
-@router.get("/lienholders/{address}/liens", response_model=Listing)
-async def holder_liens(
-    address: str,
+@router.get("/lienholders/{address}/liens", response_model=HolderLiens, openapi_extra=KEY_OPTIONAL)
+def holder_liens(
+    address: Address,
+    request: Request,
     runtime: RuntimeDep,
-    _caller: CallerDep,
     active: ActiveOnly = False,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> Response:
     """Liens held now by a lender, newest first."""
+    public_caller(request, runtime)
     holder = checksum_address(address, "lienholder address").lower()
     items, state = runtime.read(
         lambda conn, _s: liens_of_holder(
@@ -48,9 +51,10 @@ async def holder_liens(
     return json_response({"holder": holder, "items": items}, state, runtime)
 
 
-@router.get("/liens/{lien_id}", response_model=Record)
-async def one_lien(lien_id: IdPath, runtime: RuntimeDep, _caller: CallerDep) -> Response:
+@router.get("/liens/{lien_id}", response_model=OneLien, openapi_extra=KEY_OPTIONAL)
+def one_lien(lien_id: IdPath, request: Request, runtime: RuntimeDep) -> Response:
     """One lien."""
+    public_caller(request, runtime)
     record, state = runtime.read(lambda conn, _s: lien(conn, lien_id))
     if record is None:
         raise NotFound(f"no lien {lien_id} in the registry", lien_id=lien_id)

@@ -8,7 +8,8 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
 from api.deps import IdPath, RuntimeDep, json_response, require_roles
-from api.schemas import Listing, Timeline
+from api.schemas.records import LenderLoans, Timeline
+from api.types import Address, LoanState, one_of, parse
 from registry.addresses import checksum_address
 from registry.auth import Principal
 from registry.errors import NotFound, Unauthorized
@@ -27,13 +28,15 @@ def _may_see(principal: Principal, lender: str) -> None:
         )
 
 
-@router.get("/lenders/{address}/loans", response_model=Listing)
-async def lender_loans(
-    address: str,
+@router.get("/lenders/{address}/loans", response_model=LenderLoans)
+def lender_loans(
+    address: Address,
     runtime: RuntimeDep,
     principal: LoanReader,
     state_filter: Annotated[
-        str | None, Query(alias="state", max_length=20, description="e.g. DELINQUENT")
+        str | None,
+        one_of(LoanState, "only loans in this state (any case)"),
+        Query(alias="state", max_length=20),
     ] = None,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
@@ -41,16 +44,15 @@ async def lender_loans(
     """The lender's loans with their state and delinquency bucket, newest first."""
     lender = checksum_address(address, "lender address").lower()
     _may_see(principal, lender)
+    wanted = parse(LoanState, state_filter, "loan state", any_case=True)
     items, state = runtime.read(
-        lambda conn, _s: loans_of_lender(
-            conn, lender, state=state_filter, offset=offset, limit=limit
-        )
+        lambda conn, _s: loans_of_lender(conn, lender, state=wanted, offset=offset, limit=limit)
     )
     return json_response({"lender": lender, "items": items}, state, runtime)
 
 
 @router.get("/loans/{loan_id}", response_model=Timeline)
-async def loan_detail(loan_id: IdPath, runtime: RuntimeDep, principal: LoanReader) -> Response:
+def loan_detail(loan_id: IdPath, runtime: RuntimeDep, principal: LoanReader) -> Response:
     """One loan and its timeline (every lifecycle event, in chain order)."""
     (record, events), state = runtime.read(
         lambda conn, _s: (loan(conn, loan_id), loan_timeline(conn, loan_id))

@@ -1,42 +1,51 @@
 """Risk: alerts, loan standing, the portfolio report and alert webhooks of a lender.
 
 Visible to that lender, auditors and the registrar (``Principal.sees_loans_of``); webhooks
-are managed by the lender itself.
+are managed by the lender itself. Each answer reads its data and the mirror state it
+reflects in one database snapshot (``Runtime.read_sql``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from sqlalchemy import Connection, select
 
-from api.deps import Runtime, RuntimeDep, json_response, require_roles
+from api.deps import RuntimeDep, json_response, require_roles
+from api.schemas.risk import (
+    Alerts,
+    LenderAlerts,
+    LenderStanding,
+    Portfolio,
+    WebhookCreated,
+    WebhookRemoved,
+    Webhooks,
+)
+from api.types import JSON_INT_MAX, Address, AlertKind, Severity, StandingBucket, Vin, one_of, parse
 from registry.addresses import checksum_address
 from registry.auth import Principal
-from registry.enums import Bucket
-from registry.enums import Severity as AlertSeverity
 from registry.errors import Unauthorized
+from registry.queries import MirrorState
 from registry.risk.alerts import KINDS, list_alerts
 from registry.risk.models import LoanStatus
 from registry.risk.portfolio import portfolio
 from registry.risk.webhooks import add_webhook, list_webhooks, remove_webhook
+from registry.vin import validate_vin
 
 router = APIRouter(tags=["risk"])
-T = TypeVar("T")
 
 RiskReader = Annotated[Principal, Depends(require_roles("lender", "auditor", "registrar"))]
 LenderOnly = Annotated[Principal, Depends(require_roles("lender"))]
-Kind = Annotated[str | None, Query(description=f"one of {', '.join(KINDS)}", max_length=40)]
-Severity = Annotated[
-    str | None, Query(description=f"at least this severity: {', '.join(AlertSeverity)}")
+Kind = Annotated[str | None, one_of(AlertKind, "only alerts of this kind"), Query(max_length=40)]
+MinSeverity = Annotated[
+    str | None, one_of(Severity, "only alerts of at least this severity"), Query(max_length=20)
 ]
 Limit = Annotated[int, Query(ge=1, le=1000)]
 BeforeId = Annotated[
-    int | None, Query(ge=1, le=2**62, description="page: alerts older than this id")
+    int | None, Query(ge=1, le=JSON_INT_MAX, description="page: alerts older than this id")
 ]
 STATUS = LoanStatus.__table__  # type: ignore[attr-defined]
 
@@ -51,87 +60,74 @@ def _lender(address: str, principal: Principal) -> str:
     return lender
 
 
-def _read(runtime: Runtime, fn: Callable[[Connection], T]) -> tuple[T, Any]:
-    """``fn`` on a connection, with the mirror state (for freshness)."""
-    _, state = runtime.read(lambda _reader, _state: None)
-    with runtime.engine.connect() as conn:
-        return fn(conn), state
-
-
-def _check(kind: str | None, severity: str | None) -> None:
-    from registry.errors import InvalidInput
-
-    if kind is not None and kind not in KINDS:
-        raise InvalidInput(f"unknown alert kind {kind!r}: one of {', '.join(KINDS)}")
-    if severity is not None and severity not in list(AlertSeverity):
-        raise InvalidInput(f"unknown severity {severity!r}: one of {', '.join(AlertSeverity)}")
-
-
-@router.get("/lenders/{address}/alerts")
-async def lender_alerts(
-    address: str,
+@router.get("/lenders/{address}/alerts", response_model=LenderAlerts)
+def lender_alerts(
+    address: Address,
     runtime: RuntimeDep,
     principal: RiskReader,
     kind: Kind = None,
-    severity: Severity = None,
+    severity: MinSeverity = None,
     before_id: BeforeId = None,
     limit: Limit = 100,
 ) -> Response:
     """Alerts concerning the lender's liens and loans, newest first."""
     lender = _lender(address, principal)
-    _check(kind, severity)
-    items, state = _read(runtime, lambda conn: list_alerts(
-        conn, lender=lender, kind=kind, min_severity=severity, before_id=before_id, limit=limit
+    k, s = parse(AlertKind, kind, "alert kind"), parse(Severity, severity, "severity")
+    items, state = runtime.read_sql(lambda conn, _s: list_alerts(
+        conn, lender=lender, kind=k, min_severity=s, before_id=before_id, limit=limit
     ))  # fmt: skip
     return json_response({"lender": lender, "items": items, "kinds": KINDS}, state, runtime)
 
 
-@router.get("/alerts")
-async def alerts(
+@router.get("/alerts", response_model=Alerts)
+def alerts(
     runtime: RuntimeDep,
     principal: RiskReader,
     kind: Kind = None,
-    severity: Severity = None,
-    vin: Annotated[str | None, Query(max_length=17)] = None,
+    severity: MinSeverity = None,
+    vin: Annotated[Vin | None, Query()] = None,
     before_id: BeforeId = None,
     limit: Limit = 100,
 ) -> Response:
     """All alerts (auditors, registrar); a lender's key sees those concerning it."""
-    _check(kind, severity)
+    k, s = parse(AlertKind, kind, "alert kind"), parse(Severity, severity, "severity")
+    v = validate_vin(vin) if vin is not None else None
     lender = principal.participant if principal.role == "lender" else None
-    items, state = _read(runtime, lambda conn: list_alerts(
-        conn, lender=lender, kind=kind, vin=vin, min_severity=severity, before_id=before_id,
-        limit=limit,
+    items, state = runtime.read_sql(lambda conn, _s: list_alerts(
+        conn, lender=lender, kind=k, vin=v, min_severity=s, before_id=before_id, limit=limit,
     ))  # fmt: skip
     return json_response({"items": items, "kinds": KINDS}, state, runtime)
 
 
-@router.get("/lenders/{address}/standing")
-async def lender_standing(
-    address: str,
+@router.get("/lenders/{address}/standing", response_model=LenderStanding)
+def lender_standing(
+    address: Address,
     runtime: RuntimeDep,
     principal: RiskReader,
-    bucket: Annotated[str | None, Query(description=f"one of {', '.join(Bucket)}")] = None,
+    bucket: Annotated[
+        str | None, one_of(StandingBucket, "only loans in this bucket"), Query(max_length=20)
+    ] = None,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
     limit: Limit = 100,
 ) -> Response:
     """The lender's loans with their derived DPD, bucket and exposure, worst first."""
     lender = _lender(address, principal)
+    wanted = parse(StandingBucket, bucket, "bucket")
 
-    def query(conn: Connection) -> list[dict[str, Any]]:
+    def query(conn: Connection, _state: MirrorState) -> list[dict[str, Any]]:
         stmt = select(STATUS).where(STATUS.c.lender == lender)
-        if bucket:
-            stmt = stmt.where(STATUS.c.bucket == bucket)
+        if wanted:
+            stmt = stmt.where(STATUS.c.bucket == wanted)
         stmt = stmt.order_by(STATUS.c.dpd.desc(), STATUS.c.loan_id).offset(offset).limit(limit)
         return [dict(r) for r in conn.execute(stmt).mappings()]
 
-    items, state = _read(runtime, query)
+    items, state = runtime.read_sql(query)
     return json_response({"lender": lender, "items": items}, state, runtime)
 
 
-@router.get("/lenders/{address}/portfolio")
-async def lender_portfolio(
-    address: str,
+@router.get("/lenders/{address}/portfolio", response_model=Portfolio)
+def lender_portfolio(
+    address: Address,
     runtime: RuntimeDep,
     principal: RiskReader,
     stress: Annotated[float, Query(gt=0, le=20, description="worsening roll rates x factor")] = 1.5,
@@ -140,12 +136,20 @@ async def lender_portfolio(
     """Exposure, buckets, roll rates, dealer concentration, branded collateral and a stress
     scenario's expected loss (definitions in the body)."""
     lender = _lender(address, principal)
-    report, state = _read(runtime, lambda conn: portfolio(conn, lender, stress=stress, lgd=lgd))
+    report, state = runtime.read_sql(
+        lambda conn, _s: portfolio(conn, lender, stress=stress, lgd=lgd)
+    )
     return json_response(report, state, runtime)
 
 
+#: An http(s) URL with a host (what ``registry.risk.webhooks`` accepts), ASCII only.
+WEBHOOK_URL = r"^[Hh][Tt][Tt][Pp][Ss]?://[A-Za-z0-9._~!$&'()*+,;=:%-]+([/?#][!-~]*)?$"
+
+
 class WebhookIn(BaseModel):
-    url: str = Field(max_length=2000, description="http(s) URL receiving signed POSTs")
+    url: str = Field(
+        max_length=2000, pattern=WEBHOOK_URL, description="http(s) URL receiving signed POSTs"
+    )
     secret: str | None = Field(
         None, min_length=16, max_length=200, description="HMAC secret (generated if omitted)"
     )
@@ -158,8 +162,8 @@ def _own(address: str, principal: Principal) -> str:
     return lender
 
 
-@router.get("/lenders/{address}/webhooks")
-async def webhooks_list(address: str, runtime: RuntimeDep, principal: LenderOnly) -> Response:
+@router.get("/lenders/{address}/webhooks", response_model=Webhooks)
+def webhooks_list(address: Address, runtime: RuntimeDep, principal: LenderOnly) -> Response:
     """The lender's webhooks (secrets hidden), with delivered and pending counts."""
     lender = _own(address, principal)
     with runtime.engine.connect() as conn:
@@ -167,9 +171,9 @@ async def webhooks_list(address: str, runtime: RuntimeDep, principal: LenderOnly
     return json_response({"lender": lender, "items": items}, None, runtime)
 
 
-@router.post("/lenders/{address}/webhooks", status_code=201)
-async def webhooks_add(
-    address: str, body: WebhookIn, runtime: RuntimeDep, principal: LenderOnly
+@router.post("/lenders/{address}/webhooks", status_code=201, response_model=WebhookCreated)
+def webhooks_add(
+    address: Address, body: WebhookIn, runtime: RuntimeDep, principal: LenderOnly
 ) -> Response:
     """Registers a webhook; the answer shows the secret once. Deliveries carry
     ``X-Registry-Signature: sha256=<HMAC-SHA256(secret, raw body)>`` and ``X-Registry-Delivery``
@@ -180,10 +184,10 @@ async def webhooks_add(
     return json_response(hook, None, runtime, status=201)
 
 
-@router.delete("/lenders/{address}/webhooks/{webhook_id}")
-async def webhooks_remove(
-    address: str,
-    webhook_id: Annotated[int, Path(ge=1, le=2**62)],
+@router.delete("/lenders/{address}/webhooks/{webhook_id}", response_model=WebhookRemoved)
+def webhooks_remove(
+    address: Address,
+    webhook_id: Annotated[int, Path(ge=1, le=JSON_INT_MAX)],
     runtime: RuntimeDep,
     principal: LenderOnly,
 ) -> Response:

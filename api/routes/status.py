@@ -14,7 +14,7 @@ router = APIRouter(tags=["status"])
 
 
 @router.get("/status", response_model=Status)
-async def status(runtime: RuntimeDep) -> Response:
+def status(runtime: RuntimeDep) -> Response:
     """Never rate-limited; answers even before the indexer's first run."""
     try:
         _, state = runtime.read(lambda conn, s: None)

@@ -9,14 +9,15 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from api.deps import (
-    CallerDep,
+    KEY_OPTIONAL,
     Runtime,
     RuntimeDep,
     freshness_headers,
     json_response,
     public_caller,
 )
-from api.schemas import HistoryPage, OdometerSeries, TitleCheck
+from api.schemas.records import HistoryPage, OdometerSeries, TitleCheck
+from api.types import Cursor, Vin
 from registry.auth import Principal
 from registry.certificates import canonical_json, certificate_id
 from registry.queries import MirrorState, Reader
@@ -25,16 +26,14 @@ from registry.vin import describe_vin, validate_vin
 
 router = APIRouter(prefix="/vehicles", tags=["vehicles"])
 
-VinPath = Annotated[str, "a 17-character VIN"]
-
 
 def _fresh_bytes(runtime: Runtime, state: MirrorState) -> tuple[bytes, dict[str, str]]:
     fresh = runtime.freshness(state)
     return json.dumps(fresh, separators=(",", ":")).encode(), freshness_headers(fresh)
 
 
-@router.get("/{vin}/title-check", response_model=TitleCheck)
-async def title_check(vin: str, request: Request) -> Response:
+@router.get("/{vin}/title-check", response_model=TitleCheck, openapi_extra=KEY_OPTIONAL)
+def title_check(vin: Vin, request: Request) -> Response:
     """Is this title clean? A certificate naming the block (number and hash) it reflects.
 
     Save it: ``registry certificate verify FILE`` re-checks every statement against the chain.
@@ -81,13 +80,11 @@ def _redact(items: list[dict[str, Any]], principal: Principal | None) -> list[di
     return out
 
 
-@router.get("/{vin}/history", response_model=HistoryPage)
-async def vehicle_history(
-    vin: str,
+@router.get("/{vin}/history", response_model=HistoryPage, openapi_extra=KEY_OPTIONAL)
+def vehicle_history(
+    vin: Vin,
     request: Request,
-    cursor: Annotated[
-        str | None, Query(max_length=40, description="next_cursor of the previous page")
-    ] = None,
+    cursor: Annotated[Cursor | None, Query(max_length=40)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> Response:
     """Every event of the VIN in chain order (title, lien, loan, insurance, sale), paginated."""
@@ -115,16 +112,10 @@ async def vehicle_history(
     )
 
 
-@router.get("/{vin}/odometer", response_model=OdometerSeries)
-async def vehicle_odometer(vin: str, runtime: RuntimeDep, _caller: CallerDep) -> Response:
+@router.get("/{vin}/odometer", response_model=OdometerSeries, openapi_extra=KEY_OPTIONAL)
+def vehicle_odometer(vin: Vin, request: Request, runtime: RuntimeDep) -> Response:
     """Every odometer reading of the VIN, oldest first (the web page's chart)."""
+    public_caller(request, runtime)
     v = validate_vin(vin)
-    readings, state = runtime.read(lambda conn, _s: odometer_series(conn, v))
-    if not readings:
-        # the title check raises the clear 404 for an unknown VIN
-        runtime.read(
-            lambda conn, s: title_certificate(
-                conn, v, s, runtime.deployment(s.chain_id, s.registry_address)
-            )
-        )
+    readings, state = runtime.read(lambda conn, _s: odometer_series(conn, v))  # 404: no title
     return json_response({"vin": v, "readings": readings}, state, runtime)

@@ -16,19 +16,18 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
 from api.deps import IdPath, Runtime, RuntimeDep, require_roles
-from api.schemas import WriteResult
+from api.schemas import Model, WriteResult
+from api.types import JSON_INT_MAX, Address, Brand, Count, Hash32, Vin, one_of
 from registry import domain
 from registry.auth import Principal
 from registry.client import RegistryClient
-from registry.errors import InvalidInput, Unauthorized
+from registry.errors import Unauthorized
 from registry.transactor import TxResult
 
 router = APIRouter(tags=["writes"])
 
-Hash32 = Annotated[str, Field(pattern=r"^0x[0-9a-fA-F]{64}$", description="0x + 64 hex digits")]
-Address = Annotated[str, Field(min_length=40, max_length=42, description="0x + 40 hex digits")]
-Cents = Annotated[int, Field(ge=0, lt=2**128)]
-Id = Annotated[int, Field(ge=0, lt=2**63)]
+Cents = Count
+Id = Count
 
 
 def _principal(*roles: str) -> Any:
@@ -77,13 +76,32 @@ def _act(
 # ------------------------------------------------------------------------ registrar
 
 
+class Admission(Model):
+    """A participant's role as the chain holds it after the write."""
+
+    address: str
+    role: str
+    active: bool
+
+
+class NamedAdmission(Admission):
+    name: str
+
+
+TitleWrite = WriteResult[domain.Title]
+LienWrite = WriteResult[domain.Lien]
+LoanWrite = WriteResult[domain.Loan]
+PolicyWrite = WriteResult[domain.Policy]
+ClaimWrite = WriteResult[domain.Claim]
+
+
 class TitleIn(BaseModel):
-    vin: str = Field(max_length=40)
+    vin: Vin
     owner: Address
-    odometer: Annotated[int, Field(ge=0, lt=2**64)] = 0
+    odometer: Count = 0
 
 
-@router.post("/titles", response_model=WriteResult, status_code=201)
+@router.post("/titles", response_model=TitleWrite, status_code=201)
 def issue_title(body: TitleIn, runtime: RuntimeDep, who: Registrar) -> dict[str, Any]:
     """Issue a title (registrar)."""
     return _act(
@@ -108,7 +126,7 @@ def _admitted(c: RegistryClient, address: str, role: str, block: int) -> dict[st
     return {"address": address, "role": role, "active": c.has_role(role, address, block)}
 
 
-@router.post("/participants", response_model=WriteResult, status_code=201)
+@router.post("/participants", response_model=WriteResult[NamedAdmission], status_code=201)
 def admit_participant(body: ParticipantIn, runtime: RuntimeDep, who: Registrar) -> dict[str, Any]:
     """Admit a participant in a role under a business name (registrar)."""
     return _act(
@@ -119,9 +137,11 @@ def admit_participant(body: ParticipantIn, runtime: RuntimeDep, who: Registrar) 
     )
 
 
-@router.post("/participants/{address}/removal", response_model=WriteResult, status_code=201)
+@router.post(
+    "/participants/{address}/removal", response_model=WriteResult[Admission], status_code=201
+)
 def remove_participant(
-    address: str, body: ParticipantRoleIn, runtime: RuntimeDep, who: Registrar
+    address: Address, body: ParticipantRoleIn, runtime: RuntimeDep, who: Registrar
 ) -> dict[str, Any]:
     """Remove a participant from a role (registrar); its history stays."""
     return _act(
@@ -133,11 +153,11 @@ def remove_participant(
 
 
 class BrandIn(BaseModel):
-    brand: str = Field(max_length=40, description="salvage, rebuilt, flood, ...")
+    brand: Annotated[str, one_of(Brand, "the brand (any case)"), Field(max_length=40)]
 
 
-@router.post("/vehicles/{vin}/brands", response_model=WriteResult, status_code=201)
-def apply_brand(vin: str, body: BrandIn, runtime: RuntimeDep, who: Registrar) -> dict[str, Any]:
+@router.post("/vehicles/{vin}/brands", response_model=TitleWrite, status_code=201)
+def apply_brand(vin: Vin, body: BrandIn, runtime: RuntimeDep, who: Registrar) -> dict[str, Any]:
     """Brand a title (registrar)."""
     return _act(
         runtime,
@@ -148,12 +168,12 @@ def apply_brand(vin: str, body: BrandIn, runtime: RuntimeDep, who: Registrar) ->
 
 
 class ReadingIn(BaseModel):
-    reading: Annotated[int, Field(ge=0, lt=2**64)]
+    reading: Count
 
 
-@router.post("/vehicles/{vin}/odometer", response_model=WriteResult, status_code=201)
+@router.post("/vehicles/{vin}/odometer", response_model=TitleWrite, status_code=201)
 def record_odometer(
-    vin: str, body: ReadingIn, runtime: RuntimeDep, who: Recorder
+    vin: Vin, body: ReadingIn, runtime: RuntimeDep, who: Recorder
 ) -> dict[str, Any]:
     """Record an odometer reading (dealer, insurer, registrar)."""
     return _act(
@@ -171,8 +191,8 @@ class TransferIn(BaseModel):
     to: Address
 
 
-@router.post("/vehicles/{vin}/transfers", response_model=WriteResult, status_code=201)
-def transfer_title(vin: str, body: TransferIn, runtime: RuntimeDep, who: Dealer) -> dict[str, Any]:
+@router.post("/vehicles/{vin}/transfers", response_model=TitleWrite, status_code=201)
+def transfer_title(vin: Vin, body: TransferIn, runtime: RuntimeDep, who: Dealer) -> dict[str, Any]:
     """Transfer a title this instance owns (dealer)."""
     return _act(
         runtime,
@@ -185,7 +205,7 @@ def transfer_title(vin: str, body: TransferIn, runtime: RuntimeDep, who: Dealer)
 class ConsentIn(BaseModel):
     lien_id: Id
     release: bool
-    deadline: Annotated[int, Field(ge=0, lt=2**64)]
+    deadline: Count
     signature: str = Field(pattern=r"^0x[0-9a-fA-F]{130}$")
 
 
@@ -195,8 +215,8 @@ class SaleIn(BaseModel):
     consents: list[ConsentIn] = Field(default_factory=list, max_length=32)
 
 
-@router.post("/vehicles/{vin}/sales", response_model=WriteResult, status_code=201)
-def record_sale(vin: str, body: SaleIn, runtime: RuntimeDep, who: Dealer) -> dict[str, Any]:
+@router.post("/vehicles/{vin}/sales", response_model=TitleWrite, status_code=201)
+def record_sale(vin: Vin, body: SaleIn, runtime: RuntimeDep, who: Dealer) -> dict[str, Any]:
     """Record a sale (dealer). A floor-plan lien left standing marks it sold out of trust."""
     consents = [
         domain.LienConsent(c.lien_id, c.release, c.deadline, bytes.fromhex(c.signature[2:]))
@@ -214,11 +234,11 @@ def record_sale(vin: str, body: SaleIn, runtime: RuntimeDep, who: Dealer) -> dic
 
 
 class LienIn(BaseModel):
-    vin: str = Field(max_length=40)
+    vin: Vin
     floor_plan: bool = False
 
 
-@router.post("/liens", response_model=WriteResult, status_code=201)
+@router.post("/liens", response_model=LienWrite, status_code=201)
 def register_lien(body: LienIn, runtime: RuntimeDep, who: Lender) -> dict[str, Any]:
     """Register a lien (lender)."""
     return _act(
@@ -229,7 +249,7 @@ def register_lien(body: LienIn, runtime: RuntimeDep, who: Lender) -> dict[str, A
     )
 
 
-@router.post("/liens/{lien_id}/release", response_model=WriteResult, status_code=201)
+@router.post("/liens/{lien_id}/release", response_model=LienWrite, status_code=201)
 def release_lien(lien_id: IdPath, runtime: RuntimeDep, who: Lender) -> dict[str, Any]:
     """Release a lien this instance holds (lender)."""
     return _act(
@@ -244,7 +264,7 @@ class AssignIn(BaseModel):
     to: Address
 
 
-@router.post("/liens/{lien_id}/assign", response_model=WriteResult, status_code=201)
+@router.post("/liens/{lien_id}/assign", response_model=LienWrite, status_code=201)
 def assign_lien(
     lien_id: IdPath, body: AssignIn, runtime: RuntimeDep, who: Lender
 ) -> dict[str, Any]:
@@ -264,7 +284,7 @@ class LoanIn(BaseModel):
     schedule_hash: Hash32
 
 
-@router.post("/loans", response_model=WriteResult, status_code=201)
+@router.post("/loans", response_model=LoanWrite, status_code=201)
 def originate_loan(body: LoanIn, runtime: RuntimeDep, who: Lender) -> dict[str, Any]:
     """Originate a loan on a lien this instance holds (lender)."""
     return _act(
@@ -277,59 +297,71 @@ def originate_loan(body: LoanIn, runtime: RuntimeDep, who: Lender) -> dict[str, 
     )
 
 
-LoanEventType = Literal[
-    "disbursement",
-    "payment",
-    "delinquency",
-    "default",
-    "restructure",
-    "repossession",
-    "payoff",
-    "charge_off",
+PositiveCents = Annotated[int, Field(ge=1, le=JSON_INT_MAX)]
+
+
+class Disbursement(BaseModel):
+    type: Literal["disbursement"]
+    amount_cents: PositiveCents
+
+
+class Payment(BaseModel):
+    type: Literal["payment"]
+    amount_cents: PositiveCents
+    payment_ref: Hash32 | None = None
+
+
+class Delinquency(BaseModel):
+    type: Literal["delinquency"]
+    days_past_due: Annotated[int, Field(ge=0, lt=2**16)]
+
+
+class Restructure(BaseModel):
+    type: Literal["restructure"]
+    terms_hash: Hash32
+    schedule_hash: Hash32
+
+
+class ChargeOff(BaseModel):
+    type: Literal["charge_off"]
+    amount_cents: Cents
+
+
+class StateChange(BaseModel):
+    """An event that carries nothing but its type."""
+
+    type: Literal["default", "repossession", "payoff"]
+
+
+LoanEventIn = Annotated[
+    Disbursement | Payment | Delinquency | Restructure | ChargeOff | StateChange,
+    Field(discriminator="type"),
 ]
 
 
-class LoanEventIn(BaseModel):
-    type: LoanEventType
-    amount_cents: Cents | None = None
-    payment_ref: Hash32 | None = None
-    days_past_due: Annotated[int, Field(ge=0, lt=2**16)] | None = None
-    terms_hash: Hash32 | None = None
-    schedule_hash: Hash32 | None = None
-
-
-def _need(value: Any, what: str, event: str) -> Any:
-    if value is None:
-        raise InvalidInput(f"a {event} event needs {what}", field=what)
-    return value
-
-
 def _loan_action(loan_id: int, e: LoanEventIn) -> Callable[[RegistryClient], TxResult]:
-    t = e.type
+    match e:
+        case Disbursement():
+            return lambda c: c.record_disbursement(loan_id, e.amount_cents)
+        case Payment():
+            return lambda c: c.record_payment(
+                loan_id, e.amount_cents, e.payment_ref or b"\x00" * 32
+            )
+        case Delinquency():
+            return lambda c: c.record_delinquency(loan_id, e.days_past_due)
+        case Restructure():
+            return lambda c: c.restructure_loan(loan_id, e.terms_hash, e.schedule_hash)
+        case ChargeOff():
+            return lambda c: c.charge_off(loan_id, e.amount_cents)
     actions: dict[str, Callable[[RegistryClient], TxResult]] = {
-        "disbursement": lambda c: c.record_disbursement(
-            loan_id, _need(e.amount_cents, "amount_cents", t)
-        ),
-        "payment": lambda c: c.record_payment(
-            loan_id, _need(e.amount_cents, "amount_cents", t), e.payment_ref or b"\x00" * 32
-        ),
-        "delinquency": lambda c: c.record_delinquency(
-            loan_id, _need(e.days_past_due, "days_past_due", t)
-        ),
         "default": lambda c: c.declare_default(loan_id),
-        "restructure": lambda c: c.restructure_loan(
-            loan_id,
-            _need(e.terms_hash, "terms_hash", t),
-            _need(e.schedule_hash, "schedule_hash", t),
-        ),
         "repossession": lambda c: c.repossess(loan_id),
         "payoff": lambda c: c.pay_off(loan_id),
-        "charge_off": lambda c: c.charge_off(loan_id, _need(e.amount_cents, "amount_cents", t)),
     }
-    return actions[t]
+    return actions[e.type]
 
 
-@router.post("/loans/{loan_id}/events", response_model=WriteResult, status_code=201)
+@router.post("/loans/{loan_id}/events", response_model=LoanWrite, status_code=201)
 def record_loan_event(
     loan_id: IdPath, body: LoanEventIn, runtime: RuntimeDep, who: Lender
 ) -> dict[str, Any]:
@@ -343,13 +375,13 @@ def record_loan_event(
 
 
 class PolicyIn(BaseModel):
-    vin: str = Field(max_length=40)
+    vin: Vin
     loss_payee: Address | None = None
     policy_ref: Hash32
-    expires_at: Annotated[int, Field(ge=0, lt=2**64)]
+    expires_at: Count
 
 
-@router.post("/policies", response_model=WriteResult, status_code=201)
+@router.post("/policies", response_model=PolicyWrite, status_code=201)
 def record_policy(body: PolicyIn, runtime: RuntimeDep, who: Insurer) -> dict[str, Any]:
     """Record a policy naming the lienholder as loss payee (insurer)."""
     return _act(
@@ -365,7 +397,7 @@ class ClaimIn(BaseModel):
     amount_cents: Cents
 
 
-@router.post("/policies/{policy_id}/claims", response_model=WriteResult, status_code=201)
+@router.post("/policies/{policy_id}/claims", response_model=ClaimWrite, status_code=201)
 def file_claim(
     policy_id: IdPath, body: ClaimIn, runtime: RuntimeDep, who: Insurer
 ) -> dict[str, Any]:
@@ -382,7 +414,7 @@ class TotalLossIn(BaseModel):
     flood: bool = False
 
 
-@router.post("/claims/{claim_id}/total-loss", response_model=WriteResult, status_code=201)
+@router.post("/claims/{claim_id}/total-loss", response_model=ClaimWrite, status_code=201)
 def declare_total_loss(
     claim_id: IdPath, body: TotalLossIn, runtime: RuntimeDep, who: Insurer
 ) -> dict[str, Any]:
@@ -399,7 +431,7 @@ class SettleIn(BaseModel):
     amount_cents: Cents
 
 
-@router.post("/claims/{claim_id}/settle", response_model=WriteResult, status_code=201)
+@router.post("/claims/{claim_id}/settle", response_model=ClaimWrite, status_code=201)
 def settle_claim(
     claim_id: IdPath, body: SettleIn, runtime: RuntimeDep, who: Insurer
 ) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Engine, Select, Table, bindparam, select
+from sqlalchemy import Connection, Engine, Select, Table, bindparam, select
 from sqlalchemy.engine.interfaces import Dialect
 
 from registry.db.models import Block, IndexerState
@@ -56,6 +56,11 @@ class Reader:
     def __init__(self, dbapi_conn: Any, dialect: Dialect) -> None:
         self._conn = dbapi_conn
         self.dialect = dialect
+
+    @classmethod
+    def of(cls, conn: Connection) -> Reader:
+        """A reader on the DB-API connection under ``conn`` (so in ``conn``'s snapshot)."""
+        return cls(conn.connection, conn.dialect)
 
     def rows(self, query: Query | Select[Any], **params: Any) -> list[Sequence[Any]]:
         q = query if isinstance(query, Query) else Query(query)
@@ -107,6 +112,21 @@ def read_snapshot(engine: Engine) -> Iterator[Reader]:
             raw.rollback()
         finally:
             raw.close()
+
+
+@contextmanager
+def snapshot_connection(engine: Engine) -> Iterator[Connection]:
+    """A SQLAlchemy connection whose statements all see one snapshot, as :func:`read_snapshot`
+    (for code written against SQLAlchemy Core, such as the risk module's reads)."""
+    with engine.connect() as conn:
+        if engine.dialect.name == "sqlite":
+            conn.exec_driver_sql("BEGIN")
+        else:
+            conn.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        try:
+            yield conn
+        finally:
+            conn.rollback()
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from registry.db.models import Event, Loan
 from registry.queries import Reader, table
-from registry.queries.vehicles import _HISTORY_COLUMNS, event_row
+from registry.queries.vehicles import HISTORY_COLUMNS, event_row
 from registry.risk.delinquency import bucket_of
 
 LOANS = table(Loan)
@@ -39,7 +39,7 @@ def loan(reader: Reader, loan_id: int) -> dict[str, Any] | None:
 def loan_timeline(reader: Reader, loan_id: int) -> list[dict[str, Any]]:
     """Every event of the loan, in chain order."""
     stmt = (
-        select(*_HISTORY_COLUMNS)
+        select(*HISTORY_COLUMNS)
         .where(EVENTS.c.loan_id == loan_id)
         .order_by(EVENTS.c.block_number, EVENTS.c.log_index)
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from sqlalchemy import and_, bindparam, or_, select
@@ -178,10 +179,12 @@ def title_certificate(
 # ------------------------------------------------------------------------------ history
 
 _KIND_BY_CONTRACT = {"LoanLedger": "loan", "InsuranceLedger": "insurance"}
+#: What an event is about, as the history shows it (:func:`event_kind`).
+EVENT_KINDS = ("title", "lien", "sale", "participant", "loan", "insurance")
 
 
 def event_kind(contract: str, event: str) -> str:
-    """title | lien | sale | participant | loan | insurance."""
+    """One of :data:`EVENT_KINDS`."""
     if contract in _KIND_BY_CONTRACT:
         return _KIND_BY_CONTRACT[contract]
     if event.startswith("Lien"):
@@ -193,7 +196,7 @@ def event_kind(contract: str, event: str) -> str:
     return "title"
 
 
-_HISTORY_COLUMNS = (
+HISTORY_COLUMNS = (
     EVENTS.c.block_number,
     EVENTS.c.log_index,
     EVENTS.c.block_hash,
@@ -209,7 +212,7 @@ _HISTORY_COLUMNS = (
     EVENTS.c.args,
 )
 _HISTORY = Query(
-    select(*_HISTORY_COLUMNS)
+    select(*HISTORY_COLUMNS)
     .where(
         EVENTS.c.vin == bindparam("vin"),
         or_(
@@ -227,20 +230,22 @@ _HAS_TITLE = Query(select(TITLES.c.vin).where(TITLES.c.vin == bindparam("vin")))
 _HAS_EVENTS = Query(select(EVENTS.c.id).where(EVENTS.c.vin == bindparam("vin")).limit(1))
 
 
+#: A history cursor: ``"<block>-<log index>"`` of the last event seen (``next_cursor``);
+#: empty starts from the beginning.
+CURSOR_PATTERN = "^([0-9]{1,18}-[0-9]{1,9})?$"
+
+
 def parse_cursor(cursor: str | None) -> tuple[int, int]:
-    """``"<block>-<log index>"`` of the last event seen; None starts from the beginning."""
+    """The (block, log index) of a :data:`CURSOR_PATTERN`; None or empty: the beginning."""
     if not cursor:
         return -1, -1
-    try:
-        block, log = (int(p) for p in cursor.split("-"))
-    except ValueError:
+    if re.fullmatch(CURSOR_PATTERN, cursor) is None:
         raise InvalidInput(
             f"cursor {cursor!r} is not '<block>-<log index>' (use next_cursor of a page)",
             cursor=cursor,
-        ) from None
-    if block < 0 or log < 0:
-        raise InvalidInput(f"cursor {cursor!r} has a negative part", cursor=cursor)
-    return block, log
+        )
+    block, log = cursor.split("-")
+    return int(block), int(log)
 
 
 def event_row(row: Any) -> dict[str, Any]:

@@ -7,12 +7,15 @@ import socket
 from dataclasses import dataclass
 from pathlib import Path
 
+import schemathesis
+from hypothesis import strategies as st
 from sqlalchemy import Engine
 from sqlmodel import Session
 
 from api.config import ApiSettings
 from registry.auth import create_key
 from registry.indexer import Indexer
+from registry.vin import ALLOWED, compute_check_digit
 from tests.registry_kit import CAST, Registry, fresh_vin
 
 ZERO32 = b"\x00" * 32
@@ -119,3 +122,32 @@ def free_port() -> int:
         s.bind(("127.0.0.1", 0))
         port: int = s.getsockname()[1]
         return port
+
+
+# ---------------------------------------------------------------- schemathesis
+
+
+def valid_vins() -> st.SearchStrategy[str]:
+    """VINs ``validate_vin`` accepts: any allowed characters, the check digit right where it
+    is mandatory (a North American maker), in any case."""
+
+    def build(chars: str, lower: list[bool]) -> str:
+        vin = chars[:8] + compute_check_digit(chars) + chars[9:] if chars[0] in "12345" else chars
+        return "".join(c.lower() if low else c for c, low in zip(vin, lower, strict=True))
+
+    alphabet = "".join(sorted(ALLOWED))
+    return st.builds(
+        build,
+        st.text(alphabet, min_size=17, max_size=17),
+        st.lists(st.booleans(), min_size=17, max_size=17),
+    )
+
+
+def register_formats(vins: list[str], addresses: list[str]) -> None:
+    """Teaches schemathesis the API's own string formats (``api.types``), drawing often from
+    values the mirror knows so that answers other than 404 get checked too."""
+    schemathesis.openapi.format("vin", st.one_of(st.sampled_from(vins), valid_vins()))
+    random_address = st.binary(min_size=20, max_size=20).map(lambda b: "0x" + b.hex())
+    schemathesis.openapi.format(
+        "evm-address", st.one_of(st.sampled_from(addresses), random_address)
+    )

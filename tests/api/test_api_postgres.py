@@ -60,3 +60,17 @@ def test_keys_and_loans_on_postgres(pg_client: TestClient, mirror: Mirror, pg_ur
     assert r.status_code == 200 and r.json()["loan"]["state"] == "ACTIVE"
     assert pg_client.get("/participants").status_code == 200
     assert pg_client.get(f"/vehicles/{mirror.book.unknown}/title-check").status_code == 404
+
+
+def test_risk_answers_on_postgres(pg_client: TestClient, mirror: Mirror, pg_url: str) -> None:
+    """The risk routes read state and data in one REPEATABLE READ snapshot there."""
+    with Session(make_engine(pg_url)) as s:
+        _, token = create_key(s, "lender", CAST.lender.address)
+        s.commit()
+    block = pg_client.get("/status").json()["indexed_block"]
+    lender = CAST.lender.address
+    for path in (f"/lenders/{lender}/alerts", "/alerts", f"/lenders/{lender}/standing",
+                 f"/lenders/{lender}/portfolio"):  # fmt: skip
+        r = pg_client.get(path, headers=bearer(token))
+        assert r.status_code == 200, (path, r.text)
+        assert r.json()["freshness"]["indexed_block"] == block

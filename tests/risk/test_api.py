@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -87,3 +88,46 @@ def test_webhooks_managed_by_the_lender_itself(api: tuple[TestClient, dict[str, 
     r = client.delete(f"{path}/{hook['id']}", headers=auth(keys["lender"]))
     assert r.status_code == 200
     assert client.delete(f"{path}/{hook['id']}", headers=auth(keys["lender"])).status_code == 404
+
+
+def test_an_answer_is_of_one_snapshot(
+    api: tuple[TestClient, dict[str, str]], mirror: Mirror, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The indexer commits a block and an alert between the route's read of the mirror state
+    and its read of the alerts: the answer shows neither (state and data of one snapshot)."""
+    from sqlalchemy import delete, update
+
+    import api.routes.risk as routes
+    from registry.db.models import IndexerState
+    from registry.enums import AlertKind, Severity
+    from registry.risk.alerts import ALERTS, DELIVERIES, NewAlert, store
+
+    client, keys = api
+    state = IndexerState.__table__  # type: ignore[attr-defined]
+    key = "brand:snapshot-test"
+    real = routes.list_alerts
+
+    def commit_then_list(conn: Any, **filters: Any) -> list[dict[str, Any]]:
+        with mirror.engine.begin() as indexer:  # another connection, as the indexer's
+            indexer.execute(update(state).values(indexed_block=state.c.indexed_block + 1000))
+            lenders = [CAST.lender.address]
+            store(indexer, [NewAlert(key, AlertKind.BRAND, Severity.INFO, "1HGCM82633A004352",
+                                     lenders, 10**6, 0, "committed meanwhile")])  # fmt: skip
+        return real(conn, **filters)
+
+    before = client.get("/alerts", headers=auth(keys["auditor"])).json()
+    monkeypatch.setattr(routes, "list_alerts", commit_then_list)
+    try:
+        during = client.get("/alerts", headers=auth(keys["auditor"])).json()
+        monkeypatch.undo()
+        after = client.get("/alerts", headers=auth(keys["auditor"])).json()
+    finally:
+        with mirror.engine.begin() as conn:
+            conn.execute(delete(DELIVERIES).where(DELIVERIES.c.alert_key == key))
+            conn.execute(delete(ALERTS).where(ALERTS.c.key == key))
+            conn.execute(update(state).values(indexed_block=before["freshness"]["indexed_block"]))
+    block = before["freshness"]["indexed_block"]
+    assert during["freshness"]["indexed_block"] == block
+    assert [a["key"] for a in during["items"]] == [a["key"] for a in before["items"]]
+    assert after["freshness"]["indexed_block"] == block + 1000  # the commit did happen
+    assert after["items"][0]["key"] == key

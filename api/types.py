@@ -1,0 +1,111 @@
+"""The API's domain types: what its OpenAPI document says a VIN, an address, a hash, a kind,
+a state or a bucket is.
+
+VINs, addresses, cursors and enum parameters are documented here (pattern, format, enum) and
+checked by the registry (:func:`registry.vin.validate_vin`, the client's address check) or by
+:func:`parse`, so that a refusal names what is wrong ("position 9 is '4' but the other
+characters give '3'", "unknown alert kind 'x': one of ...") with the registry's error codes.
+Hashes and numbers are checked by pydantic. Enum values are exactly the registry's strings.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Any, Literal, TypeVar
+
+from pydantic import Field, WithJsonSchema
+
+from registry.enums import (
+    AlertKind,
+    Brand,
+    Bucket,
+    LienStatus,
+    LoanState,
+    ReleaseReason,
+    Severity,
+    TitleStatus,
+)
+from registry.enums import Role as ParticipantRole
+from registry.errors import InvalidInput
+from registry.queries.vehicles import CURSOR_PATTERN, EVENT_KINDS
+from registry.risk.delinquency import CLOSED
+
+__all__ = ["AlertKind", "Brand", "Bucket", "LienStatus", "LoanState", "ParticipantRole",
+           "ReleaseReason", "Severity", "TitleStatus"]  # fmt: skip
+
+
+def _enum(name: str, values: tuple[str, ...] | list[str]) -> Any:
+    """A StrEnum whose members are ``values`` (the API's own vocabularies)."""
+    return StrEnum(name, [(v, v) for v in values])
+
+
+#: A loan's standing bucket: a delinquency bucket, or closed (paid off or charged off).
+StandingBucket = _enum("StandingBucket", [*(b.value for b in Bucket), CLOSED])
+EventKind = _enum("EventKind", EVENT_KINDS)
+#: The certificate's at-a-glance verdict (registry.certificates.summarize).
+Verdict = Literal["clean", "encumbered", "branded", "total_loss", "stolen", "scrapped"]
+
+#: The largest integer the API takes: every JSON client reads it exactly (JavaScript's
+#: Number.MAX_SAFE_INTEGER), and ids, cents, odometers and timestamps stay far below it.
+JSON_INT_MAX = 2**53 - 1
+#: A non-negative integer (an id, an amount in cents, a reading, a unix time).
+Count = Annotated[int, Field(ge=0, le=JSON_INT_MAX)]
+
+VIN_PATTERN = "^[A-HJ-NPR-Za-hj-npr-z0-9]{17}$"
+ADDRESS_PATTERN = "^0x[0-9a-fA-F]{40}$"
+HASH32_PATTERN = "^0x[0-9a-fA-F]{64}$"
+
+
+def documented(schema: dict[str, Any]) -> WithJsonSchema:
+    """The OpenAPI schema of a value the registry checks itself (and names what is wrong)."""
+    return WithJsonSchema({"type": "string", **schema})
+
+
+#: A VIN as the API accepts it (checked and normalized by ``validate_vin``).
+Vin = Annotated[
+    str,
+    documented({
+        "format": "vin",
+        "pattern": VIN_PATTERN,
+        "examples": ["1HGCM82633A004352"],
+        "description": "a 17-character VIN (ISO 3779): digits and letters but I, O and Q, any "
+        "case; position 9 is the check digit when the first character is 1-5 (North America)",
+    }),
+]  # fmt: skip
+#: An account address (checked by the registry, any case).
+Address = Annotated[
+    str,
+    documented({
+        "format": "evm-address",
+        "pattern": ADDRESS_PATTERN,
+        "examples": ["0x70997970c51812dc3a010c7d01b50e0d17dc79c8"],
+        "description": "an account address: 0x + 40 hex digits, any case",
+    }),
+]  # fmt: skip
+#: A page cursor of the history (``next_cursor`` of the previous page).
+Cursor = Annotated[
+    str,
+    documented({"pattern": CURSOR_PATTERN, "description": "next_cursor of the previous page"}),
+]
+#: A 32-byte value (reference commitment, terms or schedule hash): checked by pydantic.
+Hash32 = Annotated[str, Field(pattern=HASH32_PATTERN, description="0x + 64 hex digits")]
+
+E = TypeVar("E", bound=StrEnum)
+
+
+def one_of(enum: type[StrEnum], description: str) -> WithJsonSchema:
+    """The schema of a parameter taking one of ``enum``'s values (see :func:`parse`)."""
+    return documented({"enum": [m.value for m in enum], "description": description})
+
+
+def parse(enum: type[E], value: str | None, what: str, *, any_case: bool = False) -> E | None:
+    """``value`` as a member of ``enum`` (None stays None; ``any_case``: compared uppercased),
+    or :class:`InvalidInput` naming the values allowed."""
+    if value is None:
+        return None
+    try:
+        return enum(value.upper() if any_case else value)
+    except ValueError:
+        raise InvalidInput(
+            f"unknown {what} {value!r}: one of {', '.join(enum)}", **{what.replace(" ", "_"): value}
+        ) from None
