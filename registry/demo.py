@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 import secrets
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -22,6 +22,7 @@ from eth_account.signers.local import LocalAccount
 
 from registry import loan_records
 from registry.accounts import dev_account
+from registry.chunks import chunks
 from registry.client import RegistryClient
 from registry.schedules import LoanTerms, ScheduleKind, build_schedule, schedule_hash, terms_hash
 from registry.vin import generate_vin
@@ -66,10 +67,6 @@ def demo_cast() -> Cast:
     )
 
 
-def _chunks(items: Sequence[int], size: int = BATCH) -> list[Sequence[int]]:
-    return [items[i : i + size] for i in range(0, len(items), size)]
-
-
 def build_demo(
     client: RegistryClient,
     *,
@@ -110,7 +107,7 @@ def build_demo(
         else:
             owners.append(Account.create(extra_entropy=str(rng.random())).address)
     odometers = [0 if i < n_stock else rng.randrange(5_000, 160_000) for i in range(vehicles)]
-    for chunk in _chunks(list(range(vehicles))):
+    for chunk in chunks(range(vehicles), BATCH):
         reg.issue_titles_batch(
             [vins[i] for i in chunk], [owners[i] for i in chunk], [odometers[i] for i in chunk]
         )
@@ -120,7 +117,7 @@ def build_demo(
     # Floor plan: the first lender finances all dealer stock.
     floor_plan = lenders[0]
     fp_lien: dict[int, int] = {}
-    for chunk in _chunks(stock):
+    for chunk in chunks(stock, BATCH):
         result = floor_plan.register_liens_batch([vins[i] for i in chunk], [True] * len(chunk))
         for ev in result.all("LienRegistered"):
             fp_lien[stock[len(fp_lien)]] = int(ev.args["lienId"])
@@ -137,7 +134,7 @@ def build_demo(
     loan_of_vehicle: dict[int, tuple[int, int, int]] = {}  # vehicle -> (lender idx, lien, loan)
     for li, idxs in by_lender.items():
         bank = lenders[li]
-        for chunk in _chunks(idxs, LOAN_BATCH):
+        for chunk in chunks(idxs, LOAN_BATCH):
             registered = bank.register_liens_batch([vins[i] for i in chunk], [False] * len(chunk))
             lien_ids = [int(ev.args["lienId"]) for ev in registered.all("LienRegistered")]
             schedules, salts = [], []
@@ -176,8 +173,7 @@ def build_demo(
                 behaviour = rng.random()
                 paid = due if behaviour < 0.8 else due[: max(0, len(due) - rng.randrange(1, 4))]
                 payments += [(loan_id, int(i.total * 100)) for i in paid]
-            for k in range(0, len(payments), 400):
-                part = payments[k : k + 400]
+            for part in chunks(payments, 400):
                 bank.record_payments_batch(
                     [p[0] for p in part],
                     [p[1] for p in part],

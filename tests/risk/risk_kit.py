@@ -21,10 +21,10 @@ from registry.contracts import Deployment
 from registry.db import make_engine, migrate
 from registry.db.scratch import scratch_database
 from registry.deploy import deploy
-from registry.indexer import Indexer
-from registry.risk import hooks
+from registry.indexer import HandlerRegistry, Indexer, core_handlers
 from registry.risk.alerts import list_alerts
 from registry.risk.delinquency import chain_day
+from registry.risk.hooks import RiskSettings, risk_handlers
 from registry.risk.models import LoanStatus
 from registry.schedules import LoanTerms, ScheduleKind, build_schedule, schedule_hash, terms_hash
 from registry.transactor import connect
@@ -110,15 +110,19 @@ class Mirror:
     def create(cls, chain: Chain, tmp: Path, url: str | None = None) -> Mirror:
         url = url or f"sqlite:///{tmp / 'mirror.sqlite'}"
         migrate(url)
-        records = tmp / "loans"
-        hooks.configure(records)
-        return cls(chain, make_engine(url), records)
+        return cls(chain, make_engine(url), tmp / "loans")
+
+    def handlers(self) -> list[HandlerRegistry]:
+        """What `registry index` runs: the core projections and the risk rules, reading
+        this mirror's loan records."""
+        return [core_handlers(), risk_handlers(RiskSettings(records_dir=self.records))]
+
+    def indexer(self, **options: Any) -> Indexer:
+        return Indexer(self.engine, self.chain.w3, self.chain.deployment, confirmations=0,
+                       registries=self.handlers(), **options)  # fmt: skip
 
     def index(self) -> None:
-        hooks.configure(self.records)
-        Indexer(self.engine, self.chain.w3, self.chain.deployment, confirmations=0).run(
-            until_head=True, lock=False
-        )
+        self.indexer().run(until_head=True, lock=False)
 
     def alerts(self, **filters: Any) -> list[dict[str, Any]]:
         with self.engine.connect() as conn:
