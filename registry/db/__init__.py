@@ -104,9 +104,13 @@ def migrate(url: str, revision: str = "head") -> None:
 def dialect_insert(conn: Connection, table: Table) -> Any:
     """An ``INSERT`` into ``table`` in ``conn``'s dialect (PostgreSQL or SQLite), so that it
     has ``on_conflict_do_nothing`` / ``on_conflict_do_update``."""
-    from sqlalchemy.dialects import postgresql, sqlite
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects import postgresql
 
-    return (postgresql if conn.dialect.name == "postgresql" else sqlite).insert(table)
+        return postgresql.insert(table)
+    from sqlalchemy.dialects import sqlite
+
+    return sqlite.insert(table)
 
 
 def final_clause(block_column: Any) -> ColumnElement[bool]:

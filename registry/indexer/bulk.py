@@ -15,15 +15,21 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from psycopg.errors import UniqueViolation
 from sqlalchemy import Column, Connection, MetaData, Table, any_, bindparam, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.schema import CreateTable, DropTable
 
 from registry.chunks import chunks
 
 _SQLITE = sqlite.dialect(paramstyle="qmark")
-_POSTGRES = postgresql.psycopg.dialect()
+
+
+@lru_cache(maxsize=1)
+def _postgres() -> Any:
+    """The psycopg dialect (imported on first use: a SQLite mirror never loads psycopg)."""
+    from sqlalchemy.dialects.postgresql import psycopg
+
+    return psycopg.dialect()
 
 
 @lru_cache(maxsize=256)
@@ -37,7 +43,7 @@ def _select_in(table: Table, columns: tuple[str, ...], key: str, count: int) -> 
 def _select_any(table: Table, columns: tuple[str, ...], key: str) -> str:
     """``SELECT columns FROM table WHERE key = ANY(%(keys)s)``, for PostgreSQL."""
     stmt = select(*(table.c[c] for c in columns)).where(table.c[key] == any_(bindparam("keys")))
-    return str(stmt.compile(dialect=_POSTGRES))
+    return str(stmt.compile(dialect=_postgres()))
 
 
 def _upsert(insert: Any, conflict: tuple[str, ...], columns: tuple[str, ...], update: bool) -> Any:
@@ -84,7 +90,7 @@ class _Staged:
 
 def _copy(table: Table | Any, columns: tuple[str, ...]) -> str:
     """``COPY`` into ``table`` (the one statement SQLAlchemy has no construct for)."""
-    quote = _POSTGRES.identifier_preparer.quote
+    quote = _postgres().identifier_preparer.quote
     return f"COPY {quote(table.name)} ({', '.join(quote(c) for c in columns)}) FROM STDIN"
 
 
@@ -92,15 +98,17 @@ def _copy(table: Table | Any, columns: tuple[str, ...]) -> str:
 def _postgres_write(
     table: Table, columns: tuple[str, ...], conflict: tuple[str, ...], update: bool
 ) -> _Staged:
+    from sqlalchemy.dialects import postgresql
+
     stage = _stage(table, columns)
     insert = postgresql.insert(table).from_select(list(columns), select(*stage.c))
     return _Staged(
         copy=_copy(table, columns),
-        create=str(CreateTable(stage).compile(dialect=_POSTGRES)),
-        drop_stale=str(DropTable(stage, if_exists=True).compile(dialect=_POSTGRES)),
+        create=str(CreateTable(stage).compile(dialect=_postgres())),
+        drop_stale=str(DropTable(stage, if_exists=True).compile(dialect=_postgres())),
         copy_stage=_copy(stage, columns),
-        upsert=str(_upsert(insert, conflict, columns, update).compile(dialect=_POSTGRES)),
-        drop=str(DropTable(stage).compile(dialect=_POSTGRES)),
+        upsert=str(_upsert(insert, conflict, columns, update).compile(dialect=_postgres())),
+        drop=str(DropTable(stage).compile(dialect=_postgres())),
     )
 
 
@@ -152,6 +160,8 @@ class BulkWriter:
         rows: Sequence[tuple[Any, ...]],
         update: bool,
     ) -> None:
+        from psycopg.errors import UniqueViolation
+
         sql = _postgres_write(table, columns, conflict, update)
         with self.raw.cursor() as cur:
             if not update:  # fast path: straight in, unless a row exists

@@ -29,6 +29,7 @@ from registry.chunks import chunks
 from registry.contracts import BRANDS
 from registry.db import dialect_insert
 from registry.errors import InvalidInput
+from registry.indexer.bulk import BulkWriter
 from registry.indexer.handlers import EventContext, HandlerRegistry
 from registry.indexer.state import BatchState
 from registry.risk import standing
@@ -41,6 +42,8 @@ if TYPE_CHECKING:
     from registry.config import Settings
 
 SCHEDULES: Table = LoanSchedule.__table__  # type: ignore[attr-defined]
+#: The payment rows the handlers buffer, in this column order.
+PAYMENT_COLUMNS = ("loan_id", "vin", "amount", "block_number", "block_time", "tx_hash", "log_index")
 _BUFFER = "risk_buffer"
 SERIOUS_BRANDS = {"SALVAGE", "FLOOD", "JUNK", "STOLEN", "NON_REPAIRABLE"}
 
@@ -104,10 +107,8 @@ def flush(session: Session, state: BatchState) -> None:
         return
     conn = session.connection()
     if buf["payments"]:
-        stmt = dialect_insert(conn, standing.PAYMENTS).on_conflict_do_nothing(
-            index_elements=["tx_hash", "log_index"]
-        )
-        conn.execute(stmt, buf["payments"])
+        BulkWriter(conn).write(standing.PAYMENTS, PAYMENT_COLUMNS, ("tx_hash", "log_index"),
+                               buf["payments"], update=False)  # fmt: skip
     if buf["payoffs"]:
         stmt = dialect_insert(conn, standing.PAYOFFS)
         stmt = stmt.on_conflict_do_update(
@@ -151,11 +152,18 @@ def _chain_id(ctx: EventContext) -> int | None:
 
 def _record_for(ctx: EventContext, records: Path, loan_id: int) -> Path | None:
     cid = _chain_id(ctx)
-    if cid is not None:
-        path = loan_records.record_file(str(records), cid, loan_id)
-        return Path(path) if os.path.exists(path) else None
-    found = sorted(records.glob(f"*/loan-{loan_id}.json"))
-    return found[0] if len(found) == 1 else None
+    if cid is None:
+        found = sorted(records.glob(f"*/loan-{loan_id}.json"))
+        return found[0] if len(found) == 1 else None
+    scratch = ctx.state.scratch
+    names: set[str] | None = scratch.get("risk_record_names")
+    if names is None:  # the directory is listed once per batch, not asked once per loan
+        try:
+            names = scratch["risk_record_names"] = set(os.listdir(records / str(cid)))
+        except OSError:  # no records (yet)
+            names = scratch["risk_record_names"] = set()
+    name = f"loan-{loan_id}.json"
+    return records / str(cid) / name if name in names else None
 
 
 def _load_schedule(ctx: EventContext, records: Path, loan_id: int, committed: str) -> None:
@@ -180,11 +188,8 @@ def loan_payment(ctx: EventContext) -> None:
     vin = ctx.vin
     if vin is None:
         return
-    buf["payments"].append({
-        "loan_id": a["loanId"], "vin": vin, "amount": a["amount"],
-        "block_number": ev.block_number, "block_time": ctx.block_time,
-        "tx_hash": ev.tx_hash, "log_index": ev.log_index,
-    })  # fmt: skip
+    buf["payments"].append((a["loanId"], vin, a["amount"], ev.block_number, ctx.block_time,
+                            ev.tx_hash, ev.log_index))  # PAYMENT_COLUMNS order  # fmt: skip
 
 
 def loan_changed(ctx: EventContext) -> None:
@@ -255,15 +260,15 @@ def active_liens(ctx: EventContext, vin: str) -> list[dict[str, Any]]:
         stored = state.scratch["risk_active_liens"] = _stored_active_liens(ctx, named | {vin})
     elif vin not in stored:
         stored.update(_stored_active_liens(ctx, {vin}))
-    rows: dict[int, dict[str, Any]] = {r["lien_id"]: dict(r) for r in stored[vin]}
+    liens = state.liens
+    rows: dict[int, dict[str, Any]] = {r["lien_id"]: r for r in stored[vin]}
     for lien_id in state.active_liens_by_vin.get(vin, ()):
-        if lien_id in state.liens:
-            rows[lien_id] = state.liens[lien_id]
-    for lien_id in list(rows):
-        fresh = state.liens.get(lien_id)
-        if fresh is not None:
-            rows[lien_id] = fresh
-    return sorted((r for r in rows.values() if r["status"] == "ACTIVE"), key=lambda r: r["lien_id"])
+        if lien_id in liens:
+            rows[lien_id] = liens[lien_id]
+    active = [liens.get(i, r) for i, r in rows.items()]  # the batch's rows where it has them
+    if len(active) > 1:
+        active.sort(key=lambda r: r["lien_id"])
+    return [r for r in active if r["status"] == "ACTIVE"]
 
 
 def _lien(ctx: EventContext, lien_id: int) -> dict[str, Any] | None:

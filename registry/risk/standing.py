@@ -17,6 +17,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Connection, Table, and_, func, select
@@ -24,6 +25,7 @@ from sqlalchemy import Connection, Table, and_, func, select
 from registry.chunks import chunks
 from registry.db import dialect_insert
 from registry.db.models import Block, Event, IndexerState, Lien, Loan
+from registry.indexer.bulk import BulkWriter
 from registry.risk.alerts import NewAlert, store
 from registry.risk.delinquency import (
     CLOSED,
@@ -225,16 +227,15 @@ def _query(extra: Any = None) -> Any:
     return stmt if extra is None else stmt.where(extra)
 
 
+_STATUS_COLUMNS = tuple(c.name for c in STATUS.c)
+
+
 def _write(conn: Connection, rows: list[dict[str, Any]]) -> None:
-    if not rows:
-        return
-    stmt = dialect_insert(conn, STATUS)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["loan_id"],
-        set_={c.name: stmt.excluded[c.name] for c in STATUS.c if c.name != "loan_id"},
-    )
-    for part in chunks(rows, 5000):
-        conn.execute(stmt, list(part))
+    """Upserts status rows (in bulk, through the driver: a backfill writes every loan's)."""
+    if rows:
+        get = itemgetter(*_STATUS_COLUMNS)
+        BulkWriter(conn).write(STATUS, _STATUS_COLUMNS, ("loan_id",), [get(r) for r in rows],
+                               update=True)  # fmt: skip
 
 
 def _run(
@@ -310,6 +311,8 @@ def mark_stale(conn: Connection, loan_ids: Iterable[int]) -> None:
     """Makes the next :func:`refresh` recompute these loans."""
     from sqlalchemy import update
 
+    if conn.execute(select(STATUS.c.loan_id).limit(1)).first() is None:
+        return  # no standing yet (a first backfill): nothing to mark
     ids = sorted(set(loan_ids))
     for chunk in chunks(ids):
         conn.execute(update(STATUS).where(STATUS.c.loan_id.in_(chunk)).values(next_change_day=0))
