@@ -141,10 +141,10 @@ def cli_index(rpc_url: str, deployments: Path, batch_blocks: int) -> tuple[int, 
         env = {**os.environ, "REGISTRY_DATA_DIR": tmp,
                "REGISTRY_DEPLOYMENTS_FILE": str(deployments)}  # fmt: skip
         command = [str(Path(sys.executable).with_name("registry")), "index", "--until-head",
-                   "--quiet", "--rpc-url", rpc_url, "--database-url", f"sqlite:///{db}",
+                   "--rpc-url", rpc_url, "--database-url", f"sqlite:///{db}",
                    "--batch-blocks", str(batch_blocks)]  # fmt: skip
-        t0 = time.perf_counter()
-        subprocess.run(command, env=env, check=True, stdout=subprocess.DEVNULL)
+        t0 = time.perf_counter()  # progress display on (to a pipe), as a user runs it
+        subprocess.run(command, env=env, check=True, capture_output=True)
         seconds = time.perf_counter() - t0
         with sqlite3.connect(db) as conn:
             (events,) = conn.execute("SELECT count(*) FROM events").fetchone()

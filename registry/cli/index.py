@@ -15,8 +15,10 @@ if TYPE_CHECKING:  # imported when the command runs: `registry --help` stays qui
     from rich.console import Console
     from rich.live import Live
     from rich.progress import Progress, TaskID
+    from sqlalchemy import Engine
 
     from registry.config import Settings
+    from registry.contracts import Deployment
     from registry.indexer.handlers import HandlerRegistry
     from registry.indexer.runner import Progress as IndexProgress
 
@@ -140,6 +142,24 @@ def _settings(database_url: str | None, rpc_url: str | None, confirmations: int 
     return settings.model_copy(update=updates) if updates else settings
 
 
+def resume_block(engine: Engine, deployment: Deployment) -> int | None:
+    """The block the index of ``deployment`` in ``engine``'s database continues from, read
+    before migrating it: the deployment's first block for a new database, None when the
+    database cannot say yet (an older schema)."""
+    from sqlalchemy import inspect
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from registry.indexer.runner import latest_state
+
+    try:
+        if not inspect(engine).has_table("indexer_state"):
+            return deployment.block
+        state = latest_state(engine, deployment)
+    except SQLAlchemyError:
+        return None
+    return deployment.block if state is None else state.indexed_block + 1
+
+
 @click.command()
 @click.option("--until-head", is_flag=True, help="Backfill up to the current head, then stop.")
 @click.option("--database-url", default=None, help="SQLAlchemy URL (default: settings).")
@@ -200,6 +220,9 @@ def index(
         if wait and not quiet:
             console.print("waiting for any other indexer of this database to exit…")
         with indexer_lock(engine, wait=wait):  # held from the migration to the last batch
+            start = resume_block(engine, deployment)
+            if start is not None:  # the first ranges are read while the schema is migrated
+                indexer.read_ahead_from(start)
             migrate(settings.db_url)
             result = indexer.run(
                 until_head=until_head,

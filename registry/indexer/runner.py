@@ -262,6 +262,17 @@ class Indexer:
         )
         return len(batch.events)
 
+    def read_ahead_from(self, start: int) -> bool:
+        """Starts the read-ahead worker on the ranges from ``start`` to the node's head, before
+        the first batch (a backfill about to begin: its first batches are read while the
+        database is being migrated). Returns whether there was a backfill to read ahead."""
+        head = self.reader.head()
+        if not self.read_ahead_process or head - start < self.window:
+            return False  # nothing much to read: the first batch shows whether it is worth it
+        self.start_read_ahead()
+        self._prefetch(start, head, head - self.window + 1)
+        return True
+
     def start_read_ahead(self, *, wait: bool = False) -> None:
         """Starts the worker process that reads ahead (``wait``: until it is ready)."""
         if self._ahead is None:
