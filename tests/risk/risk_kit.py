@@ -26,6 +26,7 @@ from registry.risk.alerts import list_alerts
 from registry.risk.delinquency import chain_day
 from registry.risk.hooks import RiskSettings, risk_handlers
 from registry.risk.models import LoanStatus
+from registry.risk.standing import SETTLE_SECONDS
 from registry.schedules import LoanTerms, ScheduleKind, build_schedule, schedule_hash, terms_hash
 from registry.transactor import connect
 from tests.registry_kit import CAST, fresh_vin
@@ -105,17 +106,26 @@ class Mirror:
     chain: Chain
     engine: Engine
     records: Path
+    settle_seconds: int = SETTLE_SECONDS
 
     @classmethod
-    def create(cls, chain: Chain, tmp: Path, url: str | None = None) -> Mirror:
+    def create(
+        cls,
+        chain: Chain,
+        tmp: Path,
+        url: str | None = None,
+        *,
+        settle_seconds: int = SETTLE_SECONDS,
+    ) -> Mirror:
         url = url or f"sqlite:///{tmp / 'mirror.sqlite'}"
         migrate(url)
-        return cls(chain, make_engine(url), tmp / "loans")
+        return cls(chain, make_engine(url), tmp / "loans", settle_seconds)
 
     def handlers(self) -> list[HandlerRegistry]:
         """What `registry index` runs: the core projections and the risk rules, reading
         this mirror's loan records."""
-        return [core_handlers(), risk_handlers(RiskSettings(records_dir=self.records))]
+        settings = RiskSettings(records_dir=self.records, settle_seconds=self.settle_seconds)
+        return [core_handlers(), risk_handlers(settings)]
 
     def indexer(self, **options: Any) -> Indexer:
         return Indexer(self.engine, self.chain.w3, self.chain.deployment, confirmations=0,
