@@ -64,6 +64,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             Path(db).parent.mkdir(parents=True, exist_ok=True)
         kwargs.setdefault("connect_args", {"timeout": 30})
         kwargs.setdefault("module", sqlite.driver)
+        sqlite.bind_none_quickly()
         engine = create_engine(url, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "checkout", _autocheckpoint(engine))
