@@ -234,16 +234,19 @@ def loan_repossessed(ctx: EventContext) -> None:
 _LIEN_READERS = ("LienRegistered", "TotalLossDeclared", "BrandApplied")
 
 
+#: The lien columns the rules read (``lien_id``, ``holder``, ``status``).
+_LIEN_COLUMNS = ("lien_id", "vin", "holder", "status")
+
+
 def _stored_active_liens(ctx: EventContext, vins: set[str]) -> dict[str, list[dict[str, Any]]]:
     """The active liens the database holds for ``vins`` (every VIN a key, maybe empty)."""
-    tbl = standing.LIENS
     out: dict[str, list[dict[str, Any]]] = {vin: [] for vin in vins}
-    ordered = sorted(vins)
-    conn = ctx.session.connection()
-    for chunk in chunks(ordered, 500):
-        query = select(tbl).where(tbl.c.vin.in_(chunk), tbl.c.status == "ACTIVE")
-        for r in conn.execute(query).mappings():
-            out[r["vin"]].append(dict(r))
+    if vins:
+        bulk = BulkWriter(ctx.session.connection())
+        for values in bulk.select_in(standing.LIENS, _LIEN_COLUMNS, "vin", sorted(vins)):
+            lien = dict(zip(_LIEN_COLUMNS, values, strict=True))
+            if lien["status"] == "ACTIVE":
+                out[lien["vin"]].append(lien)
     return out
 
 
@@ -257,7 +260,11 @@ def active_liens(ctx: EventContext, vin: str) -> list[dict[str, Any]]:
     stored: dict[str, list[dict[str, Any]]] | None = state.scratch.get("risk_active_liens")
     if stored is None:
         named = {e.args["vin"] for e in state.batch if e.name in _LIEN_READERS}
-        stored = state.scratch["risk_active_liens"] = _stored_active_liens(ctx, named | {vin})
+        # a title issued in this batch has no liens before it (the contract issues a VIN once)
+        issued = {e.args["vin"] for e in state.batch if e.name == "TitleIssued"}
+        stored = {v: [] for v in issued}
+        stored.update(_stored_active_liens(ctx, (named | {vin}) - issued))
+        state.scratch["risk_active_liens"] = stored
     elif vin not in stored:
         stored.update(_stored_active_liens(ctx, {vin}))
     liens = state.liens

@@ -239,8 +239,15 @@ def _write(conn: Connection, rows: list[dict[str, Any]]) -> None:
 
 
 def _run(
-    conn: Connection, stmt: Any, today: int, now: int, block: int, alerts: bool, settle: int
+    conn: Connection,
+    stmt: Any,
+    today: int,
+    now: int,
+    block: int,
+    alerts: bool,
+    settle: int,
 ) -> int:
+    """Recomputes the loans ``stmt`` selects."""
     rows: list[dict[str, Any]] = []
     raised: list[NewAlert] = []
     n = 0
