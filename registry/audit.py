@@ -29,7 +29,7 @@ from registry.contracts import Deployment, brand_names
 from registry.db.models import PROJECTIONS, Event
 from registry.enums import LoanState
 from registry.errors import ConfigurationError
-from registry.indexer.projections import core
+from registry.indexer.projections import core_handlers
 from registry.indexer.runner import Indexer, latest_state
 from registry.rpc import Transport
 
@@ -155,10 +155,11 @@ def _support_tables() -> list[Table]:
 
 
 def fresh_index(rpc: Transport, deployment: Deployment, upto_block: int) -> Engine:
-    """Indexes the chain's logs up to ``upto_block`` into a new in-memory database."""
+    """Indexes the chain's logs up to ``upto_block`` into a new in-memory database (the core
+    projections only: they are what the audit compares)."""
     engine = memory_engine()
     indexer = Indexer(engine, rpc, deployment, confirmations=0, batch_blocks=10_000,
-                      registries=(core,))  # fmt: skip
+                      registries=[core_handlers()])  # fmt: skip
     indexer.run(until_block=upto_block, lock=False)
     return engine
 

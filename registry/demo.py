@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 import secrets
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -22,6 +22,7 @@ from eth_utils import keccak, to_checksum_address
 
 from registry import loan_records
 from registry.accounts import dev_account
+from registry.chunks import chunks
 from registry.client import RegistryClient
 from registry.errors import InvalidInput
 from registry.schedules import LoanTerms, ScheduleKind, build_schedule, schedule_hash, terms_hash
@@ -102,10 +103,6 @@ def demo_cast() -> Cast:
     )
 
 
-def _chunks(items: Sequence[int], size: int = BATCH) -> list[Sequence[int]]:
-    return [items[i : i + size] for i in range(0, len(items), size)]
-
-
 def build_demo(
     client: RegistryClient,
     *,
@@ -152,7 +149,7 @@ def build_demo(
         else:  # a consumer: an address derived from the seed (no key, no personal data)
             owners.append(to_checksum_address(keccak(text=str(rng.random()))[-20:]))
     odometers = [0 if i < plan.stock else rng.randrange(5_000, 160_000) for i in range(vehicles)]
-    for chunk in _chunks(list(range(vehicles))):
+    for chunk in chunks(range(vehicles), BATCH):
         reg.issue_titles_batch(
             [vins[i] for i in chunk], [owners[i] for i in chunk], [odometers[i] for i in chunk]
         )
@@ -162,7 +159,7 @@ def build_demo(
     # Floor plan: the first lender finances all dealer stock.
     floor_plan = lenders[0]
     fp_lien: dict[int, int] = {}
-    for chunk in _chunks(stock):
+    for chunk in chunks(stock, BATCH):
         result = floor_plan.register_liens_batch([vins[i] for i in chunk], [True] * len(chunk))
         for lien_id in result.ids:
             fp_lien[stock[len(fp_lien)]] = lien_id
@@ -178,7 +175,7 @@ def build_demo(
     loan_of_vehicle: dict[int, tuple[int, int, int]] = {}  # vehicle -> (lender idx, lien, loan)
     for li, idxs in by_lender.items():
         bank = lenders[li]
-        for chunk in _chunks(idxs, LOAN_BATCH):
+        for chunk in chunks(idxs, LOAN_BATCH):
             registered = bank.register_liens_batch([vins[i] for i in chunk], [False] * len(chunk))
             lien_ids = list(registered.ids)
             schedules, salts = [], []
@@ -216,8 +213,7 @@ def build_demo(
                 behaviour = rng.random()
                 paid = due if behaviour < 0.8 else due[: max(0, len(due) - rng.randrange(1, 4))]
                 payments += [(loan_id, int(i.total * 100)) for i in paid]
-            for k in range(0, len(payments), 400):
-                part = payments[k : k + 400]
+            for part in chunks(payments, 400):
                 bank.record_payments_batch(
                     [p[0] for p in part],
                     [p[1] for p in part],

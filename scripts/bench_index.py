@@ -4,14 +4,18 @@ Generates ``--events`` events on a fresh anvil through the batch entry points (t
 loans, disbursements, payments), then measures over the same block range:
 
 * ``raw_fetch_eps``: raw ``eth_getLogs`` (``provider.make_request``), the ceiling;
-* ``sqlite_eps`` / ``postgres_eps``: the indexer's backfill, events and projections committed.
+* ``sqlite_eps`` / ``postgres_eps``: the indexer's backfill in this process, events and
+  projections committed, with the default handlers (the core projections and the risk
+  module's, as ``registry index`` runs them); the table also shows the core-only backfill;
+* ``cli_eps``: the whole ``registry index --until-head`` process into a fresh SQLite file:
+  start-up (imports), migrations and the backfill, timed from outside.
 
-The raw fetch and the SQLite backfill run side by side in ``--rounds`` rounds (after a warm-up
-pass of the raw fetch); the best raw round is the ceiling and the median backfill round is
-reported; PostgreSQL runs once.
+The raw fetch and the backfills run side by side in ``--rounds`` rounds (after a warm-up pass
+of the raw fetch); the best raw round is the ceiling and the median round of each backfill
+is reported; PostgreSQL runs once.
 
 Prints a table, then as its last line one JSON object with exactly the keys ``events``,
-``raw_fetch_eps``, ``sqlite_eps``, ``postgres_eps``.
+``raw_fetch_eps``, ``sqlite_eps``, ``postgres_eps``, ``cli_eps``.
 
     .venv/bin/python scripts/bench_index.py --events 100000
 """
@@ -19,7 +23,11 @@ Prints a table, then as its last line one JSON object with exactly the keys ``ev
 from __future__ import annotations
 
 import json
+import os
 import random
+import sqlite3
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -33,9 +41,10 @@ from registry.contracts import Deployment, read_deployments, write_deployment
 from registry.db import make_engine, migrate
 from registry.db.scratch import scratch_database
 from registry.deploy import deploy
-from registry.indexer import Indexer
+from registry.indexer import HandlerRegistry, Indexer, core_handlers
 from registry.indexer.fetch import ChainReader
-from registry.rpc import connect
+from registry.risk.hooks import RiskSettings, risk_handlers
+from registry.rpc import Transport, connect
 from registry.vin import generate_vin
 
 
@@ -50,9 +59,9 @@ def _h(tag: str, i: int) -> bytes:
     return f"{tag}{i}".encode().ljust(32, b"\0")[:32]
 
 
-def generate(w3: object, deployment: Deployment, events: int, batch: int) -> int:
+def generate(rpc: Transport, deployment: Deployment, events: int, batch: int) -> int:
     """Titles, liens, loans, disbursements and payments: about ``events`` events in all."""
-    registrar = RegistryClient(w3, deployment, dev_account(0))  # type: ignore[arg-type]
+    registrar = RegistryClient(rpc, deployment, dev_account(0))
     lender = registrar.as_(dev_account(1))
     owner = dev_account(5).address
     registrar.admit_participant(lender.address, "lender", "Bench Bank")
@@ -106,17 +115,40 @@ def raw_fetch(reader: ChainReader, start: int, end: int) -> tuple[int, float]:
 
 
 def index_into(
-    url: str, w3: object, deployment: Deployment, batch_blocks: int
+    url: str,
+    rpc: Transport,
+    deployment: Deployment,
+    batch_blocks: int,
+    registries: list[HandlerRegistry],
 ) -> tuple[int, float]:
     """Backfills ``url`` from scratch: (events, seconds of indexing, migrations excluded)."""
     migrate(url)
     engine = make_engine(url)
-    indexer = Indexer(engine, w3, deployment, confirmations=2, batch_blocks=batch_blocks)  # type: ignore[arg-type]
+    indexer = Indexer(engine, rpc, deployment, confirmations=2, batch_blocks=batch_blocks,
+                      registries=registries)  # fmt: skip
     t0 = time.perf_counter()
     indexer.run(until_head=True)
     seconds = time.perf_counter() - t0
     engine.dispose()
     return indexer.total_events, seconds
+
+
+def cli_index(rpc_url: str, deployments: Path, batch_blocks: int) -> tuple[int, float]:
+    """``registry index --until-head`` as a user runs it, into a fresh SQLite file: (events,
+    seconds of the whole process, start-up and migrations included)."""
+    with tempfile.TemporaryDirectory(prefix="bench-cli-") as tmp:
+        db = Path(tmp) / "registry.sqlite"
+        env = {**os.environ, "REGISTRY_DATA_DIR": tmp,
+               "REGISTRY_DEPLOYMENTS_FILE": str(deployments)}  # fmt: skip
+        command = [str(Path(sys.executable).with_name("registry")), "index", "--until-head",
+                   "--rpc-url", rpc_url, "--database-url", f"sqlite:///{db}",
+                   "--batch-blocks", str(batch_blocks)]  # fmt: skip
+        t0 = time.perf_counter()  # progress display on (to a pipe), as a user runs it
+        subprocess.run(command, env=env, check=True, capture_output=True)
+        seconds = time.perf_counter() - t0
+        with sqlite3.connect(db) as conn:
+            (events,) = conn.execute("SELECT count(*) FROM events").fetchone()
+        return int(events), seconds
 
 
 def _median(runs: list[tuple[int, float]]) -> tuple[int, float]:
@@ -138,16 +170,10 @@ def _rates(runs: list[tuple[int, float]]) -> str:
     default=3,
     show_default=True,
     type=click.IntRange(1),
-    help="Raw-fetch and SQLite-backfill rounds, side by side: the best raw round (the "
-    "ceiling) and the median backfill round are reported.",
+    help="Rounds of raw fetch, backfills and CLI process, side by side: the best raw round "
+    "(the ceiling) and the median round of each backfill are reported.",
 )
 @click.option("--skip-postgres", is_flag=True, help="Only SQLite (postgres_eps = 0).")
-@click.option(
-    "--risk-hooks",
-    is_flag=True,
-    help="Also run the risk module's handlers (registry.risk.hooks, which `registry index` "
-    "loads by default); without it the indexer runs the core projections only.",
-)
 @click.option(
     "--state",
     "state_dir",
@@ -162,15 +188,18 @@ def main(
     batch_blocks: int,
     rounds: int,
     skip_postgres: bool,
-    risk_hooks: bool,
     state_dir: Path | None,
 ) -> None:
-    """Generates the events, then measures the fetch ceiling and both backfills."""
+    """Generates the events, then measures the fetch ceiling, the backfills and the CLI."""
     records = tempfile.TemporaryDirectory(prefix="bench-records-")
-    if risk_hooks:
-        from registry.risk import hooks
+    risk = RiskSettings(records_dir=Path(records.name))  # no loan records: no schedules
 
-        hooks.configure(Path(records.name))  # no loan records: schedules are not found
+    def core_only() -> list[HandlerRegistry]:
+        return [core_handlers()]
+
+    def default() -> list[HandlerRegistry]:  # what `registry index` runs
+        return [core_handlers(), risk_handlers(risk)]
+
     meta_file = state_dir / "bench.json" if state_dir else None
     want = {"events": events, "batch": batch}
     reuse = False
@@ -182,65 +211,70 @@ def main(
     )
     node.start()
     try:
-        w3 = connect(node.rpc_url, timeout=300)
+        rpc = connect(node.rpc_url, timeout=300)
         if reuse and state_dir is not None and meta_file is not None:
             deployment = read_deployments(state_dir / "deployments.json")[node.chain_id]
             made, gen_s = int(json.loads(meta_file.read_text())["made"]), 0.0
         else:
-            deployment = deploy(w3, dev_account(0))
+            deployment = deploy(rpc, dev_account(0))
             t0 = time.perf_counter()
-            made = generate(w3, deployment, events, batch)
+            made = generate(rpc, deployment, events, batch)
             gen_s = time.perf_counter() - t0
             if state_dir is not None and meta_file is not None:
                 write_deployment(state_dir / "deployments.json", deployment)
                 meta_file.write_text(json.dumps({**want, "made": made}))
-        reader = ChainReader(w3, deployment.addresses, max_range=batch_blocks)
+        deployments = Path(records.name) / "deployments.json"
+        write_deployment(deployments, deployment)
+        reader = ChainReader(rpc, deployment.addresses, max_range=batch_blocks)
         head = reader.head()
         # side by side, in rounds (the machines are shared and noisy): each round reads the
-        # range raw, then backfills a new SQLite mirror. The ceiling is the best raw round,
-        # the backfill the median one. A first raw pass warms the node up (fresh from its
-        # state file or from generating, it answers the first passes slower).
+        # range raw, backfills new SQLite mirrors (core only, then with the default
+        # handlers) and runs the CLI. The ceiling is the best raw round, each backfill its
+        # median round. A first raw pass warms the node up (fresh from its state file or
+        # from generating, it answers the first passes slower).
         raw_fetch(reader, deployment.block, head)
-        raw_runs: list[tuple[int, float]] = []
-        sqlite_runs: list[tuple[int, float]] = []
+        runs: dict[str, list[tuple[int, float]]] = {"raw": [], "core": [], "risk": [], "cli": []}
         for _ in range(rounds):
-            raw_runs.append(raw_fetch(reader, deployment.block, head))
-            with tempfile.TemporaryDirectory(prefix="bench-index-") as tmp:
-                sqlite_url = f"sqlite:///{Path(tmp) / 'bench.sqlite'}"
-                sqlite_runs.append(index_into(sqlite_url, w3, deployment, batch_blocks))
-        raw_count, raw_s = max(raw_runs, key=lambda r: r[0] / r[1])  # a ceiling: the best
-        sqlite_count, sqlite_s = _median(sqlite_runs)
+            runs["raw"].append(raw_fetch(reader, deployment.block, head))
+            for kind, registries in (("core", core_only), ("risk", default)):
+                with tempfile.TemporaryDirectory(prefix="bench-index-") as tmp:
+                    url = f"sqlite:///{Path(tmp) / 'bench.sqlite'}"
+                    runs[kind].append(index_into(url, rpc, deployment, batch_blocks, registries()))
+            runs["cli"].append(cli_index(node.rpc_url, deployments, batch_blocks))
+        raw_count, raw_s = max(runs["raw"], key=lambda r: r[0] / r[1])  # a ceiling: the best
+        medians = {kind: _median(runs[kind]) for kind in ("core", "risk", "cli")}
         pg_count, pg_s = 0, 0.0
         if not skip_postgres:
             with scratch_database("bench") as pg_url:
-                pg_count, pg_s = index_into(pg_url, w3, deployment, batch_blocks)
+                pg_count, pg_s = index_into(pg_url, rpc, deployment, batch_blocks, default())
     finally:
         node.close()
-    click.echo(f"rounds: raw eth_getLogs {_rates(raw_runs)}")
-    click.echo(f"        indexer -> SQLite {_rates(sqlite_runs)}")
+    click.echo(f"rounds: raw eth_getLogs {_rates(runs['raw'])}")
+    click.echo(f"        indexer -> SQLite, core only {_rates(runs['core'])}")
+    click.echo(f"        indexer -> SQLite, with risk {_rates(runs['risk'])}")
+    click.echo(f"        registry index --until-head {_rates(runs['cli'])}")
     rows = [
         ("generate (batch txs)" + (" [reused]" if reuse else ""), made, gen_s),
         (f"raw eth_getLogs (best/{rounds})", raw_count, raw_s),
-        (f"indexer -> SQLite (median/{rounds})", sqlite_count, sqlite_s),
-        ("indexer -> PostgreSQL", pg_count, pg_s),
+        (f"SQLite, core only (median/{rounds})", *medians["core"]),
+        (f"SQLite, with risk (median/{rounds}) [sqlite_eps]", *medians["risk"]),
+        ("PostgreSQL, with risk [postgres_eps]", pg_count, pg_s),
+        (f"registry index CLI (median/{rounds}) [cli_eps]", *medians["cli"]),
     ]
-    click.echo(f"{'stage':<28}{'events':>10}{'seconds':>10}{'events/s':>12}")
+    click.echo(f"{'stage':<48}{'events':>10}{'seconds':>10}{'events/s':>12}{'x raw':>8}")
+    raw_eps = raw_count / raw_s
     for name, n, s in rows:
-        click.echo(f"{name:<28}{n:>10,}{s:>10.2f}{(n / s if s else 0):>12,.0f}")
-    ratio = (sqlite_count / sqlite_s) / (raw_count / raw_s)
-    click.echo(f"blocks {deployment.block}..{head}; sqlite_eps / raw_fetch_eps = {ratio:.2f}")
-    handlers = (
-        "core projections + registry.risk.hooks"
-        if risk_hooks
-        else ("core projections only (registry.risk.hooks not loaded; --risk-hooks loads it)")
-    )
-    click.echo(f"indexer handlers: {handlers}")
+        eps = n / s if s else 0
+        click.echo(f"{name:<48}{n:>10,}{s:>10.2f}{eps:>12,.0f}{eps / raw_eps:>8.2f}")
+    click.echo(f"blocks {deployment.block}..{head}; handlers: 'with risk' = the core projections "
+               "and the risk module's (what `registry index` runs by default)")  # fmt: skip
     records.cleanup()
     result = {
         "events": raw_count,
-        "raw_fetch_eps": round(raw_count / raw_s),
-        "sqlite_eps": round(sqlite_count / sqlite_s),
+        "raw_fetch_eps": round(raw_eps),
+        "sqlite_eps": round(medians["risk"][0] / medians["risk"][1]),
         "postgres_eps": round(pg_count / pg_s) if pg_s else 0,
+        "cli_eps": round(medians["cli"][0] / medians["cli"][1]),
     }
     click.echo(json.dumps(result))
 

@@ -12,6 +12,7 @@ from eth_utils import keccak, to_checksum_address
 from web3 import Web3
 
 from registry.contracts import CONTRACT_NAMES, abi
+from registry.errors import InvalidInput
 from registry.events import EventDecoder, shared_decoder
 
 EVENTS = [
@@ -100,11 +101,24 @@ def test_every_event_decodes_as_eth_abi_encodes_it(contract: str, entry: dict[st
         assert json.loads(text) == ev.args
 
 
-def test_args_json_falls_back_when_the_fields_are_not_the_abi_s() -> None:
+def test_a_log_that_does_not_fit_its_abi_is_refused_by_name() -> None:
+    """A registry event with a topic missing or its data cut short (artifacts of other
+    contracts than the deployed ones) is an error naming the log, never args made up."""
     decoder = shared_decoder()
-    odd = {"vin": "1HGCM82633A004352", "owner": 7}  # TitleIssued without its other fields
-    assert decoder.args_json("TitleIssued", odd) == json.dumps(odd)
-    assert decoder.args_json("NoSuchEvent", {"x": [1, 2]}) == json.dumps({"x": [1, 2]})
+    entry = next(e for c, e in EVENTS if e["name"] == "LienRegistered")
+    rng = random.Random(1)
+    log = _log(entry, {f["name"]: _value(rng, f["name"], f["type"]) for f in entry["inputs"]})
+    assert decoder.decode(log) is not None
+    for broken in ({**log, "topics": log["topics"][:-1]}, {**log, "data": log["data"][:-2]}):
+        with pytest.raises(InvalidInput, match=r"0x2222.*:3 of 0xabab.* does not fit .*LienRegist"):
+            decoder.decode(broken)
+
+
+def test_args_json_needs_the_abi_s_fields() -> None:
+    decoder = shared_decoder()
+    odd = {"vin": "1HGCM82633A004352", "owner": 7}  # not TitleIssued's fields: no fallback
+    with pytest.raises((KeyError, TypeError)):
+        decoder.args_json("TitleIssued", odd)
 
 
 def test_logs_of_other_contracts_are_skipped() -> None:

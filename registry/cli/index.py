@@ -2,51 +2,41 @@
 
 from __future__ import annotations
 
-import importlib
 import signal
 import sys
 import threading
 import time
 from types import FrameType
+from typing import TYPE_CHECKING
 
 import click
-from rich.console import Console
-from rich.live import Live
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TaskID,
-    TextColumn,
-    TimeRemainingColumn,
-)
-from rich.text import Text
 
-from registry.config import Settings, get_settings
-from registry.contracts import load_deployment
-from registry.db import make_engine, migrate
-from registry.indexer import Indexer
-from registry.indexer.lock import indexer_lock
-from registry.indexer.runner import Progress as IndexProgress
-from registry.rpc import connect
+if TYPE_CHECKING:  # imported when the command runs: `registry --help` stays quick
+    from rich.console import Console
+    from rich.live import Live
+    from rich.progress import Progress, TaskID
+    from sqlalchemy import Engine
 
-#: Modules whose import registers extension handlers (registry.indexer.handlers), loaded by
-#: `registry index` when installed: their tables are kept in the same transactions.
+    from registry.config import Settings
+    from registry.contracts import Deployment
+    from registry.indexer.handlers import HandlerRegistry
+    from registry.indexer.runner import Progress as IndexProgress
+
+#: Extension modules `registry index` runs by default (``--core-only`` leaves them out):
+#: each exposes the factory of :data:`registry.indexer.handlers.EXTENSION_FACTORY`.
 DEFAULT_EXTENSIONS = ("registry.risk.hooks",)
 
 
-def load_extensions(names: tuple[str, ...]) -> list[str]:
-    """Imports the extension modules; the default ones only if present. Returns the loaded."""
-    loaded = []
-    for name in names:
-        try:
-            importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if name in DEFAULT_EXTENSIONS and exc.name and name.startswith(exc.name):
-                continue  # an optional default that is not installed
-            raise
-        loaded.append(name)
-    return loaded
+def index_handlers(
+    settings: Settings, extensions: tuple[str, ...] = (), *, core_only: bool = False
+) -> list[HandlerRegistry]:
+    """The handler registries `registry index` runs, in order: the core projections, the
+    default extensions (unless ``core_only``), then each module of ``extensions``."""
+    from registry.indexer.handlers import load_extension
+    from registry.indexer.projections import core_handlers
+
+    names = extensions if core_only else DEFAULT_EXTENSIONS + extensions
+    return [core_handlers(), *(load_extension(name, settings) for name in names)]
 
 
 class ProgressView:
@@ -80,6 +70,14 @@ class ProgressView:
 
     def _backfill(self, p: IndexProgress) -> None:
         if self.bar is None:
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeRemainingColumn,
+            )
+
             self.bar = Progress(
                 TextColumn("[bold]indexing[/] blocks"),
                 BarColumn(),
@@ -103,6 +101,9 @@ class ProgressView:
             self.bar = None
 
     def _status(self, p: IndexProgress) -> None:
+        from rich.live import Live
+        from rich.text import Text
+
         line = Text.assemble(
             ("following ", "bold"),
             f"head {p.head:,} · indexed {p.indexed_block:,} · lag {p.lag} · "
@@ -123,6 +124,8 @@ class ProgressView:
 
 
 def _settings(database_url: str | None, rpc_url: str | None, confirmations: int | None) -> Settings:
+    from registry.config import get_settings
+
     settings = get_settings()
     updates: dict[str, object] = {}
     if database_url:
@@ -132,6 +135,24 @@ def _settings(database_url: str | None, rpc_url: str | None, confirmations: int 
     if confirmations is not None:
         updates["confirmations"] = confirmations
     return settings.model_copy(update=updates) if updates else settings
+
+
+def resume_block(engine: Engine, deployment: Deployment) -> int | None:
+    """The block the index of ``deployment`` in ``engine``'s database continues from, read
+    before migrating it: the deployment's first block for a new database, None when the
+    database cannot say yet (an older schema)."""
+    from sqlalchemy import inspect
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from registry.indexer.runner import latest_state
+
+    try:
+        if not inspect(engine).has_table("indexer_state"):
+            return deployment.block
+        state = latest_state(engine, deployment)
+    except SQLAlchemyError:
+        return None
+    return deployment.block if state is None else state.indexed_block + 1
 
 
 @click.command()
@@ -145,7 +166,8 @@ def _settings(database_url: str | None, rpc_url: str | None, confirmations: int 
 @click.option("--wait", is_flag=True, help="Wait for another indexer to exit instead of failing.")
 @click.option("--quiet", is_flag=True, help="No progress display.")
 @click.option("--extension", "extensions", multiple=True, metavar="MODULE",
-              help="Also load this handler module (repeatable).")  # fmt: skip
+              help="Also run the handlers of this module: its indexer_handlers(settings) "
+                   "(repeatable).")  # fmt: skip
 @click.option("--core-only", is_flag=True, help="Skip the default extensions (risk rules).")
 def index(
     until_head: bool,
@@ -164,13 +186,22 @@ def index(
     Reorgs are undone, a node outage is waited out, and a restart resumes from the last
     committed batch. Only one indexer writes to a database at a time.
     """
+    from rich.console import Console
+
+    from registry.contracts import load_deployment
+    from registry.db import make_engine, migrate
+    from registry.indexer import Indexer
+    from registry.indexer.lock import indexer_lock
+    from registry.rpc import connect
+
     settings = _settings(database_url, rpc_url, confirmations)
-    load_extensions(extensions if core_only else DEFAULT_EXTENSIONS + extensions)
+    handlers = index_handlers(settings, extensions, core_only=core_only)
     rpc = connect(settings.rpc_url)
     deployment = load_deployment(settings.deployments_path, rpc.chain_id())
     engine = make_engine(settings.db_url)
     indexer = Indexer(engine, rpc, deployment, confirmations=settings.confirmations,
-                      batch_blocks=batch_blocks, poll_interval=poll)  # fmt: skip
+                      batch_blocks=batch_blocks, poll_interval=poll,
+                      registries=handlers)  # fmt: skip
     stop = threading.Event()
 
     def on_signal(_signum: int, _frame: FrameType | None) -> None:
@@ -184,6 +215,9 @@ def index(
         if wait and not quiet:
             console.print("waiting for any other indexer of this database to exit…")
         with indexer_lock(engine, wait=wait):  # held from the migration to the last batch
+            start = resume_block(engine, deployment)
+            if start is not None:  # the first ranges are read while the schema is migrated
+                indexer.read_ahead_from(start)
             migrate(settings.db_url)
             result = indexer.run(
                 until_head=until_head,

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import ColumnElement, Engine, create_engine, event, select
+from sqlalchemy import ColumnElement, Connection, Engine, Table, create_engine, event, select
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
@@ -64,6 +64,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             Path(db).parent.mkdir(parents=True, exist_ok=True)
         kwargs.setdefault("connect_args", {"timeout": 30})
         kwargs.setdefault("module", sqlite.driver)
+        sqlite.bind_none_quickly()
         engine = create_engine(url, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "checkout", _autocheckpoint(engine))
@@ -101,6 +102,18 @@ def migrate(url: str, revision: str = "head") -> None:
     command.upgrade(alembic_config(url), revision)
 
 
+def dialect_insert(conn: Connection, table: Table) -> Any:
+    """An ``INSERT`` into ``table`` in ``conn``'s dialect (PostgreSQL or SQLite), so that it
+    has ``on_conflict_do_nothing`` / ``on_conflict_do_update``."""
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects import postgresql
+
+        return postgresql.insert(table)
+    from sqlalchemy.dialects import sqlite
+
+    return sqlite.insert(table)
+
+
 def final_clause(block_column: Any) -> ColumnElement[bool]:
     """SQL that is true when a row's block is final, e.g. ``final_clause(Lien.updated_block)``."""
     state: Any = IndexerState.__table__  # type: ignore[attr-defined]
@@ -112,6 +125,7 @@ def final_clause(block_column: Any) -> ColumnElement[bool]:
 __all__ = [
     "Session",
     "alembic_config",
+    "dialect_insert",
     "final_clause",
     "is_sqlite",
     "make_engine",

@@ -34,9 +34,15 @@ def connect(path: str, **kwargs: Any) -> Any:
     return driver.connect(path, **kwargs)
 
 
-# The sqlite3 module binds None through its adapter protocol: it looks for an adapter, then
-# asks the value and the protocol to adapt (two attribute lookups), about 4x the cost of an
-# int. An adapter registered for None (``{}.get``: a C call returning None) takes the quick
-# path; None is still bound as NULL. The indexer binds millions of them.
-for _module in {sqlite3, driver}:
-    _module.register_adapter(type(None), cast(Callable[[None], None], {}.get))
+def bind_none_quickly() -> None:
+    """Registers an adapter for None in both sqlite3 modules (what :func:`registry.db.make_engine`
+    does for a SQLite engine; idempotent).
+
+    The sqlite3 module binds None through its adapter protocol: it looks for an adapter, then
+    asks the value and the protocol to adapt (two attribute lookups), about 4x the cost of an
+    int. An adapter registered for None (``{}.get``: a C call returning None) takes the quick
+    path; None is still bound as NULL. The indexer binds millions of them. Adapters are
+    process-wide in sqlite3, so this is done when a SQLite engine is made, not on import.
+    """
+    for module in {sqlite3, driver}:
+        module.register_adapter(type(None), cast(Callable[[None], None], {}.get))

@@ -16,6 +16,7 @@ import logging
 import threading
 import weakref
 from types import TracebackType
+from typing import Any
 
 from sqlalchemy import Engine
 
@@ -37,8 +38,9 @@ class WalCheckpointer:
     """Checkpoints ``engine``'s SQLite database after each :meth:`nudge` (a no-op for other
     databases). Use as a context manager around the writing."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, busy_timeout: float = 30.0) -> None:
         self.engine = engine
+        self.busy_timeout = busy_timeout
         database = engine.url.database
         self.path = (
             database
@@ -81,22 +83,37 @@ class WalCheckpointer:
             log.exception("the WAL checkpointer stopped; automatic checkpoints resume")
             _checkpointed.discard(self.engine)
 
-    def _checkpoint_loop(self) -> None:
+    def _connect(self) -> Any:
+        """The checkpointer's connection, set up as every connection of make_engine's."""
         assert self.path is not None
-        conn = connect(self.path, timeout=30, check_same_thread=False)
+        conn = connect(self.path, timeout=self.busy_timeout, check_same_thread=False)
         try:
-            conn.execute("PRAGMA journal_mode=WAL")  # as every connection of make_engine's
+            # SQLite does not always call the busy handler for a journal mode change (a new
+            # database whose first writer switches it to WAL at the same moment): "database
+            # is locked" at once. The caller retries at the next round.
+            conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    def _checkpoint_loop(self) -> None:
+        conn: Any = None
+        try:
             while True:
                 self._wake.wait()
                 self._wake.clear()
                 stopping = self._stop.is_set()
                 try:  # the last round (stopping) checkpoints what the final batch left
+                    if conn is None:
+                        conn = self._connect()
                     conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
                     self.checkpoints += 1
-                except driver.Error as exc:  # busy or gone: the next round tries again
+                except driver.Error as exc:  # busy, locked or gone: the next round tries again
                     log.debug("WAL checkpoint skipped: %s", exc)
                 if stopping:
                     return
         finally:
-            conn.close()
+            if conn is not None:
+                conn.close()

@@ -1,18 +1,20 @@
 """The indexer: a reorg-safe, crash-safe SQL mirror of the registry's events.
 
-``Indexer(engine, rpc, deployment).run(until_head=True)`` backfills; without ``until_head``
-it follows the chain. Other modules add handlers through :mod:`registry.indexer.handlers`.
+``Indexer(engine, rpc, deployment, registries=[...]).run(until_head=True)`` backfills; without
+``until_head`` it follows the chain. It runs the handler registries it is given
+(:mod:`registry.indexer.handlers`; default: the core projections only).
 """
 
-from registry.indexer.handlers import EventContext, after_batch, on, on_rollback
+from registry.indexer.handlers import EventContext, HandlerRegistry, load_extension
+from registry.indexer.projections import core_handlers
 from registry.indexer.runner import Indexer, Progress, latest_state
 
 __all__ = [
     "EventContext",
+    "HandlerRegistry",
     "Indexer",
     "Progress",
-    "after_batch",
+    "core_handlers",
     "latest_state",
-    "on",
-    "on_rollback",
+    "load_extension",
 ]

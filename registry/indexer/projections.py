@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from registry.contracts import ROLE_BY_HASH
+from registry.contracts import CONTRACT_NAMES, ROLE_BY_HASH, abi
 from registry.enums import (
     Brand,
     ClaimStatus,
@@ -14,19 +14,17 @@ from registry.enums import (
     ReleaseReason,
     TitleStatus,
 )
-from registry.indexer.handlers import EventContext, HandlerRegistry
-from registry.indexer.state import Row
+from registry.indexer.handlers import EventContext, Handler, HandlerRegistry
+from registry.indexer.state import Record
 
 # Rows hold the enums' plain strings (what the mirror stores; a str binds fastest).
 _TITLE_STATUS = tuple(s.value for s in TitleStatus)
 _BRAND = tuple(b.value for b in Brand)
 _RELEASE_REASON = tuple(r.value for r in ReleaseReason)
 
-core = HandlerRegistry()
-on = core.on
-
-#: The argument naming who acted, per event (None: the event does not say).
-ACTOR_ARG: dict[str, str] = {
+#: The argument naming who acted, for the events that do not follow the rule of
+#: :data:`ACTOR_ARG` ("" : the event does not say).
+_NAMED_ACTORS: dict[str, str] = {
     "TitleIssued": "registrar",
     "TitleTransferred": "from",
     "TitleStatusChanged": "actor",
@@ -47,6 +45,16 @@ ACTOR_ARG: dict[str, str] = {
     "ParticipantRemoved": "",
     "EIP712DomainChanged": "",
 }
+#: The argument naming who acted, for every event of the contracts ("": the event does not
+#: say): the loan events name the lender, the insurance events the insurer.
+ACTOR_ARG: dict[str, str] = {
+    entry["name"]: _NAMED_ACTORS.get(
+        entry["name"], "lender" if entry["name"].startswith("Loan") else "insurer"
+    )
+    for contract in CONTRACT_NAMES
+    for entry in abi(contract)
+    if entry["type"] == "event"
+}
 
 
 def _where(ctx: EventContext) -> dict[str, Any]:
@@ -59,7 +67,7 @@ def _where(ctx: EventContext) -> dict[str, Any]:
     }
 
 
-def _change(ctx: EventContext, kind: str, key: Any, **values: Any) -> Row | None:
+def _change(ctx: EventContext, kind: str, key: Any, **values: Any) -> Record | None:
     """Sets ``values`` on an existing row (None if the row is unknown: nothing to change)."""
     state = ctx.state
     row = getattr(state, kind).get(key)
@@ -75,7 +83,6 @@ def _change(ctx: EventContext, kind: str, key: Any, **values: Any) -> Row | None
 # ---------------------------------------------------------------------- titles
 
 
-@on("TitleIssued")
 def title_issued(ctx: EventContext) -> None:
     a, ev = ctx.event.args, ctx.event
     ctx.state.titles[a["vin"]] = {
@@ -100,19 +107,16 @@ def title_issued(ctx: EventContext) -> None:
         )  # fmt: skip
 
 
-@on("TitleTransferred")
 def title_transferred(ctx: EventContext) -> None:
     a = ctx.event.args
     _change(ctx, "titles", a["vin"], owner=a["to"], transfers=a["nonce"])
 
 
-@on("TitleStatusChanged")
 def title_status_changed(ctx: EventContext) -> None:
     a = ctx.event.args
     _change(ctx, "titles", a["vin"], status=_TITLE_STATUS[a["status"]])
 
 
-@on("OdometerRecorded")
 def odometer_recorded(ctx: EventContext) -> None:
     a = ctx.event.args
     _change(ctx, "titles", a["vin"], odometer=a["reading"])
@@ -122,7 +126,6 @@ def odometer_recorded(ctx: EventContext) -> None:
     )  # fmt: skip
 
 
-@on("BrandApplied")
 def brand_applied(ctx: EventContext) -> None:
     a = ctx.event.args
     _change(ctx, "titles", a["vin"], brands=a["brands"])
@@ -133,7 +136,6 @@ def brand_applied(ctx: EventContext) -> None:
     )  # fmt: skip
 
 
-@on("SaleRecorded")
 def sale_recorded(ctx: EventContext) -> None:
     a = ctx.event.args
     ctx.state.appended["sales"].append(
@@ -146,7 +148,6 @@ def sale_recorded(ctx: EventContext) -> None:
 # ----------------------------------------------------------------------- liens
 
 
-@on("LienRegistered")
 def lien_registered(ctx: EventContext) -> None:
     a, ev, state = ctx.event.args, ctx.event, ctx.state
     vin, lien_id = a["vin"], a["lienId"]
@@ -176,7 +177,6 @@ def lien_registered(ctx: EventContext) -> None:
     state.touch("liens", lien_id)
 
 
-@on("LienReleased")
 def lien_released(ctx: EventContext) -> None:
     a, state = ctx.event.args, ctx.state
     vin, lien_id, reason = a["vin"], a["lienId"], a["reason"]
@@ -201,7 +201,6 @@ def lien_released(ctx: EventContext) -> None:
         title["active_liens"] -= 1
 
 
-@on("LienAssigned")
 def lien_assigned(ctx: EventContext) -> None:
     a = ctx.event.args
     _change(ctx, "liens", a["lienId"], holder=a["to"])
@@ -210,7 +209,6 @@ def lien_assigned(ctx: EventContext) -> None:
 # ----------------------------------------------------------------------- loans
 
 
-@on("LoanOriginated")
 def loan_originated(ctx: EventContext) -> None:
     a, ev = ctx.event.args, ctx.event
     ctx.state.loans[a["loanId"]] = {
@@ -235,7 +233,6 @@ def loan_originated(ctx: EventContext) -> None:
     ctx.state.touch("loans", a["loanId"])
 
 
-@on("LoanDisbursed")
 def loan_disbursed(ctx: EventContext) -> None:
     a = ctx.event.args
     loan = _change(ctx, "loans", a["loanId"], state=LoanState.ACTIVE.value)
@@ -243,7 +240,6 @@ def loan_disbursed(ctx: EventContext) -> None:
         loan["disbursed_amount"] += a["amount"]
 
 
-@on("LoanPaymentRecorded")
 def loan_payment_recorded(ctx: EventContext) -> None:
     a = ctx.event.args
     loan = _change(ctx, "loans", a["loanId"], last_payment_at=ctx.block_time)
@@ -252,19 +248,16 @@ def loan_payment_recorded(ctx: EventContext) -> None:
         loan["payments_count"] += 1
 
 
-@on("LoanDelinquencyRecorded")
 def loan_delinquency_recorded(ctx: EventContext) -> None:
     dpd = ctx.event.args["daysPastDue"]
     state = (LoanState.ACTIVE if dpd == 0 else LoanState.DELINQUENT).value
     _change(ctx, "loans", ctx.event.args["loanId"], days_past_due=dpd, state=state)
 
 
-@on("LoanDefaulted")
 def loan_defaulted(ctx: EventContext) -> None:
     _change(ctx, "loans", ctx.event.args["loanId"], state=LoanState.DEFAULTED.value)
 
 
-@on("LoanRestructured")
 def loan_restructured(ctx: EventContext) -> None:
     a = ctx.event.args
     _change(
@@ -273,17 +266,14 @@ def loan_restructured(ctx: EventContext) -> None:
     )  # fmt: skip
 
 
-@on("LoanRepossessed")
 def loan_repossessed(ctx: EventContext) -> None:
     _change(ctx, "loans", ctx.event.args["loanId"], state=LoanState.REPOSSESSED.value)
 
 
-@on("LoanPaidOff")
 def loan_paid_off(ctx: EventContext) -> None:
     _change(ctx, "loans", ctx.event.args["loanId"], state=LoanState.PAID_OFF.value)
 
 
-@on("LoanChargedOff")
 def loan_charged_off(ctx: EventContext) -> None:
     a = ctx.event.args
     _change(
@@ -291,7 +281,6 @@ def loan_charged_off(ctx: EventContext) -> None:
     )
 
 
-@on("LoanServicingTransferred")
 def loan_servicing_transferred(ctx: EventContext) -> None:
     a = ctx.event.args
     _change(ctx, "loans", a["loanId"], lender=a["to"])
@@ -300,7 +289,6 @@ def loan_servicing_transferred(ctx: EventContext) -> None:
 # ------------------------------------------------------------------- insurance
 
 
-@on("PolicyRecorded")
 def policy_recorded(ctx: EventContext) -> None:
     a, ev = ctx.event.args, ctx.event
     ctx.state.policies[a["policyId"]] = {
@@ -318,18 +306,15 @@ def policy_recorded(ctx: EventContext) -> None:
     ctx.state.touch("policies", a["policyId"])
 
 
-@on("LossPayeeChanged")
 def loss_payee_changed(ctx: EventContext) -> None:
     a = ctx.event.args
     _change(ctx, "policies", a["policyId"], loss_payee=a["lossPayee"])
 
 
-@on("PolicyCancelled")
 def policy_cancelled(ctx: EventContext) -> None:
     _change(ctx, "policies", ctx.event.args["policyId"], status=PolicyStatus.CANCELLED.value)
 
 
-@on("ClaimFiled")
 def claim_filed(ctx: EventContext) -> None:
     a, ev = ctx.event.args, ctx.event
     ctx.state.claims[a["claimId"]] = {
@@ -349,7 +334,6 @@ def claim_filed(ctx: EventContext) -> None:
     ctx.state.touch("claims", a["claimId"])
 
 
-@on("ClaimSettled")
 def claim_settled(ctx: EventContext) -> None:
     a = ctx.event.args
     _change(
@@ -357,12 +341,10 @@ def claim_settled(ctx: EventContext) -> None:
     )
 
 
-@on("ClaimDenied")
 def claim_denied(ctx: EventContext) -> None:
     _change(ctx, "claims", ctx.event.args["claimId"], status=ClaimStatus.DENIED.value)
 
 
-@on("TotalLossDeclared")
 def total_loss_declared(ctx: EventContext) -> None:
     a = ctx.event.args
     _change(ctx, "claims", a["claimId"], total_loss=True)
@@ -381,7 +363,6 @@ def role_name(role: str) -> str:
     return found.value if found is not None else role
 
 
-@on("RoleGranted")
 def role_granted(ctx: EventContext) -> None:
     a, ev = ctx.event.args, ctx.event
     key = (a["account"], role_name(a["role"]))
@@ -400,13 +381,11 @@ def role_granted(ctx: EventContext) -> None:
     ctx.state.touch("participants", key)
 
 
-@on("ParticipantAdmitted")
 def participant_admitted(ctx: EventContext) -> None:
     a = ctx.event.args
     _change(ctx, "participants", (a["account"], role_name(a["role"])), name=a["name"])
 
 
-@on("RoleRevoked")
 def role_revoked(ctx: EventContext) -> None:
     a = ctx.event.args
     _change(
@@ -417,3 +396,45 @@ def role_revoked(ctx: EventContext) -> None:
 
 #: Events that concern participants (no VIN): rebuilt as a whole after a reorg.
 PARTICIPANT_EVENTS = ("RoleGranted", "RoleRevoked", "ParticipantAdmitted", "ParticipantRemoved")
+
+
+#: The core handler of each event.
+CORE_HANDLERS: dict[str, Handler] = {
+    "TitleIssued": title_issued,
+    "TitleTransferred": title_transferred,
+    "TitleStatusChanged": title_status_changed,
+    "OdometerRecorded": odometer_recorded,
+    "BrandApplied": brand_applied,
+    "SaleRecorded": sale_recorded,
+    "LienRegistered": lien_registered,
+    "LienReleased": lien_released,
+    "LienAssigned": lien_assigned,
+    "LoanOriginated": loan_originated,
+    "LoanDisbursed": loan_disbursed,
+    "LoanPaymentRecorded": loan_payment_recorded,
+    "LoanDelinquencyRecorded": loan_delinquency_recorded,
+    "LoanDefaulted": loan_defaulted,
+    "LoanRestructured": loan_restructured,
+    "LoanRepossessed": loan_repossessed,
+    "LoanPaidOff": loan_paid_off,
+    "LoanChargedOff": loan_charged_off,
+    "LoanServicingTransferred": loan_servicing_transferred,
+    "PolicyRecorded": policy_recorded,
+    "LossPayeeChanged": loss_payee_changed,
+    "PolicyCancelled": policy_cancelled,
+    "ClaimFiled": claim_filed,
+    "ClaimSettled": claim_settled,
+    "ClaimDenied": claim_denied,
+    "TotalLossDeclared": total_loss_declared,
+    "RoleGranted": role_granted,
+    "ParticipantAdmitted": participant_admitted,
+    "RoleRevoked": role_revoked,
+}
+
+
+def core_handlers() -> HandlerRegistry:
+    """A registry of the core handlers (the projections of :mod:`registry.db.models`)."""
+    registry = HandlerRegistry()
+    for name, handler in CORE_HANDLERS.items():
+        registry.on(name, handler)
+    return registry

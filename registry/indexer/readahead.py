@@ -20,7 +20,15 @@ from typing import Any
 from registry.events import DecodedEvent
 from registry.indexer.apply import base_row
 from registry.indexer.fetch import ChainReader, Header, LogBatch
-from registry.indexer.state import LoadKeys, load_keys
+from registry.indexer.state import (
+    BLOCK_HASH,
+    BLOCK_NUMBER,
+    EVENT,
+    LOG_INDEX,
+    TX_HASH,
+    LoadKeys,
+    load_keys,
+)
 
 _reader: ChainReader | None = None
 _contracts: dict[str, str] = {}
@@ -101,7 +109,10 @@ def expand(compact: Compact, reader: ChainReader) -> LogBatch:
         start=start,
         end=end,
         events=[
-            DecodedEvent(r[6], address, r[0], r[1], r[3], r[4], args) for address, args, r in events
+            DecodedEvent(
+                r[EVENT], address, r[BLOCK_NUMBER], r[BLOCK_HASH], r[TX_HASH], r[LOG_INDEX], args
+            )
+            for address, args, r in events
         ],
         times=times,
         headers={h[0]: Header(*h) for h in headers},

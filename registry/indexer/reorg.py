@@ -14,13 +14,14 @@ from dataclasses import dataclass, field
 from sqlalchemy import Table, delete, select
 from sqlmodel import Session
 
+from registry.chunks import chunks
 from registry.db.models import Block, Event, Participant
 from registry.events import DecodedEvent
 from registry.indexer.apply import apply_events
 from registry.indexer.fetch import ChainReader
-from registry.indexer.handlers import HandlerRegistry, extensions
-from registry.indexer.projections import PARTICIPANT_EVENTS, core
-from registry.indexer.state import APPENDED, KEYED, _chunks
+from registry.indexer.handlers import HandlerRegistry
+from registry.indexer.projections import PARTICIPANT_EVENTS
+from registry.indexer.state import APPENDED, KEYED
 
 EVENTS: Table = Event.__table__  # type: ignore[attr-defined]
 BLOCKS: Table = Block.__table__  # type: ignore[attr-defined]
@@ -56,7 +57,7 @@ def find_ancestor(
     if lowest is not None:
         query = query.where(EVENTS.c.block_number < lowest)
     candidates += [(int(n), str(h)) for n, h in conn.execute(query).all()]
-    for chunk in _chunks(candidates, 200):
+    for chunk in chunks(candidates, 200):
         headers = reader.headers([n for n, _ in chunk])
         for n, h in chunk:
             header = headers.get(n)
@@ -102,9 +103,10 @@ def rollback(
     session: Session,
     ancestor: int,
     contracts: dict[str, str],
-    registries: Sequence[HandlerRegistry] = (core, extensions),
+    registries: Sequence[HandlerRegistry],
 ) -> RollbackResult:
-    """Deletes everything above ``ancestor`` and rebuilds the rows it touched (no commit)."""
+    """Deletes everything above ``ancestor`` and rebuilds the rows it touched through the
+    handlers of ``registries`` (no commit)."""
     conn = session.connection()
     above = EVENTS.c.block_number > ancestor
     vins = {v for (v,) in conn.execute(select(EVENTS.c.vin).distinct().where(above)) if v}
@@ -119,7 +121,7 @@ def rollback(
     vin_list = sorted(vins)
     tables = [tbl for kind, (tbl, _) in KEYED.items() if kind != "participants"]
     tables += list(APPENDED.values())
-    for chunk in _chunks(vin_list):
+    for chunk in chunks(vin_list):
         for tbl in tables:
             conn.execute(delete(tbl).where(tbl.c.vin.in_(chunk)))
     if participants:
@@ -128,7 +130,7 @@ def rollback(
         for hook in registry.rollback_hooks:
             hook(session, ancestor, vins)
     addresses = {name: address for address, name in contracts.items()}
-    for chunk in _chunks(vin_list):
+    for chunk in chunks(vin_list):
         _replay(session, EVENTS.c.vin.in_(chunk), contracts, addresses, registries)
     if participants:
         _replay(session, EVENTS.c.event.in_(PARTICIPANT_EVENTS), contracts, addresses, registries)

@@ -33,10 +33,10 @@ from registry.errors import ChainUnavailable, IndexerMismatch, TransactionFailed
 from registry.events import EventDecoder
 from registry.indexer.apply import apply_events, contract_names
 from registry.indexer.fetch import ChainReader, LogBatch, ReorgDuringFetch
-from registry.indexer.handlers import HandlerRegistry, extensions
+from registry.indexer.handlers import HandlerRegistry
 from registry.indexer.heads import HeadWatcher, websocket_url
 from registry.indexer.lock import indexer_lock
-from registry.indexer.projections import core
+from registry.indexer.projections import core_handlers
 from registry.indexer.readahead import ReadAhead, expand
 from registry.indexer.reorg import find_ancestor, rollback
 from registry.rpc import Transport, backoff_delays
@@ -81,7 +81,9 @@ def state_key(deployment: Deployment) -> str:
 
 
 class Indexer:
-    """Mirrors one deployment's events into one database."""
+    """Mirrors one deployment's events into one database, running the handlers of
+    ``registries`` in order (default: the core projections only; ``registry index`` adds the
+    risk module's, :func:`registry.risk.hooks.risk_handlers`)."""
 
     def __init__(
         self,
@@ -94,7 +96,7 @@ class Indexer:
         batch_events: int = 10_000,
         window: int = 64,
         poll_interval: float = 1.0,
-        registries: Sequence[HandlerRegistry] = (core, extensions),
+        registries: Sequence[HandlerRegistry] | None = None,
         decoder: EventDecoder | None = None,
         read_ahead_process: bool = True,
         read_ahead_events: int = 2000,
@@ -105,7 +107,7 @@ class Indexer:
         self.confirmations = confirmations
         self.window = max(window, confirmations + 1)
         self.poll_interval = poll_interval
-        self.registries = registries
+        self.registries = tuple(registries) if registries is not None else (core_handlers(),)
         self.reader = ChainReader(
             rpc, deployment.addresses, decoder, max_range=batch_blocks, target_events=batch_events
         )
@@ -225,9 +227,9 @@ class Indexer:
             if first is not None and st.indexed_hash and first.parent_hash != st.indexed_hash:
                 self._undo_reorg(session, st)
                 return 0
-            apply_events(session, batch.events, batch.times, self.contracts,
-                         registries=self.registries, rows=batch.rows,
-                         keys=batch.keys)  # fmt: skip
+            state = apply_events(session, batch.events, batch.times, self.contracts,
+                                 registries=self.registries, rows=batch.rows,
+                                 keys=batch.keys)  # fmt: skip
             conn = session.connection()
             recent = [
                 {"number": h.number, "hash": h.hash, "parent_hash": h.parent_hash,
@@ -249,7 +251,7 @@ class Indexer:
             session.flush()
             for registry in self.registries:
                 for hook in registry.after_batch_hooks:
-                    hook(session, end.timestamp)
+                    hook(session, state, end.timestamp)
             session.commit()
         if self.checkpointer is not None:
             self.checkpointer.nudge()
@@ -258,6 +260,17 @@ class Indexer:
             "batch %d..%d: %d events (head %d)", batch.start, batch.end, len(batch.events), head
         )
         return len(batch.events)
+
+    def read_ahead_from(self, start: int) -> bool:
+        """Starts the read-ahead worker on the ranges from ``start`` to the node's head, before
+        the first batch (a backfill about to begin: its first batches are read while the
+        database is being migrated). Returns whether there was a backfill to read ahead."""
+        head = self.reader.head()
+        if not self.read_ahead_process or head - start < self.window:
+            return False  # nothing much to read: the first batch shows whether it is worth it
+        self.start_read_ahead()
+        self._prefetch(start, head, head - self.window + 1)
+        return True
 
     def start_read_ahead(self, *, wait: bool = False) -> None:
         """Starts the worker process that reads ahead (``wait``: until it is ready)."""

@@ -27,7 +27,8 @@ from registry.enums import LienStatus
 from registry.events import DecodedEvent
 from registry.indexer.bulk import BulkWriter
 
-Row = dict[str, Any]
+Record = dict[str, Any]  # a projection row, by column name
+Row = tuple[Any, ...]  # an events-table row, in EVENT_COLUMNS order
 
 
 def table(model: Any) -> Table:
@@ -57,7 +58,9 @@ EVENT_COLUMNS: tuple[str, ...] = (
     "block_number", "block_hash", "block_time", "tx_hash", "log_index", "contract", "event",
     "actor", "vin", "lien_id", "loan_id", "policy_id", "claim_id", "args",
 )  # fmt: skip
-_CHUNK = 900  # parameters per IN (...) query (SQLite's historic limit is 999)
+#: Positions in those row tuples (``row[VIN]``).
+(BLOCK_NUMBER, BLOCK_HASH, BLOCK_TIME, TX_HASH, LOG_INDEX, CONTRACT, EVENT, ACTOR, VIN, LIEN_ID,
+ LOAN_ID, POLICY_ID, CLAIM_ID, ARGS) = range(len(EVENT_COLUMNS))  # fmt: skip
 _ID_ARGS = (
     ("lienId", "liens"),
     ("loanId", "loans"),
@@ -77,11 +80,6 @@ _BOOLEANS: dict[str, set[str]] = {
     t.name: {c.name for c in t.c if isinstance(c.type, Boolean)}
     for t in [*(k[0] for k in KEYED.values()), *APPENDED.values()]
 }
-
-
-def _chunks(values: Sequence[Any], size: int = _CHUNK) -> Iterable[Sequence[Any]]:
-    for i in range(0, len(values), size):
-        yield values[i : i + size]
 
 
 #: What a batch's events may touch, by key: VINs, ids by kind (liens, loans, policies,
@@ -126,16 +124,16 @@ class BatchState:
     """Projection rows as dicts, keyed by primary key, with what changed."""
 
     def __init__(self) -> None:
-        self.titles: dict[str, Row] = {}
-        self.liens: dict[int, Row] = {}
-        self.loans: dict[int, Row] = {}
-        self.policies: dict[int, Row] = {}
-        self.claims: dict[int, Row] = {}
-        self.participants: dict[tuple[str, str], Row] = {}
+        self.titles: dict[str, Record] = {}
+        self.liens: dict[int, Record] = {}
+        self.loans: dict[int, Record] = {}
+        self.policies: dict[int, Record] = {}
+        self.claims: dict[int, Record] = {}
+        self.participants: dict[tuple[str, str], Record] = {}
         self.active_liens_by_vin: dict[str, set[int]] = defaultdict(set)
         self.dirty: dict[str, set[Any]] = defaultdict(set)
-        self.appended: dict[str, list[Row]] = defaultdict(list)
-        self.events: list[tuple[Any, ...]] = []  # events-table rows (EVENT_COLUMNS order)
+        self.appended: dict[str, list[Record]] = defaultdict(list)
+        self.events: list[Row] = []  # events-table rows (EVENT_COLUMNS order)
         #: the batch's events, in chain order (handlers may look ahead, to read in bulk)
         self.batch: Sequence[DecodedEvent] = ()
         #: scratch space for extension handlers, for this batch only (e.g. bulk-read rows)
@@ -146,16 +144,16 @@ class BatchState:
 
     # ------------------------------------------------------------------ loading
 
-    def _load(self, conn: Connection, kind: str, column: str, keys: Iterable[Any]) -> list[Row]:
+    def _load(self, conn: Connection, kind: str, column: str, keys: Iterable[Any]) -> list[Record]:
         tbl, pk = KEYED[kind]
-        store: dict[Any, Row] = getattr(self, kind)
+        store: dict[Any, Record] = getattr(self, kind)
         wanted = [k for k in set(keys) if k is not None and k not in store]
         if not wanted:
             return []
         cols = _columns(tbl)
         flags = [c for c in cols if c in _BOOLEANS[tbl.name]]
-        rows: list[Row] = []
-        for values in BulkWriter(conn).select_in(tbl.name, cols, column, wanted):
+        rows: list[Record] = []
+        for values in BulkWriter(conn).select_in(tbl, cols, column, wanted):
             row = dict(zip(cols, values, strict=True))
             for c in flags:  # SQLite hands booleans back as 0/1
                 row[c] = bool(row[c])
@@ -193,23 +191,23 @@ class BatchState:
         """Writes events (ignoring ones already there), new and changed rows, appended rows."""
         bulk = BulkWriter(conn)
         if write_events and self.events:
-            bulk.write(EVENTS.name, EVENT_COLUMNS, ("tx_hash", "log_index"), self.events,
+            bulk.write(EVENTS, EVENT_COLUMNS, ("tx_hash", "log_index"), self.events,
                        update=False)  # fmt: skip
         for kind, keys in self.dirty.items():
             if not keys:
                 continue
             tbl, pk = KEYED[kind]
-            store: dict[Any, Row] = getattr(self, kind)
+            store: dict[Any, Record] = getattr(self, kind)
             cols = _columns(tbl)
             get = itemgetter(*cols)
-            bulk.write(tbl.name, cols, pk, [get(store[k]) for k in keys], update=True)
+            bulk.write(tbl, cols, pk, [get(store[k]) for k in keys], update=True)
         for kind, appended in self.appended.items():
             if appended:
                 tbl = APPENDED[kind]
                 cols = _columns(tbl)
                 get = itemgetter(*cols)
                 rows = [get(r) for r in appended]
-                bulk.write(tbl.name, cols, ("tx_hash", "log_index"), rows, update=False)
+                bulk.write(tbl, cols, ("tx_hash", "log_index"), rows, update=False)
 
 
 def _columns(tbl: Table) -> tuple[str, ...]:

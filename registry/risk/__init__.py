@@ -1,4 +1,5 @@
 """Loan lifecycle and risk: delinquency, alerts, webhooks and the portfolio report.
 
-Importing :mod:`registry.risk.hooks` plugs the risk rules into the indexer.
+:func:`registry.risk.hooks.risk_handlers` builds the risk rules the indexer runs beside the
+core projections (``registry index`` runs them by default).
 """

@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Connection, Table, and_, delete, select
-from sqlalchemy.dialects import postgresql, sqlite
 
+from registry.chunks import chunks
+from registry.db import dialect_insert
 from registry.enums import AlertKind, Severity
 from registry.risk.models import Alert, Delivery
 
@@ -76,10 +77,6 @@ def event_key(kind: AlertKind, tx_hash: str, log_index: int, suffix: str = "") -
     return f"{kind}:{tx_hash}:{log_index}" + (f":{suffix}" if suffix else "")
 
 
-def _insert(conn: Connection, tbl: Table) -> Any:
-    return (postgresql if conn.dialect.name == "postgresql" else sqlite).insert(tbl)
-
-
 def store(conn: Connection, alerts: Iterable[NewAlert]) -> list[str]:
     """Stores the alerts not stored yet and queues their webhooks; returns the new keys."""
     rows = [a.row() for a in alerts]
@@ -88,21 +85,19 @@ def store(conn: Connection, alerts: Iterable[NewAlert]) -> list[str]:
     by_key = {r["key"]: r for r in rows}
     keys = list(by_key)
     existing: set[str] = set()
-    for i in range(0, len(keys), 900):
-        chunk = keys[i : i + 900]
+    for chunk in chunks(keys):
         found = conn.execute(select(ALERTS.c.key).where(ALERTS.c.key.in_(chunk)))
         existing.update(k for (k,) in found)
     fresh = [by_key[k] for k in keys if k not in existing]
     if not fresh:
         return []
-    conn.execute(_insert(conn, ALERTS).on_conflict_do_nothing(index_elements=["key"]), fresh)
+    conn.execute(dialect_insert(conn, ALERTS).on_conflict_do_nothing(index_elements=["key"]), fresh)
     fresh_keys = [r["key"] for r in fresh]
     from registry.risk.webhooks import enqueue, have_webhooks
 
     if have_webhooks(conn):
         stored: list[dict[str, Any]] = []
-        for i in range(0, len(fresh_keys), 900):
-            chunk = fresh_keys[i : i + 900]
+        for chunk in chunks(fresh_keys):
             found = conn.execute(select(ALERTS).where(ALERTS.c.key.in_(chunk)))
             stored += [as_dict(r) for r in found]
         enqueue(conn, stored)
@@ -121,12 +116,10 @@ def remove_after(conn: Connection, ancestor: int, vins: set[str]) -> int:
     """Deletes the VINs' alerts above block ``ancestor`` (a reorg), with undelivered webhooks."""
     removed = 0
     vin_list = sorted(vins)
-    for i in range(0, len(vin_list), 900):
-        chunk = vin_list[i : i + 900]
+    for chunk in chunks(vin_list):
         cond = and_(ALERTS.c.vin.in_(chunk), ALERTS.c.block_number > ancestor)
         keys = [k for (k,) in conn.execute(select(ALERTS.c.key).where(cond))]
-        for j in range(0, len(keys), 900):
-            part = keys[j : j + 900]
+        for part in chunks(keys):
             conn.execute(
                 delete(DELIVERIES).where(
                     DELIVERIES.c.alert_key.in_(part), DELIVERIES.c.delivered_ts.is_(None)

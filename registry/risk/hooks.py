@@ -1,92 +1,117 @@
-"""The risk rules plugged into the indexer (``registry.indexer.handlers`` extension hooks).
+"""The risk rules the indexer runs beside the core projections.
 
-Importing this module registers them. Per event: schedules are loaded from the lender's own
-loan records (kept only when they open the committed hash), payments and payoffs are kept,
-and the event-driven alerts are raised (double pledge, sold out of trust, total loss, brand,
-repossession). Per batch (:func:`after_batch`): loans' standing is brought to the batch's
-chain time, month-end snapshots are taken, and the 30-days-after-payoff rule is applied. On
-a reorg (:func:`rollback`): the VINs' derived rows and their alerts above the ancestor go,
-and the replay through these same handlers rebuilds them.
+:func:`risk_handlers` builds them (a :class:`~registry.indexer.handlers.HandlerRegistry`)
+from a :class:`RiskSettings`; :func:`indexer_handlers` is the extension factory ``registry
+index`` calls with the process's settings. Per event: schedules are loaded from the lender's
+own loan records (kept only when they open the committed hash), payments and payoffs are
+kept, and the event-driven alerts are raised (double pledge, sold out of trust, total loss,
+brand, repossession). Per batch: loans' standing is brought to the batch's chain time,
+month-end snapshots are taken, and the 30-days-after-payoff rule is applied. On a reorg: the
+VINs' derived rows and their alerts above the ancestor go, and the replay through these same
+handlers rebuilds them.
 
-Rows are buffered in ``session.info`` and written in bulk at the end of the batch (or
-before the session commits, for a replay).
+Rows are buffered in the batch's ``state.scratch`` and written in bulk once the batch (or
+the replay) is applied.
 """
 
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Table, delete, event, select
+from sqlalchemy import Connection, Table, delete, select
 from sqlmodel import Session
 
 from registry import loan_records
+from registry.chunks import chunks
+from registry.db import dialect_insert
 from registry.enums import AlertKind, Brand, LienStatus, Severity
 from registry.errors import InvalidInput
-from registry.indexer.handlers import EventContext, after_batch, on, on_rollback
+from registry.indexer.bulk import BulkWriter
+from registry.indexer.handlers import EventContext, HandlerRegistry
+from registry.indexer.state import BatchState
 from registry.risk import standing
 from registry.risk.alerts import NewAlert, event_key, remove_after, store
 from registry.risk.delinquency import chain_day
 from registry.risk.models import VIN_TABLES, LoanSchedule
 from registry.risk.records import schedule_row
 
+if TYPE_CHECKING:
+    from registry.config import Settings
+
 SCHEDULES: Table = LoanSchedule.__table__  # type: ignore[attr-defined]
+#: The payment rows the handlers buffer, in this column order.
+PAYMENT_COLUMNS = ("loan_id", "vin", "amount", "block_number", "block_time", "tx_hash", "log_index")
 _BUFFER = "risk_buffer"
-_records_dir: Path | None = None
 SERIOUS_BRANDS = frozenset({Brand.SALVAGE, Brand.FLOOD, Brand.JUNK, Brand.STOLEN})
 _BRANDS = tuple(Brand)
 
 
-def configure(records_dir: Path | None, *, settle_seconds: int | None = None) -> None:
-    """Where this instance's lender keeps its loan records (default: ``<data_dir>/loans``),
-    and how long a new loan settles before delinquency alerts (default 3600 s)."""
-    global _records_dir
-    _records_dir = records_dir
-    if settle_seconds is not None:
-        standing.SETTLE_SECONDS = settle_seconds
+@dataclass(frozen=True)
+class RiskSettings:
+    """What the risk rules of one indexer need to know."""
+
+    #: where this instance's lender keeps its loan records (schedule + salt per loan)
+    records_dir: Path
+    #: how long (chain time) a new loan settles before delinquency alerts
+    settle_seconds: int = standing.SETTLE_SECONDS
+
+    @classmethod
+    def of(cls, settings: Settings) -> RiskSettings:
+        """The risk settings of the process's settings: records in ``<data_dir>/loans``."""
+        return cls(records_dir=settings.data_dir / "loans")
 
 
-def records_dir() -> Path:
-    if _records_dir is not None:
-        return _records_dir
-    from registry.config import get_settings
+def risk_handlers(settings: RiskSettings) -> HandlerRegistry:
+    """The risk rules as indexer handlers (run them after the core projections)."""
 
-    return get_settings().data_dir / "loans"
+    def schedule_committed(ctx: EventContext) -> None:  # LoanOriginated, LoanRestructured
+        a = ctx.event.args
+        _touch(ctx, a["loanId"])
+        _load_schedule(ctx, settings.records_dir, a["loanId"], a["scheduleHash"])
+
+    def after_batch(session: Session, state: BatchState, block_time: int) -> None:
+        touched = _buffer(state)["touched"]
+        refresh(session.connection(), block_time, touched, settle_seconds=settings.settle_seconds)
+
+    rules = HandlerRegistry()
+    rules.on("LoanOriginated", schedule_committed)
+    rules.on("LoanRestructured", schedule_committed)
+    for name, handler in EVENT_RULES.items():
+        rules.on(name, handler)
+    return rules.after_apply(flush).after_batch(after_batch).on_rollback(rollback)
+
+
+def indexer_handlers(settings: Settings) -> HandlerRegistry:
+    """The extension factory of ``registry index`` (:mod:`registry.indexer.handlers`)."""
+    return risk_handlers(RiskSettings.of(settings))
 
 
 # ------------------------------------------------------------------- buffering
 
 
-def _buffer(session: Session) -> dict[str, Any]:
-    buf: dict[str, Any] | None = session.info.get(_BUFFER)
+def _buffer(state: BatchState) -> dict[str, Any]:
+    buf: dict[str, Any] | None = state.scratch.get(_BUFFER)
     if buf is None:
         buf = {"touched": set(), "payments": [], "payoffs": [], "schedules": {},
                "total_losses": set()}  # fmt: skip
-        session.info[_BUFFER] = buf
-        if not session.info.get("risk_listening"):
-            event.listen(session, "before_commit", _before_commit)
-            session.info["risk_listening"] = True
+        state.scratch[_BUFFER] = buf
     return buf
 
 
-def _before_commit(session: Session) -> None:
-    flush(session)
-
-
-def flush(session: Session) -> set[int]:
-    """Writes the buffered rows; returns the loans touched since the last flush."""
-    buf = session.info.pop(_BUFFER, None)
+def flush(session: Session, state: BatchState) -> None:
+    """Writes the rows the batch's handlers buffered (its ``after_apply`` hook)."""
+    buf = state.scratch.get(_BUFFER)
     if not buf:
-        return set()
+        return
     conn = session.connection()
     if buf["payments"]:
-        stmt = standing._insert(conn, standing.PAYMENTS).on_conflict_do_nothing(
-            index_elements=["tx_hash", "log_index"]
-        )
-        conn.execute(stmt, buf["payments"])
+        BulkWriter(conn).write(standing.PAYMENTS, PAYMENT_COLUMNS, ("tx_hash", "log_index"),
+                               buf["payments"], update=False)  # fmt: skip
     if buf["payoffs"]:
-        stmt = standing._insert(conn, standing.PAYOFFS)
+        stmt = dialect_insert(conn, standing.PAYOFFS)
         stmt = stmt.on_conflict_do_update(
             index_elements=["loan_id"],
             set_={c.name: stmt.excluded[c.name] for c in standing.PAYOFFS.c if c.name != "loan_id"},
@@ -94,17 +119,16 @@ def flush(session: Session) -> set[int]:
         conn.execute(stmt, buf["payoffs"])
     if buf["schedules"]:
         conn.execute(
-            standing._insert(conn, SCHEDULES).on_conflict_do_nothing(
+            dialect_insert(conn, SCHEDULES).on_conflict_do_nothing(
                 index_elements=["loan_id", "schedule_hash"]
             ),
             list(buf["schedules"].values()),
         )
-    touched: set[int] = buf["touched"]
-    return touched
+    buf["payments"], buf["payoffs"], buf["schedules"] = [], [], {}
 
 
 def _touch(ctx: EventContext, loan_id: int) -> dict[str, Any]:
-    buf = _buffer(ctx.session)
+    buf = _buffer(ctx.state)
     buf["touched"].add(loan_id)
     return buf
 
@@ -118,27 +142,33 @@ def _where(ctx: EventContext) -> dict[str, Any]:
 # ------------------------------------------------------------------- schedules
 
 
-def _chain_id(session: Session) -> int | None:
-    cid = session.info.get("risk_chain_id")
-    if cid is None:
-        cid = standing.chain_id(session.connection())
-        if cid is not None:
-            session.info["risk_chain_id"] = cid
+def _chain_id(ctx: EventContext) -> int | None:
+    """The mirror's chain id (read once per batch)."""
+    scratch = ctx.state.scratch
+    if "risk_chain_id" not in scratch:
+        scratch["risk_chain_id"] = standing.chain_id(ctx.session.connection())
+    cid: int | None = scratch["risk_chain_id"]
     return cid
 
 
-def _record_for(session: Session, loan_id: int) -> Path | None:
-    base = records_dir()
-    cid = _chain_id(session)
-    if cid is not None:
-        path = loan_records.record_file(str(base), cid, loan_id)
-        return Path(path) if os.path.exists(path) else None
-    found = sorted(base.glob(f"*/loan-{loan_id}.json"))
-    return found[0] if len(found) == 1 else None
+def _record_for(ctx: EventContext, records: Path, loan_id: int) -> Path | None:
+    cid = _chain_id(ctx)
+    if cid is None:
+        found = sorted(records.glob(f"*/loan-{loan_id}.json"))
+        return found[0] if len(found) == 1 else None
+    scratch = ctx.state.scratch
+    names: set[str] | None = scratch.get("risk_record_names")
+    if names is None:  # the directory is listed once per batch, not asked once per loan
+        try:
+            names = scratch["risk_record_names"] = set(os.listdir(records / str(cid)))
+        except OSError:  # no records (yet)
+            names = scratch["risk_record_names"] = set()
+    name = f"loan-{loan_id}.json"
+    return records / str(cid) / name if name in names else None
 
 
-def _load_schedule(ctx: EventContext, loan_id: int, committed: str) -> None:
-    path = _record_for(ctx.session, loan_id)
+def _load_schedule(ctx: EventContext, records: Path, loan_id: int, committed: str) -> None:
+    path = _record_for(ctx, records, loan_id)
     if path is None:
         return
     try:
@@ -146,55 +176,31 @@ def _load_schedule(ctx: EventContext, loan_id: int, committed: str) -> None:
     except InvalidInput:
         return
     if record.loan_id == loan_id and loan_records.schedule_matches(record, committed):
-        buf = _buffer(ctx.session)
+        buf = _buffer(ctx.state)
         buf["schedules"][(loan_id, committed.lower())] = schedule_row(record, committed, str(path))
 
 
 # ----------------------------------------------------------------------- loans
 
 
-@on("LoanOriginated")
-def loan_originated(ctx: EventContext) -> None:
-    a = ctx.event.args
-    _touch(ctx, a["loanId"])
-    _load_schedule(ctx, a["loanId"], a["scheduleHash"])
-
-
-@on("LoanRestructured")
-def loan_restructured(ctx: EventContext) -> None:
-    a = ctx.event.args
-    _touch(ctx, a["loanId"])
-    _load_schedule(ctx, a["loanId"], a["scheduleHash"])
-
-
-@on("LoanPaymentRecorded")
 def loan_payment(ctx: EventContext) -> None:
     a, ev = ctx.event.args, ctx.event
     buf = _touch(ctx, a["loanId"])
-    vin = ctx.row.get("vin")
+    vin = ctx.vin
     if vin is None:
         return
-    buf["payments"].append({
-        "loan_id": a["loanId"], "vin": vin, "amount": a["amount"],
-        "block_number": ev.block_number, "block_time": ctx.block_time,
-        "tx_hash": ev.tx_hash, "log_index": ev.log_index,
-    })  # fmt: skip
+    buf["payments"].append((a["loanId"], vin, a["amount"], ev.block_number, ctx.block_time,
+                            ev.tx_hash, ev.log_index))  # PAYMENT_COLUMNS order  # fmt: skip
 
 
-@on("LoanDisbursed")
-@on("LoanDelinquencyRecorded")
-@on("LoanDefaulted")
-@on("LoanChargedOff")
-@on("LoanServicingTransferred")
 def loan_changed(ctx: EventContext) -> None:
     _touch(ctx, ctx.event.args["loanId"])
 
 
-@on("LoanPaidOff")
 def loan_paid_off(ctx: EventContext) -> None:
     a, ev = ctx.event.args, ctx.event
     buf = _touch(ctx, a["loanId"])
-    vin = ctx.row.get("vin")
+    vin = ctx.vin
     if vin is None:
         return
     buf["payoffs"].append({
@@ -204,11 +210,10 @@ def loan_paid_off(ctx: EventContext) -> None:
     })  # fmt: skip
 
 
-@on("LoanRepossessed")
 def loan_repossessed(ctx: EventContext) -> None:
     a, ev = ctx.event.args, ctx.event
     _touch(ctx, a["loanId"])
-    vin = ctx.row.get("vin") or ""
+    vin = ctx.vin or ""
     others = [lien for lien in active_liens(ctx, vin) if lien["holder"] != a["lender"]]
     holders = sorted({lien["holder"] for lien in others})
     tail = f" Other lienholders on the vehicle: {', '.join(holders)}." if holders else ""
@@ -231,18 +236,19 @@ def loan_repossessed(ctx: EventContext) -> None:
 _LIEN_READERS = ("LienRegistered", "TotalLossDeclared", "BrandApplied")
 
 
+#: The lien columns the rules read (``lien_id``, ``holder``, ``status``).
+_LIEN_COLUMNS = ("lien_id", "vin", "holder", "status")
+
+
 def _stored_active_liens(ctx: EventContext, vins: set[str]) -> dict[str, list[dict[str, Any]]]:
     """The active liens the database holds for ``vins`` (every VIN a key, maybe empty)."""
-    tbl = standing.LIENS
     out: dict[str, list[dict[str, Any]]] = {vin: [] for vin in vins}
-    ordered = sorted(vins)
-    conn = ctx.session.connection()
-    for i in range(0, len(ordered), 500):
-        query = select(tbl).where(
-            tbl.c.vin.in_(ordered[i : i + 500]), tbl.c.status == LienStatus.ACTIVE
-        )
-        for r in conn.execute(query).mappings():
-            out[r["vin"]].append(dict(r))
+    if vins:
+        bulk = BulkWriter(ctx.session.connection())
+        for values in bulk.select_in(standing.LIENS, _LIEN_COLUMNS, "vin", sorted(vins)):
+            lien = dict(zip(_LIEN_COLUMNS, values, strict=True))
+            if lien["status"] == LienStatus.ACTIVE:
+                out[lien["vin"]].append(lien)
     return out
 
 
@@ -256,20 +262,22 @@ def active_liens(ctx: EventContext, vin: str) -> list[dict[str, Any]]:
     stored: dict[str, list[dict[str, Any]]] | None = state.scratch.get("risk_active_liens")
     if stored is None:
         named = {e.args["vin"] for e in state.batch if e.name in _LIEN_READERS}
-        stored = state.scratch["risk_active_liens"] = _stored_active_liens(ctx, named | {vin})
+        # a title issued in this batch has no liens before it (the contract issues a VIN once)
+        issued = {e.args["vin"] for e in state.batch if e.name == "TitleIssued"}
+        stored = {v: [] for v in issued}
+        stored.update(_stored_active_liens(ctx, (named | {vin}) - issued))
+        state.scratch["risk_active_liens"] = stored
     elif vin not in stored:
         stored.update(_stored_active_liens(ctx, {vin}))
-    rows: dict[int, dict[str, Any]] = {r["lien_id"]: dict(r) for r in stored[vin]}
+    liens = state.liens
+    rows: dict[int, dict[str, Any]] = {r["lien_id"]: r for r in stored[vin]}
     for lien_id in state.active_liens_by_vin.get(vin, ()):
-        if lien_id in state.liens:
-            rows[lien_id] = state.liens[lien_id]
-    for lien_id in list(rows):
-        fresh = state.liens.get(lien_id)
-        if fresh is not None:
-            rows[lien_id] = fresh
-    return sorted(
-        (r for r in rows.values() if r["status"] == LienStatus.ACTIVE), key=lambda r: r["lien_id"]
-    )
+        if lien_id in liens:
+            rows[lien_id] = liens[lien_id]
+    active = [liens.get(i, r) for i, r in rows.items()]  # the batch's rows where it has them
+    if len(active) > 1:
+        active.sort(key=lambda r: r["lien_id"])
+    return [r for r in active if r["status"] == LienStatus.ACTIVE]
 
 
 def _lien(ctx: EventContext, lien_id: int) -> dict[str, Any] | None:
@@ -286,7 +294,6 @@ def _lien(ctx: EventContext, lien_id: int) -> dict[str, Any] | None:
     return dict(found) if found is not None else None
 
 
-@on("LienRegistered")
 def lien_registered(ctx: EventContext) -> None:
     a, ev = ctx.event.args, ctx.event
     vin, holder = a["vin"], a["holder"]
@@ -310,7 +317,6 @@ def lien_registered(ctx: EventContext) -> None:
     ))  # fmt: skip
 
 
-@on("SaleRecorded")
 def sale_recorded(ctx: EventContext) -> None:
     a, ev = ctx.event.args, ctx.event
     lien_id = a["floorPlanLienId"]
@@ -333,7 +339,6 @@ def sale_recorded(ctx: EventContext) -> None:
 # ------------------------------------------------------------ vehicle condition
 
 
-@on("TotalLossDeclared")
 def total_loss(ctx: EventContext) -> None:
     a, ev = ctx.event.args, ctx.event
     liens = active_liens(ctx, a["vin"])
@@ -343,7 +348,7 @@ def total_loss(ctx: EventContext) -> None:
     flood = " (flood)" if a["flood"] else ""
     brands = f"{Brand.SALVAGE} and {Brand.FLOOD}" if a["flood"] else Brand.SALVAGE
     # The brands the registry applies in this transaction are part of this alert.
-    _buffer(ctx.session)["total_losses"].add((ev.tx_hash, a["vin"]))
+    _buffer(ctx.state)["total_losses"].add((ev.tx_hash, a["vin"]))
     _raise(ctx, NewAlert(
         key=event_key(AlertKind.TOTAL_LOSS, ev.tx_hash, ev.log_index),
         kind=AlertKind.TOTAL_LOSS, severity=Severity.HIGH, vin=a["vin"], lenders=holders,
@@ -357,10 +362,9 @@ def total_loss(ctx: EventContext) -> None:
     ))  # fmt: skip
 
 
-@on("BrandApplied")
 def brand_applied(ctx: EventContext) -> None:
     a, ev = ctx.event.args, ctx.event
-    if (ev.tx_hash, a["vin"]) in _buffer(ctx.session)["total_losses"]:
+    if (ev.tx_hash, a["vin"]) in _buffer(ctx.state)["total_losses"]:
         return  # told by the total_loss alert of the same transaction
     liens = active_liens(ctx, a["vin"])
     if not liens:
@@ -394,7 +398,7 @@ def catching_up(conn: Connection) -> bool:
     return row is not None and int(row[1] or 0) > int(row[0] or 0)
 
 
-def refresh(conn: Connection, now: int, touched: set[int]) -> None:
+def refresh(conn: Connection, now: int, touched: set[int], *, settle_seconds: int) -> None:
     """Standing, month-end snapshots and the payoff rule, at chain time ``now``.
 
     While the indexer backfills, loans' standing waits for the batch that reaches the head:
@@ -407,7 +411,7 @@ def refresh(conn: Connection, now: int, touched: set[int]) -> None:
         for month in standing.month_ends_between(int(last), today):
             standing.snapshot_month(conn, month)
     if not catching_up(conn):
-        standing.refresh(conn, now, touched)
+        standing.refresh(conn, now, touched, settle_seconds=settle_seconds)
     elif touched:  # recomputed by the batch that reaches the head
         standing.mark_stale(conn, touched)
     if last is None or int(last) < today:
@@ -418,20 +422,31 @@ def refresh(conn: Connection, now: int, touched: set[int]) -> None:
     standing.set_state(conn, "lien_check_at", str(now))
 
 
-@after_batch
-def risk_after_batch(session: Session, block_time: int) -> None:
-    touched = flush(session)
-    refresh(session.connection(), block_time, touched)
-
-
-@on_rollback
-def risk_rollback(session: Session, ancestor: int, vins: set[str]) -> None:
-    flush(session)
+def rollback(session: Session, ancestor: int, vins: set[str]) -> None:
+    """A reorg undone to ``ancestor``: the VINs' derived rows and later alerts go (the replay
+    rebuilds them)."""
     conn = session.connection()
     remove_after(conn, ancestor, vins)
     vin_list = sorted(vins)
     for model in VIN_TABLES:
         tbl: Table = model.__table__  # type: ignore[attr-defined]
-        for i in range(0, len(vin_list), 900):
-            conn.execute(delete(tbl).where(tbl.c.vin.in_(vin_list[i : i + 900])))
+        for chunk in chunks(vin_list):
+            conn.execute(delete(tbl).where(tbl.c.vin.in_(chunk)))
     standing.clear_state(conn, "lien_check_at")
+
+
+#: The rule of each event (besides the schedules of :func:`risk_handlers`).
+EVENT_RULES = {
+    "LoanPaymentRecorded": loan_payment,
+    "LoanDisbursed": loan_changed,
+    "LoanDelinquencyRecorded": loan_changed,
+    "LoanDefaulted": loan_changed,
+    "LoanChargedOff": loan_changed,
+    "LoanServicingTransferred": loan_changed,
+    "LoanPaidOff": loan_paid_off,
+    "LoanRepossessed": loan_repossessed,
+    "LienRegistered": lien_registered,
+    "SaleRecorded": sale_recorded,
+    "TotalLossDeclared": total_loss,
+    "BrandApplied": brand_applied,
+}

@@ -14,15 +14,19 @@ falls due, the day after (it becomes past due), and every day while it is past d
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Connection, Table, and_, func, select
 
+from registry.chunks import chunks
+from registry.db import dialect_insert
 from registry.db.models import Block, Event, IndexerState, Lien, Loan
 from registry.enums import AlertKind, LienStatus, LoanState, Severity
+from registry.indexer.bulk import BulkWriter
 from registry.risk.alerts import NewAlert, store
 from registry.risk.delinquency import (
     CLOSED,
@@ -61,21 +65,10 @@ CLOSED_STATES = (LoanState.PAID_OFF, LoanState.CHARGED_OFF)
 NEVER = 10**7  # a date ordinal after any real date: "no change expected"
 DAY = 86400
 RELEASE_GRACE_DAYS = 30
-#: Delinquency alerts wait this long (chain time) after origination: a migrated, back-dated
-#: loan gets its payment history recorded in the transactions that follow its origination.
+#: Delinquency alerts wait this long (chain time) after origination by default: a migrated,
+#: back-dated loan gets its payment history recorded in the transactions that follow its
+#: origination (``settle_seconds`` of :func:`recompute` and :func:`refresh`).
 SETTLE_SECONDS = 3600
-_CHUNK = 900
-
-
-def _insert(conn: Connection, tbl: Table) -> Any:
-    from sqlalchemy.dialects import postgresql, sqlite
-
-    return (postgresql if conn.dialect.name == "postgresql" else sqlite).insert(tbl)
-
-
-def _chunks(values: Sequence[Any], size: int = _CHUNK) -> Iterable[Sequence[Any]]:
-    for i in range(0, len(values), size):
-        yield values[i : i + size]
 
 
 # ------------------------------------------------------------------ small state
@@ -87,7 +80,7 @@ def get_state(conn: Connection, key: str) -> str | None:
 
 
 def set_state(conn: Connection, key: str, value: str) -> None:
-    stmt = _insert(conn, STATE).values(key=key, value=value)
+    stmt = dialect_insert(conn, STATE).values(key=key, value=value)
     conn.execute(stmt.on_conflict_do_update(index_elements=["key"], set_={"value": value}))
 
 
@@ -128,7 +121,7 @@ class Standing:
     alerts: list[NewAlert]
 
 
-def _standing(r: Any, today: int, now: int, block: int) -> Standing:
+def _standing(r: Any, today: int, now: int, block: int, settle: int) -> Standing:
     """One loan's status row (and the alerts its change raises) from a joined row."""
     state = r.state
     base = {"loan_id": r.loan_id, "lender": r.lender, "vin": r.vin, "lien_id": r.lien_id,
@@ -143,7 +136,7 @@ def _standing(r: Any, today: int, now: int, block: int) -> Standing:
         due = DueSchedule.loads(r.dues)
         d = assess(due, r.total_paid, today)
         if d.dpd > 0:
-            settling = now - int(r.originated_at) < SETTLE_SECONDS
+            settling = now - int(r.originated_at) < settle
             nxt = today if settling else today + 1  # recomputed each batch while settling
         else:
             k = d.instalments_due
@@ -163,24 +156,25 @@ def _standing(r: Any, today: int, now: int, block: int) -> Standing:
                       "oldest_unpaid_due": None,
                       "exposure_cents": max(0, int(r.disbursed_amount) - int(r.total_paid)),
                       "next_change_day": None}  # fmt: skip
-    return Standing(row, _worsening(r, row, block, now))
+    return Standing(row, _worsening(r, row, block, now, settle))
 
 
-def _settling(r: Any, source: str, now: int) -> bool:
-    """A loan's first hour: its lender is still recording the history of a back-dated loan."""
-    return source == "schedule" and now - int(r.originated_at) < SETTLE_SECONDS
+def _settling(r: Any, source: str, now: int, settle: int) -> bool:
+    """A loan's first ``settle`` seconds (an hour by default): its lender is still recording
+    the history of a back-dated loan."""
+    return source == "schedule" and now - int(r.originated_at) < settle
 
 
-def _worsening(r: Any, row: dict[str, Any], block: int, now: int) -> list[NewAlert]:
+def _worsening(r: Any, row: dict[str, Any], block: int, now: int, settle: int) -> list[NewAlert]:
     """missed_payment when a loan goes past due; bucket_roll when it reaches 30-59 or worse.
 
     Not while the loan settles; a standing computed while it settled counts as unknown.
     """
     alerts: list[NewAlert] = []
     dpd, bucket = row["dpd"], row["bucket"]
-    if dpd <= 0 or _settling(r, row["source"], now):
+    if dpd <= 0 or _settling(r, row["source"], now, settle):
         return alerts
-    known = r.prev_bucket is not None and not _settling(r, row["source"], int(r.prev_as_of))
+    known = r.prev_bucket is not None and not _settling(r, row["source"], int(r.prev_as_of), settle)
     prev_dpd = r.prev_dpd if known else 0
     prev_rank = bucket_rank(r.prev_bucket) if known else 0
     anchor = row["oldest_unpaid_due"] or f"reported-{r.loan_id}"
@@ -235,25 +229,33 @@ def _query(extra: Any = None) -> Any:
     return stmt if extra is None else stmt.where(extra)
 
 
+_STATUS_COLUMNS = tuple(c.name for c in STATUS.c)
+
+
 def _write(conn: Connection, rows: list[dict[str, Any]]) -> None:
-    if not rows:
-        return
-    stmt = _insert(conn, STATUS)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["loan_id"],
-        set_={c.name: stmt.excluded[c.name] for c in STATUS.c if c.name != "loan_id"},
-    )
-    for part in _chunks(rows, 5000):
-        conn.execute(stmt, list(part))
+    """Upserts status rows (in bulk, through the driver: a backfill writes every loan's)."""
+    if rows:
+        get = itemgetter(*_STATUS_COLUMNS)
+        BulkWriter(conn).write(STATUS, _STATUS_COLUMNS, ("loan_id",), [get(r) for r in rows],
+                               update=True)  # fmt: skip
 
 
-def _run(conn: Connection, stmt: Any, today: int, now: int, block: int, alerts: bool) -> int:
+def _run(
+    conn: Connection,
+    stmt: Any,
+    today: int,
+    now: int,
+    block: int,
+    alerts: bool,
+    settle: int,
+) -> int:
+    """Recomputes the loans ``stmt`` selects."""
     rows: list[dict[str, Any]] = []
     raised: list[NewAlert] = []
     n = 0
     for r in conn.execute(stmt).all():
         n += 1
-        s = _standing(r, today, now, block)
+        s = _standing(r, today, now, block, settle)
         row = s.row
         if r.old_bucket is None or any(row[c] != getattr(r, o) for c, o in _OLD):
             rows.append(row)  # unchanged rows keep their as_of (the time of the last change)
@@ -271,21 +273,29 @@ def recompute(
     loan_ids: Iterable[int] | None = None,
     block: int | None = None,
     alerts: bool = True,
+    settle_seconds: int = SETTLE_SECONDS,
 ) -> int:
-    """Recomputes the standing of ``loan_ids`` (every loan when None) at chain time ``now``."""
+    """Recomputes the standing of ``loan_ids`` (every loan when None) at chain time ``now``
+    (no delinquency alert in a loan's first ``settle_seconds``)."""
     today = chain_day(now)
     set_state(conn, "as_of", str(now))
     block = current_block(conn) if block is None else block
     if loan_ids is None:
-        return _run(conn, _query(), today, now, block, alerts)
+        return _run(conn, _query(), today, now, block, alerts, settle_seconds)
     ids = sorted(set(loan_ids))
     return sum(
-        _run(conn, _query(LOANS.c.loan_id.in_(chunk)), today, now, block, alerts)
-        for chunk in _chunks(ids)
+        _run(conn, _query(LOANS.c.loan_id.in_(chunk)), today, now, block, alerts, settle_seconds)
+        for chunk in chunks(ids)
     )
 
 
-def refresh(conn: Connection, now: int, touched: Iterable[int] = ()) -> int:
+def refresh(
+    conn: Connection,
+    now: int,
+    touched: Iterable[int] = (),
+    *,
+    settle_seconds: int = SETTLE_SECONDS,
+) -> int:
     """The per-batch update: touched loans, loans without a standing yet, and loans whose
     standing changes by ``now``'s day. Returns how many were recomputed."""
     today = chain_day(now)
@@ -301,15 +311,19 @@ def refresh(conn: Connection, now: int, touched: Iterable[int] = ()) -> int:
         i
         for (i,) in conn.execute(select(STATUS.c.loan_id).where(STATUS.c.next_change_day <= today))
     )
-    return recompute(conn, now, loan_ids=ids, block=block) if ids else 0
+    if not ids:
+        return 0
+    return recompute(conn, now, loan_ids=ids, block=block, settle_seconds=settle_seconds)
 
 
 def mark_stale(conn: Connection, loan_ids: Iterable[int]) -> None:
     """Makes the next :func:`refresh` recompute these loans."""
     from sqlalchemy import update
 
+    if conn.execute(select(STATUS.c.loan_id).limit(1)).first() is None:
+        return  # no standing yet (a first backfill): nothing to mark
     ids = sorted(set(loan_ids))
-    for chunk in _chunks(ids):
+    for chunk in chunks(ids):
         conn.execute(update(STATUS).where(STATUS.c.loan_id.in_(chunk)).values(next_change_day=0))
 
 
@@ -379,8 +393,10 @@ def snapshot_month(conn: Connection, month: str) -> int:
             for (lender, frm, to), (n, amount) in rolls.items()
         ])  # fmt: skip
     if rows:
-        stmt2 = _insert(conn, SNAPSHOTS).on_conflict_do_nothing(index_elements=["month", "loan_id"])
-        for part in _chunks(rows, 5000):
+        stmt2 = dialect_insert(conn, SNAPSHOTS).on_conflict_do_nothing(
+            index_elements=["month", "loan_id"]
+        )
+        for part in chunks(rows, 5000):
             conn.execute(stmt2, list(part))
     return len(rows)
 

@@ -4,6 +4,7 @@ a book of vehicles in known states on a real chain, its SQL mirror, API keys per
 from __future__ import annotations
 
 import socket
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,6 +16,8 @@ from sqlmodel import Session
 from api.config import ApiSettings
 from registry.auth import create_key
 from registry.indexer import Indexer
+from registry.indexer.handlers import HandlerRegistry
+from registry.indexer.projections import core_handlers
 from registry.vin import ALLOWED, compute_check_digit
 from tests.registry_kit import CAST, Registry, fresh_vin
 
@@ -88,11 +91,10 @@ class Mirror:
         values.update(overrides)
         return ApiSettings(**values)  # type: ignore[arg-type]
 
-    def index(self) -> None:
-        """Brings the mirror up to the chain head."""
-        Indexer(self.engine, self.reg.rpc, self.reg.deployment, confirmations=0).run(
-            until_head=True
-        )
+    def index(self, registries: Sequence[HandlerRegistry] | None = None) -> None:
+        """Brings the mirror up to the chain head (the core projections, unless given)."""
+        Indexer(self.engine, self.reg.rpc, self.reg.deployment, confirmations=0,
+                registries=registries or [core_handlers()]).run(until_head=True)  # fmt: skip
 
     def key(self, role: str, participant: str, label: str = "test") -> str:
         with Session(self.engine) as session:

@@ -24,7 +24,8 @@ from api.main import create_app
 from registry.chain import ephemeral_anvil
 from registry.contracts import write_deployment
 from registry.db import make_engine, migrate
-from registry.risk import hooks
+from registry.indexer.projections import core_handlers
+from registry.risk.hooks import RiskSettings, risk_handlers
 from tests.api.api_kit import CAST, Mirror, bearer, make_book, register_formats
 from tests.registry_kit import deploy_registry
 
@@ -43,9 +44,8 @@ def instance(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Instance]:
         write_deployment(data_dir / "deployments.json", reg.deployment)
         db_url = f"sqlite:///{data_dir / 'registry.sqlite'}"
         migrate(db_url)
-        hooks.configure(data_dir / "loans")
         mirror = Mirror(reg, make_engine(db_url), db_url, data_dir, make_book(reg))
-        mirror.index()
+        mirror.index([core_handlers(), risk_handlers(RiskSettings(data_dir / "loans"))])
         book = mirror.book
         vins = [book.clean, book.liened, book.branded, book.floor_plan, book.released]
         register_formats(vins, [a.address for a in vars(CAST).values()])

@@ -28,7 +28,8 @@ def test_engines_use_the_newest_sqlite_at_hand(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("module", [sqlite3, driver], ids=["stdlib", "driver"])
-def test_none_is_bound_as_null(module: ModuleType) -> None:
+def test_none_is_bound_as_null(module: ModuleType, tmp_path: Path) -> None:
+    make_engine(f"sqlite:///{tmp_path / 'db.sqlite'}")  # a SQLite engine installs the adapter
     assert (type(None), module.PrepareProtocol) in module.adapters
     db = module.connect(":memory:")
     db.execute("CREATE TABLE t (a, b)")

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import Engine, text
 
 from registry.db import make_engine
+from registry.db.sqlite import connect
 from registry.db.wal import AUTOCHECKPOINT_BYTES, WalCheckpointer
 
 
@@ -54,6 +55,37 @@ def test_committed_batches_reach_the_database_file(tmp_path: Path) -> None:
     final = sqlite3.connect(tmp_path / "final.sqlite")
     assert final.execute("SELECT count(*) FROM t").fetchone() == (2500,)
     final.close()
+
+
+def test_a_locked_database_at_start_does_not_stop_the_checkpointer(tmp_path: Path) -> None:
+    """Another connection holds the new database locked when the checkpointer starts: its
+    setup (``PRAGMA journal_mode=WAL``) meets "database is locked", and it retries at the next
+    round instead of dying (as it once did, in a run of the test above)."""
+    path = tmp_path / "db.sqlite"
+    # the engines' driver: one SQLite library's locks (another's, in the same process, do
+    # not see them: POSIX locks are per process)
+    holder = connect(str(path), isolation_level=None)
+    holder.execute("CREATE TABLE t (i INTEGER PRIMARY KEY, v TEXT)")
+    holder.execute("BEGIN EXCLUSIVE")  # a rollback-journal database, locked
+    engine = make_engine(f"sqlite:///{path}")
+    with WalCheckpointer(engine, busy_timeout=0.1) as checkpointer:
+        checkpointer.nudge()
+        time.sleep(0.5)  # the first round meets the lock and gives up
+        assert checkpointer.checkpoints == 0
+        holder.execute("COMMIT")
+        holder.close()
+        _write(engine, 1000)
+        checkpointer.nudge()
+        deadline = time.monotonic() + 30
+        while checkpointer.checkpoints < 1 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert checkpointer.checkpoints >= 1
+        assert checkpointer._thread is not None and checkpointer._thread.is_alive()
+        assert _autocheckpoint(engine) == 0  # still in charge: no automatic checkpoints
+        shutil.copy(path, tmp_path / "copy.sqlite")  # the file alone holds the batch
+        copy = sqlite3.connect(tmp_path / "copy.sqlite")
+        assert copy.execute("SELECT count(*) FROM t").fetchone() == (1000,)
+        copy.close()
 
 
 def test_other_databases_get_no_thread(tmp_path: Path) -> None:

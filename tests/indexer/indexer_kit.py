@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import random
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, suppress
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine
@@ -16,7 +18,8 @@ from registry.audit import diff, dump, fresh_index
 from registry.db import make_engine, migrate
 from registry.db.scratch import scratch_database
 from registry.errors import RegistryError
-from registry.indexer import Indexer, Progress, latest_state
+from registry.indexer import HandlerRegistry, Indexer, Progress, core_handlers, latest_state
+from registry.risk.hooks import RiskSettings, risk_handlers
 from registry.vin import generate_vin
 from tests.registry_kit import deploy_registry
 
@@ -165,14 +168,23 @@ def wait_until(condition: Callable[[], bool], timeout: float = 30.0, what: str =
         time.sleep(0.02)
 
 
+def default_handlers(records_dir: Path) -> list[HandlerRegistry]:
+    """What `registry index` runs: the core projections, then the risk rules (reading loan
+    records from ``records_dir``)."""
+    return [core_handlers(), risk_handlers(RiskSettings(records_dir=records_dir))]
+
+
 class Follower:
-    """An indexer following the chain in a background thread."""
+    """An indexer following the chain in a background thread, with the handlers `registry
+    index` runs (core and risk) unless given ``registries``."""
 
     def __init__(
         self, engine: Engine, reg: Any, *, poll_interval: float = 0.02, **kwargs: Any
     ) -> None:
         self.engine = engine
         self.reg = reg
+        self.records = tempfile.TemporaryDirectory(prefix="follower-loans-")
+        kwargs.setdefault("registries", default_handlers(Path(self.records.name)))
         self.indexer = Indexer(
             engine, reg.rpc, reg.deployment, poll_interval=poll_interval, **kwargs
         )
@@ -213,6 +225,7 @@ class Follower:
     def __exit__(self, *exc: object) -> None:
         self.stop.set()
         self.thread.join(10)
+        self.records.cleanup()
 
 
 def deploy_on(node: Any, like: Any) -> Any:

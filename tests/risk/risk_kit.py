@@ -20,11 +20,12 @@ from registry.contracts import Deployment
 from registry.db import make_engine, migrate
 from registry.db.scratch import scratch_database
 from registry.deploy import deploy
-from registry.indexer import Indexer
-from registry.risk import hooks
+from registry.indexer import HandlerRegistry, Indexer, core_handlers
 from registry.risk.alerts import list_alerts
 from registry.risk.delinquency import chain_day
+from registry.risk.hooks import RiskSettings, risk_handlers
 from registry.risk.models import LoanStatus
+from registry.risk.standing import SETTLE_SECONDS
 from registry.rpc import Transport, connect
 from registry.schedules import LoanTerms, ScheduleKind, build_schedule, schedule_hash, terms_hash
 from tests.registry_kit import CAST, fresh_vin
@@ -101,20 +102,33 @@ class Mirror:
     chain: Chain
     engine: Engine
     records: Path
+    settle_seconds: int = SETTLE_SECONDS
 
     @classmethod
-    def create(cls, chain: Chain, tmp: Path, url: str | None = None) -> Mirror:
+    def create(
+        cls,
+        chain: Chain,
+        tmp: Path,
+        url: str | None = None,
+        *,
+        settle_seconds: int = SETTLE_SECONDS,
+    ) -> Mirror:
         url = url or f"sqlite:///{tmp / 'mirror.sqlite'}"
         migrate(url)
-        records = tmp / "loans"
-        hooks.configure(records)
-        return cls(chain, make_engine(url), records)
+        return cls(chain, make_engine(url), tmp / "loans", settle_seconds)
+
+    def handlers(self) -> list[HandlerRegistry]:
+        """What `registry index` runs: the core projections and the risk rules, reading
+        this mirror's loan records."""
+        settings = RiskSettings(records_dir=self.records, settle_seconds=self.settle_seconds)
+        return [core_handlers(), risk_handlers(settings)]
+
+    def indexer(self, **options: Any) -> Indexer:
+        return Indexer(self.engine, self.chain.rpc, self.chain.deployment, confirmations=0,
+                       registries=self.handlers(), **options)  # fmt: skip
 
     def index(self) -> None:
-        hooks.configure(self.records)
-        Indexer(self.engine, self.chain.rpc, self.chain.deployment, confirmations=0).run(
-            until_head=True, lock=False
-        )
+        self.indexer().run(until_head=True, lock=False)
 
     def alerts(self, **filters: Any) -> list[dict[str, Any]]:
         with self.engine.connect() as conn:

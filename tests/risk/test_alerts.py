@@ -208,10 +208,7 @@ def test_backfill_computes_standing_at_the_head_only(chain: Chain, fresh_mirror:
         chain.rpc.request("evm_mine")
     for instalment in schedule.instalments[:2]:
         chain.lender.record_payment(loan, cents(instalment.total), h32())
-    from registry.indexer import Indexer
-
-    indexer = Indexer(fresh_mirror.engine, chain.rpc, chain.deployment, confirmations=0,
-                      batch_blocks=3)  # fmt: skip
+    indexer = fresh_mirror.indexer(batch_blocks=3)
     indexer.run(until_head=True, lock=False)  # many small batches, the payments in the last
     status = fresh_mirror.status(loan)
     assert status is not None and status["dpd"] == 0 and status["source"] == "schedule"
