@@ -25,7 +25,9 @@ from registry.enums import (
     Severity,
     TitleStatus,
 )
-from tests.api.api_kit import Keys, Mirror, bearer
+from tests.kit.api import Keys, bearer
+from tests.kit.books import Book
+from tests.kit.chain import CAST
 
 METHODS = ("get", "post", "put", "patch", "delete")
 VIN = "^[A-HJ-NPR-Za-hj-npr-z0-9]{17}$"
@@ -50,13 +52,13 @@ def operations(doc: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]
                 yield method, path, op
 
 
-def concrete(path: str, mirror: Mirror) -> str:
-    """``path`` with its parameters filled by records the mirror holds."""
+def concrete(path: str, book: Book) -> str:
+    """``path`` with its parameters filled by records of the book (in the mirror)."""
     values = {
-        "vin": mirror.book.liened,
-        "address": mirror.reg.cast.lender.address,
-        "lien_id": mirror.book.lien_first,
-        "loan_id": mirror.book.loan_id,
+        "vin": book.liened,
+        "address": CAST.lender.address,
+        "lien_id": book.lien_first,
+        "loan_id": book.loan_id,
     }
     for name in ("policy_id", "claim_id", "webhook_id"):
         values[name] = 1
@@ -72,7 +74,7 @@ def schema_of(doc: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_security_declared_as_the_routes_enforce_it(
-    doc: dict[str, Any], client: TestClient, mirror: Mirror
+    doc: dict[str, Any], client: TestClient, book: Book
 ) -> None:
     schemes = doc["components"]["securitySchemes"]
     assert schemes["bearerKey"] == {
@@ -85,7 +87,7 @@ def test_security_declared_as_the_routes_enforce_it(
     keyed = optional = 0
     for method, path, op in operations(doc):
         security = op.get("security", [])
-        answer = client.request(method, concrete(path, mirror))
+        answer = client.request(method, concrete(path, book))
         if answer.status_code == 401:
             keyed += 1
             assert security == [{"bearerKey": []}, {"apiKeyHeader": []}], (method, path)
@@ -221,7 +223,7 @@ def test_every_documented_route_is_a_plain_function() -> None:
 
 
 def test_no_database_work_on_the_event_loop(
-    doc: dict[str, Any], client: TestClient, mirror: Mirror, keys: Keys, app: FastAPI
+    doc: dict[str, Any], client: TestClient, book: Book, keys: Keys, app: FastAPI
 ) -> None:
     """Every route, with a key: no connection is checked out of the pool on the loop's thread
     (routes and dependencies doing SQL are plain functions FastAPI runs in its thread pool)."""
@@ -243,7 +245,7 @@ def test_no_database_work_on_the_event_loop(
             current[0] = f"{method.upper()} {path}"
             # the lender reads its own records; other methods stop at the role check (no writes)
             key = keys.lender if method == "get" else keys.auditor
-            r = client.request(method, concrete(path, mirror), headers=bearer(key), json={})
+            r = client.request(method, concrete(path, book), headers=bearer(key), json={})
             assert r.status_code < 500, (current[0], r.text)
             checked += 1
     finally:

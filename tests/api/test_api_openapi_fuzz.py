@@ -21,13 +21,11 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 
 from api.main import create_app
-from registry.chain import ephemeral_anvil
-from registry.contracts import write_deployment
-from registry.db import make_engine, migrate
-from registry.indexer.projections import core_handlers
-from registry.risk.hooks import RiskSettings, risk_handlers
-from tests.api.api_kit import CAST, Mirror, bearer, make_book, register_formats
-from tests.registry_kit import deploy_registry
+from tests.kit.api import api_settings, bearer
+from tests.kit.books import make_book
+from tests.kit.chain import CAST, private_registry
+from tests.kit.fuzz import register_formats
+from tests.kit.mirror import Mirror
 
 
 @dataclass
@@ -38,18 +36,12 @@ class Instance:
 
 @pytest.fixture(scope="module")
 def instance(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Instance]:
-    data_dir = tmp_path_factory.mktemp("api-fuzz")
-    with ephemeral_anvil() as node:
-        reg = deploy_registry(node)
-        write_deployment(data_dir / "deployments.json", reg.deployment)
-        db_url = f"sqlite:///{data_dir / 'registry.sqlite'}"
-        migrate(db_url)
-        mirror = Mirror(reg, make_engine(db_url), db_url, data_dir, make_book(reg))
-        mirror.index([core_handlers(), risk_handlers(RiskSettings(data_dir / "loans"))])
-        book = mirror.book
-        vins = [book.clean, book.liened, book.branded, book.floor_plan, book.released]
-        register_formats(vins, [a.address for a in vars(CAST).values()])
-        app = create_app(mirror.settings(dev_account=1))
+    with private_registry() as reg:
+        book = make_book(reg)
+        mirror = Mirror.create(reg, tmp_path_factory.mktemp("api-fuzz"), risk=True)
+        mirror.index()
+        register_formats(book.titled, [a.address for a in vars(CAST).values()])
+        app = create_app(api_settings(mirror, dev_account=1))
         yield Instance(
             schemathesis.openapi.from_asgi("/openapi.json", app),
             mirror.key("lender", CAST.lender.address),
