@@ -25,6 +25,7 @@ from registry.enums import (
     Severity,
     TitleStatus,
 )
+from registry.errors import RegistryError
 from tests.kit.api import Keys, bearer
 from tests.kit.books import Book
 from tests.kit.chain import CAST
@@ -169,6 +170,23 @@ def test_kinds_states_and_buckets_are_enums(doc: dict[str, Any]) -> None:
     assert enum("HistoryEvent", "kind") == [
         "title", "lien", "sale", "participant", "loan", "insurance"
     ]  # fmt: skip
+
+
+def _statuses(error: type[RegistryError]) -> set[int]:
+    return {error.status}.union(*(_statuses(sub) for sub in error.__subclasses__()))
+
+
+def test_every_error_status_the_registry_raises_is_documented(doc: dict[str, Any]) -> None:
+    """Each domain error's HTTP status (api/errors.py answers with ``exc.status``) is in
+    every operation's responses, with the error body's schema."""
+    statuses = {str(s) for s in _statuses(RegistryError)}
+    assert {"404", "409", "422", "500", "502", "503"} <= statuses
+    for method, path, op in operations(doc):
+        missing = statuses - set(op["responses"])
+        assert not missing, (method, path, sorted(missing))
+        for status in statuses:
+            ref = op["responses"][status]["content"]["application/json"]["schema"]["$ref"]
+            assert ref.endswith("/ErrorResponse"), (method, path, status)
 
 
 def test_every_route_declares_the_model_it_answers_with(doc: dict[str, Any]) -> None:
