@@ -4,7 +4,7 @@ SQLite, and not raised by its near miss."""
 from __future__ import annotations
 
 from registry.risk.delinquency import chain_day
-from tests.kit.books import cents, make_loan
+from tests.kit.books import INSTALMENT_CENTS, make_loan
 from tests.kit.chain import CAST, Registry, ref
 from tests.kit.mirror import Mirror
 
@@ -121,12 +121,12 @@ def test_repossession_tells_the_other_lienholders(chain: Registry, mirror: Mirro
 def test_missed_payment_then_rolls_through_buckets(chain: Registry, mirror: Mirror) -> None:
     late, on_time = chain.title(), chain.title()
     _, late_loan, _ = make_loan(mirror, late, first_due_in_days=3)
-    _, good_loan, good_schedule = make_loan(mirror, on_time, first_due_in_days=3)
+    _, good_loan, _ = make_loan(mirror, on_time, first_due_in_days=3)
     mirror.index()
     assert mirror.status(late_loan)["bucket"] == "current"  # type: ignore[index]
     assert mirror.status(late_loan)["source"] == "schedule"  # type: ignore[index]
     assert mirror.kinds(late) == []
-    chain.lender.record_payment(good_loan, cents(good_schedule.instalments[0].total), ref())
+    chain.lender.record_payment(good_loan, INSTALMENT_CENTS, ref())  # the first instalment
     chain.advance(5)  # the first instalment is now 2 days past due
     mirror.index()
     late_status = mirror.status(late_loan)
@@ -151,15 +151,15 @@ def test_missed_payment_then_rolls_through_buckets(chain: Registry, mirror: Mirr
 
 def test_paying_the_arrears_cures(chain: Registry, mirror: Mirror) -> None:
     vin = chain.title()
-    _, loan, schedule = make_loan(mirror, vin, first_due_in_days=1)
+    _, loan, _ = make_loan(mirror, vin, first_due_in_days=1)
     chain.advance(3)
     mirror.index()
     assert mirror.status(loan)["dpd"] == 2  # type: ignore[index]
-    chain.lender.record_payment(loan, cents(schedule.instalments[0].total), ref())
+    chain.lender.record_payment(loan, INSTALMENT_CENTS, ref())  # the instalment due
     mirror.index()
     status = mirror.status(loan)
     assert status is not None and status["dpd"] == 0 and status["bucket"] == "current"
-    assert status["paid_cents"] == cents(schedule.instalments[0].total)
+    assert status["paid_cents"] == INSTALMENT_CENTS
 
 
 def test_a_loan_without_its_record_falls_back_to_what_the_lender_reports(
@@ -181,12 +181,14 @@ def test_no_alert_for_a_back_dated_loan_whose_history_follows(
     """A migrated loan: originated with a schedule that began months ago, its payments
     recorded in the next transactions (indexed separately): no missed payment."""
     vin = chain.title()
-    _, loan, schedule = make_loan(mirror, vin, first_due_in_days=-95)
+    _, loan, _ = make_loan(mirror, vin, first_due_in_days=-95)
     mirror.index()  # the indexer sees the loan before its payment history
     assert mirror.status(loan)["dpd"] == 95  # type: ignore[index]
-    due = [i for i in schedule.instalments if i.due <= chain.today()]
-    for instalment in due:
-        chain.lender.record_payment(loan, cents(instalment.total), ref())
+    # Monthly from 95 days ago: due then and 1, 2 and 3 months later (3 months are 89 to
+    # 92 days, so at least 3 days ago); 4 months are 120 to 123 days, so the fifth is still
+    # to come. Four instalments have fallen due, each 1,032.80.
+    for _ in range(4):
+        chain.lender.record_payment(loan, INSTALMENT_CENTS, ref())
     mirror.index()
     chain.advance(2 / 24)
     mirror.index()
@@ -206,12 +208,12 @@ def test_no_alert_for_a_back_dated_loan_whose_history_follows(
 
 def test_backfill_computes_standing_at_the_head_only(chain: Registry, fresh_mirror: Mirror) -> None:
     vin = chain.title()
-    _, loan, schedule = make_loan(fresh_mirror, vin, first_due_in_days=-40)
+    _, loan, _ = make_loan(fresh_mirror, vin, first_due_in_days=-40)
     chain.advance(2 / 24)  # settled, still unpaid, for a few blocks (a batch of their own)
     for _ in range(4):
         chain.rpc.request("evm_mine")
-    for instalment in schedule.instalments[:2]:
-        chain.lender.record_payment(loan, cents(instalment.total), ref())
+    for _ in range(2):  # due 40 days ago and a month (28-31 days) later; the 3rd is to come
+        chain.lender.record_payment(loan, INSTALMENT_CENTS, ref())
     indexer = fresh_mirror.indexer(batch_blocks=3)
     indexer.run(until_head=True, lock=False)  # many small batches, the payments in the last
     status = fresh_mirror.status(loan)

@@ -12,7 +12,7 @@ from registry.enums import AlertKind, Severity
 from registry.risk.alerts import NewAlert, store
 from registry.risk.portfolio import portfolio
 from registry.risk.webhooks import add_webhook, outbox
-from tests.kit.books import cents, make_loan
+from tests.kit.books import INSTALMENT_CENTS, make_loan
 from tests.kit.chain import CAST, Registry, ref
 from tests.kit.mirror import Mirror
 
@@ -32,9 +32,9 @@ def test_alerts_standing_and_report_on_postgres(chain: Registry, pg_mirror: Mirr
     chain.lender.register_lien(pledged)
     chain.lender2.register_lien(pledged)
     _, late_loan, _ = make_loan(pg_mirror, late, first_due_in_days=-40)
-    _, kept_loan, schedule = make_loan(pg_mirror, kept, first_due_in_days=1)
+    _, kept_loan, _ = make_loan(pg_mirror, kept, first_due_in_days=1)
     chain.lender.register_lien(kept)
-    chain.lender.record_payment(kept_loan, cents(schedule.instalments[0].total), ref())
+    chain.lender.record_payment(kept_loan, INSTALMENT_CENTS, ref())  # the first instalment
     chain.lender.pay_off(kept_loan)
     with pg_mirror.engine.begin() as conn:
         add_webhook(conn, CAST.lender.address, "http://127.0.0.1:9/h", "0123456789abcdef0123")
