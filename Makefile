@@ -34,7 +34,7 @@ test-setup: setup  ## + Debian's Chromium for the web page tests (needs root or 
 	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium; }
 
-test: test-setup  ## set up and run every test (a real anvil, SQLite, PostgreSQL, Chromium)
+test: lint test-setup  ## lint first (fails fast), then every test (anvil, SQL, Chromium)
 	$(PY) -m pytest -q
 
 compile:  ## contracts/*.sol -> registry/artifacts/*.json (for EVM_VERSION)
@@ -43,7 +43,7 @@ compile:  ## contracts/*.sol -> registry/artifacts/*.json (for EVM_VERSION)
 compile-check:  ## exit 1 when registry/artifacts is stale (for EVM_VERSION)
 	$(PY) -m registry.compiler --check --evm-version $(EVM_VERSION)
 
-lint:
+lint: setup  ## ruff check, ruff format --check, mypy (run by `make test`, so by CI)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy registry api scripts tests

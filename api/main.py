@@ -33,7 +33,9 @@ _ERRORS = {
         (409, "the chain's current state refuses the action"),
         (422, "invalid input (a VIN names what is wrong: length, character, check digit)"),
         (429, "rate limited (Retry-After says when to retry)"),
-        (503, "the chain node is unreachable (writes)"),
+        (500, "the instance is not set up for this (e.g. a write without a signing key)"),
+        (502, "the chain node answered with an error (not a contract's refusal)"),
+        (503, "the chain node is unreachable (writes), or the mirror is not indexed yet"),
     )
 }
 

@@ -19,29 +19,22 @@ from registry.enums import (
     AlertKind,
     Brand,
     Bucket,
+    EventKind,
     LienStatus,
     LoanState,
     ReleaseReason,
     Severity,
+    StandingBucket,
     TitleStatus,
 )
 from registry.enums import Role as ParticipantRole
 from registry.errors import InvalidInput
-from registry.queries.vehicles import CURSOR_PATTERN, EVENT_KINDS
-from registry.risk.delinquency import CLOSED
+from registry.queries.vehicles import CURSOR_PATTERN
 
-__all__ = ["AlertKind", "Brand", "Bucket", "LienStatus", "LoanState", "ParticipantRole",
-           "ReleaseReason", "Severity", "TitleStatus"]  # fmt: skip
+__all__ = ["AlertKind", "Brand", "Bucket", "EventKind", "LienStatus", "LoanState",
+           "ParticipantRole", "ReleaseReason", "Severity", "StandingBucket",
+           "TitleStatus"]  # fmt: skip
 
-
-def _enum(name: str, values: tuple[str, ...] | list[str]) -> Any:
-    """A StrEnum whose members are ``values`` (the API's own vocabularies)."""
-    return StrEnum(name, [(v, v) for v in values])
-
-
-#: A loan's standing bucket: a delinquency bucket, or closed (paid off or charged off).
-StandingBucket = _enum("StandingBucket", [*(b.value for b in Bucket), CLOSED])
-EventKind = _enum("EventKind", EVENT_KINDS)
 #: The certificate's at-a-glance verdict (registry.certificates.summarize).
 Verdict = Literal["clean", "encumbered", "branded", "total_loss", "stolen", "scrapped"]
 

@@ -198,6 +198,30 @@ class Bucket(StrEnum):
         return type(self)._member_names_.index(self._name_)
 
 
+class StandingBucket(StrEnum):
+    """A loan's standing: its delinquency :class:`Bucket`, or closed (paid off or charged off:
+    no days past due, no exposure)."""
+
+    CURRENT = "current"
+    DPD_1_29 = "1-29"
+    DPD_30_59 = "30-59"
+    DPD_60_89 = "60-89"
+    DPD_90_PLUS = "90+"
+    CLOSED = "closed"
+
+
+class EventKind(StrEnum):
+    """What a contract event is about, as a vehicle's history shows it
+    (``registry.queries.vehicles.event_kind`` sorts every event of the ABIs into one)."""
+
+    TITLE = "title"
+    LIEN = "lien"
+    SALE = "sale"
+    PARTICIPANT = "participant"
+    LOAN = "loan"
+    INSURANCE = "insurance"
+
+
 #: The enums mirrored from Solidity enums: (contract that declares it, Solidity enum name).
 SOLIDITY_ENUMS: dict[type[ChainEnum], tuple[str, str]] = {
     TitleStatus: ("CollateralRegistry", "TitleStatus"),

@@ -18,7 +18,7 @@ from registry.accounts import (
 )
 from registry.config import Settings
 from registry.errors import ConfigurationError, InvalidInput
-from tests.cli.process import registry_env, run_registry
+from tests.kit.cli import registry_env, run_registry
 
 
 def test_dev_accounts_are_anvils_well_known_ones() -> None:

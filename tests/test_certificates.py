@@ -18,12 +18,12 @@ from fastapi.testclient import TestClient
 
 from api.main import create_app
 from registry.certificates import certificate_id, summarize, verify_certificate
-from registry.chain import ephemeral_anvil
-from registry.contracts import write_deployment
-from registry.db import make_engine, migrate
 from registry.vin import DESCRIPTION_SOURCE, generate_vin
-from tests.api.api_kit import Book, Mirror, make_book
-from tests.registry_kit import CAST, Registry, deploy_registry, fresh_vin
+from tests.kit.api import api_settings
+from tests.kit.books import make_book
+from tests.kit.chain import CAST, Registry, private_registry
+from tests.kit.mirror import Mirror
+from tests.kit.vins import fresh_vin
 
 
 @dataclass(frozen=True)
@@ -99,10 +99,10 @@ class Checked:
     vins: dict[str, str]  # kind -> VIN
 
 
-def _build(reg: Registry) -> tuple[Book, dict[str, str]]:
+def _build(reg: Registry) -> dict[str, str]:
     """One vehicle per kind of the table; the API tests' book supplies five of them."""
     book = make_book(reg)
-    registrar, lender = reg.registrar, reg.client(CAST.lender)
+    registrar, lender = reg.registrar, reg.lender
     vins = {
         "clean": book.clean,
         "released_lien": book.released,
@@ -119,24 +119,19 @@ def _build(reg: Registry) -> tuple[Book, dict[str, str]]:
             lender.register_lien(vin)
         for brand in row.brands:
             registrar.apply_brand(vin, brand)
-    return book, vins
+    return vins
 
 
 @pytest.fixture(scope="module")
 def checked(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Checked]:
-    with ephemeral_anvil() as node:
-        reg = deploy_registry(node)
-        book, vins = _build(reg)
+    with private_registry() as reg:
+        vins = _build(reg)
         for name, wmi in (("honda_2010", "1HG"), ("unknown_maker", "10Z")):
             vins[name] = generate_vin(random.Random(name), wmi=wmi, year_code="A")
             reg.registrar.issue_title(vins[name], CAST.owner.address, 5)
-        data_dir = tmp_path_factory.mktemp("certificates")
-        write_deployment(data_dir / "deployments.json", reg.deployment)
-        db_url = f"sqlite:///{data_dir / 'registry.sqlite'}"
-        migrate(db_url)
-        mirror = Mirror(reg, make_engine(db_url), db_url, data_dir, book)
+        mirror = Mirror.create(reg, tmp_path_factory.mktemp("certificates"))
         mirror.index()
-        with TestClient(create_app(mirror.settings())) as http:
+        with TestClient(create_app(api_settings(mirror))) as http:
             yield Checked(reg, http, vins)
 
 

@@ -15,8 +15,8 @@ from registry.demo import MIN_VEHICLES, DemoPlan, build_demo, demo_cast
 from registry.deploy import deploy
 from registry.errors import InvalidInput
 from registry.rpc import connect
-from tests.cli.process import registry_env, run_registry
-from tests.registry_kit import Registry, deploy_registry
+from tests.kit.chain import Registry, private_registry
+from tests.kit.cli import registry_env, run_registry
 
 
 def test_demo_book_shows_each_case_on_chain(fresh_registry: Registry, tmp_path: Path) -> None:
@@ -87,8 +87,7 @@ def test_registry_demo_builds_the_smallest_book(tmp_path: Path) -> None:
 def test_the_same_seed_builds_the_same_book() -> None:
     books = []
     for _ in range(2):
-        with ephemeral_anvil() as node:
-            reg = deploy_registry(node)
+        with private_registry() as reg:
             book = build_demo(reg.registrar, vehicles=24, seed=3)
             seen = {}
             for case, vin in book.highlights.items():

@@ -13,8 +13,9 @@ from enum import StrEnum
 
 from api.config import ApiSettings
 from api.main import STATIC_DIR, page_config_js
-from registry.contracts import CONTRACT_NAMES, load_artifact
-from registry.enums import PAGE_ENUMS, SOLIDITY_ENUMS, Brand
+from registry.contracts import CONTRACT_NAMES, abi, load_artifact
+from registry.enums import PAGE_ENUMS, SOLIDITY_ENUMS, Brand, Bucket, EventKind, StandingBucket
+from registry.queries.vehicles import event_kind
 
 
 def _served_config() -> dict[str, object]:
@@ -61,3 +62,23 @@ def test_each_vocabulary_is_a_str_enum_of_todays_strings() -> None:
         assert issubclass(enum, StrEnum)
         assert all(isinstance(m, str) and m == m.value for m in enum)
     assert Brand.from_chain(4) is Brand.ODOMETER_NOT_ACTUAL
+
+
+def test_a_standing_bucket_is_a_delinquency_bucket_or_closed() -> None:
+    assert [m.value for m in StandingBucket] == [*(b.value for b in Bucket), "closed"]
+    assert [m.name for m in StandingBucket][:-1] == [b.name for b in Bucket]
+
+
+def test_every_event_of_the_contracts_has_one_kind_and_every_kind_an_event() -> None:
+    kinds = {
+        (contract, entry["name"]): event_kind(contract, entry["name"])
+        for contract in CONTRACT_NAMES
+        for entry in abi(contract)
+        if entry["type"] == "event"
+    }
+    assert all(isinstance(kind, EventKind) for kind in kinds.values())
+    assert set(kinds.values()) == set(EventKind)  # no kind the history never shows
+    assert kinds["CollateralRegistry", "SaleRecorded"] is EventKind.SALE
+    assert kinds["CollateralRegistry", "LienReleased"] is EventKind.LIEN
+    assert kinds["LoanLedger", "LoanPaidOff"] is EventKind.LOAN
+    assert kinds["InsuranceLedger", "TotalLossDeclared"] is EventKind.INSURANCE

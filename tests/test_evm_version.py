@@ -16,7 +16,8 @@ from registry.contracts import CONTRACT_NAMES
 from registry.deploy import deploy
 from registry.errors import NodeError
 from registry.rpc import connect
-from tests.registry_kit import CAST, admit_cast, fresh_vin
+from tests.kit.chain import CAST, admit_cast
+from tests.kit.vins import fresh_vin
 
 
 @pytest.fixture(scope="module")

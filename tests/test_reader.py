@@ -15,7 +15,7 @@ from registry.enums import Role
 from registry.errors import ChainUnavailable, RejectedConflict
 from registry.reader import RegistryReader
 from registry.rpc import connect
-from tests.registry_kit import CAST, Registry
+from tests.kit.chain import CAST, Registry
 
 
 def _dead_rpc() -> Any:

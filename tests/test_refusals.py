@@ -12,9 +12,9 @@ import pytest
 
 from api.errors import registry_error_response
 from registry.errors import InvalidInput, RejectedConflict, RejectedNotFound
-from tests.registry_kit import CAST, Registry
+from tests.kit.chain import CAST, Registry
 
-FIRST, SECOND = "First Auto Bank", "Second Credit Union"  # as tests/registry_kit.py admits them
+FIRST, SECOND = "First Auto Bank", "Second Credit Union"  # as tests/kit/chain.py admits them
 
 
 def _double_liened(registry: Registry, vin: str) -> tuple[int, int]:

@@ -18,8 +18,8 @@ from registry.client import RegistryClient
 from registry.codec import Contract
 from registry.errors import ChainUnavailable, NodeError, RejectedNotFound, TransactionFailed
 from registry.rpc import connect
-from tests.registry_kit import CAST, Registry
-from tests.rpc_kit import lossy_proxy, scripted_node
+from tests.kit.chain import CAST, Registry
+from tests.kit.rpc import lossy_proxy, scripted_node
 
 
 def test_transport_failures_are_retried_with_growing_delays() -> None:

@@ -11,7 +11,7 @@ from registry.contracts import Deployment
 from registry.errors import ChainUnavailable
 from registry.rpc import connect
 from registry.transactor import Transactor
-from tests.registry_kit import Registry
+from tests.kit.chain import Registry
 
 
 def test_unreachable_node_is_chain_unavailable() -> None:

@@ -18,7 +18,7 @@ from registry.db.models import (
     Title,
     TotalLoss,
 )
-from registry.enums import LienStatus, Role, TitleStatus
+from registry.enums import EventKind, LienStatus, Role, TitleStatus
 from registry.errors import InvalidInput, NotFound
 from registry.queries import MirrorState, Query, Reader, as_json, block_time, table
 
@@ -178,22 +178,20 @@ def title_certificate(
 
 # ------------------------------------------------------------------------------ history
 
-_KIND_BY_CONTRACT = {"LoanLedger": "loan", "InsuranceLedger": "insurance"}
-#: What an event is about, as the history shows it (:func:`event_kind`).
-EVENT_KINDS = ("title", "lien", "sale", "participant", "loan", "insurance")
+_KIND_BY_CONTRACT = {"LoanLedger": EventKind.LOAN, "InsuranceLedger": EventKind.INSURANCE}
 
 
-def event_kind(contract: str, event: str) -> str:
-    """One of :data:`EVENT_KINDS`."""
+def event_kind(contract: str, event: str) -> EventKind:
+    """What the event ``event`` of ``contract`` is about, as the history shows it."""
     if contract in _KIND_BY_CONTRACT:
         return _KIND_BY_CONTRACT[contract]
     if event.startswith("Lien"):
-        return "lien"
+        return EventKind.LIEN
     if event == "SaleRecorded":
-        return "sale"
+        return EventKind.SALE
     if event.startswith("Participant") or event == "LoanLedgerSet":
-        return "participant"
-    return "title"
+        return EventKind.PARTICIPANT
+    return EventKind.TITLE
 
 
 HISTORY_COLUMNS = (

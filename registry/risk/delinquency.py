@@ -28,8 +28,6 @@ from datetime import UTC, date, datetime
 from registry.enums import Bucket
 from registry.schedules import Schedule
 
-#: Bucket of a closed loan (paid off or charged off): no DPD, no exposure.
-CLOSED = "closed"
 _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 
 

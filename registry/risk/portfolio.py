@@ -33,8 +33,8 @@ from sqlalchemy import Connection, Table, func, select
 
 from registry.contracts import brand_names
 from registry.db.models import Lien, Participant, Sale, Title
-from registry.enums import Bucket, LienStatus, Role
-from registry.risk.delinquency import CLOSED, bucket_rank
+from registry.enums import Bucket, LienStatus, Role, StandingBucket
+from registry.risk.delinquency import bucket_rank
 from registry.risk.models import LoanStatus, RiskState, RollCount
 
 STATUS: Table = LoanStatus.__table__  # type: ignore[attr-defined]
@@ -186,7 +186,7 @@ def _buckets(conn: Connection, lender: str) -> dict[str, dict[str, int]]:
     stmt = (
         select(STATUS.c.bucket, func.count(), func.sum(STATUS.c.exposure_cents),
                func.sum(STATUS.c.past_due_cents))
-        .where(STATUS.c.lender == lender, STATUS.c.bucket != CLOSED)
+        .where(STATUS.c.lender == lender, STATUS.c.bucket != StandingBucket.CLOSED)
         .group_by(STATUS.c.bucket)
     )  # fmt: skip
     out: dict[str, dict[str, int]] = {
@@ -205,7 +205,7 @@ def _dealers(conn: Connection, lender: str, total: int) -> list[dict[str, Any]]:
         select(SALES.c.dealer, func.count(), func.sum(STATUS.c.exposure_cents))
         .select_from(STATUS)
         .join(SALES, SALES.c.vin == STATUS.c.vin)
-        .where(STATUS.c.lender == lender, STATUS.c.bucket != CLOSED,
+        .where(STATUS.c.lender == lender, STATUS.c.bucket != StandingBucket.CLOSED,
                SALES.c.id == last_sale.scalar_subquery())
         .group_by(SALES.c.dealer)
     )  # fmt: skip
@@ -246,7 +246,11 @@ def _brands(conn: Connection, lender: str) -> dict[str, Any]:
         select(TITLES.c.brands, func.count(), func.sum(STATUS.c.exposure_cents))
         .select_from(STATUS)
         .join(TITLES, TITLES.c.vin == STATUS.c.vin)
-        .where(STATUS.c.lender == lender, STATUS.c.bucket != CLOSED, TITLES.c.brands != 0)
+        .where(
+            STATUS.c.lender == lender,
+            STATUS.c.bucket != StandingBucket.CLOSED,
+            TITLES.c.brands != 0,
+        )
         .group_by(TITLES.c.brands)
     )
     by_brand: dict[str, dict[str, int]] = {}

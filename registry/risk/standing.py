@@ -25,11 +25,10 @@ from sqlalchemy import Connection, Table, and_, func, select
 from registry.chunks import chunks
 from registry.db import dialect_insert
 from registry.db.models import Block, Event, IndexerState, Lien, Loan
-from registry.enums import AlertKind, LienStatus, LoanState, Severity
+from registry.enums import AlertKind, LienStatus, LoanState, Severity, StandingBucket
 from registry.indexer.bulk import BulkWriter
 from registry.risk.alerts import NewAlert, store
 from registry.risk.delinquency import (
-    CLOSED,
     DueSchedule,
     assess,
     bucket_of,
@@ -129,8 +128,8 @@ def _standing(r: Any, today: int, now: int, block: int, settle: int) -> Standing
     if state in CLOSED_STATES:
         row = base | {"source": "schedule" if r.dues else "lender_reported", "due_cents": 0,
                       "paid_cents": r.total_paid, "past_due_cents": 0, "dpd": 0,
-                      "bucket": CLOSED, "oldest_unpaid_due": None, "exposure_cents": 0,
-                      "next_change_day": None}  # fmt: skip
+                      "bucket": StandingBucket.CLOSED, "oldest_unpaid_due": None,
+                      "exposure_cents": 0, "next_change_day": None}  # fmt: skip
         return Standing(row, [])
     if r.dues:
         due = DueSchedule.loads(r.dues)

@@ -1,41 +1,38 @@
-"""A real indexed chain for the API tests: anvil, deployed registry, a book of vehicles, the
-indexer run into a temporary SQLite, and the API over it (TestClient or a real uvicorn)."""
+"""Fixtures of the API tests: the session chain with the API tests' book of vehicles,
+indexed into a SQLite mirror, and the API over it (in-process, or as `registry serve`)."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
-from pathlib import Path
 
-import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from api.main import create_app
-from registry.config import PROJECT_ROOT
-from registry.contracts import write_deployment
-from registry.db import make_engine, migrate
-from tests.api.api_kit import CAST, Keys, Mirror, Registry, free_port, make_book
+from tests.kit.api import Keys, api_settings, make_keys, registry_serve
+from tests.kit.books import Book, make_book
+from tests.kit.chain import Registry
+from tests.kit.mirror import Mirror
 
 
 @pytest.fixture(scope="session")
-def mirror(registry: Registry, tmp_path_factory: pytest.TempPathFactory) -> Mirror:
-    data_dir = tmp_path_factory.mktemp("api-mirror")
-    write_deployment(data_dir / "deployments.json", registry.deployment)
-    db_url = f"sqlite:///{data_dir / 'registry.sqlite'}"
-    migrate(db_url)
-    m = Mirror(registry, make_engine(db_url), db_url, data_dir, make_book(registry))
+def book(registry: Registry) -> Book:
+    """The vehicles the API tests look at, on the session chain."""
+    return make_book(registry)
+
+
+@pytest.fixture(scope="session")
+def mirror(registry: Registry, book: Book, tmp_path_factory: pytest.TempPathFactory) -> Mirror:
+    """A SQLite mirror of the session chain (core projections), indexed past the book."""
+    m = Mirror.create(registry, tmp_path_factory.mktemp("api-mirror"))
     m.index()
     return m
 
 
 @pytest.fixture(scope="session")
 def app(mirror: Mirror) -> FastAPI:
-    return create_app(mirror.settings())
+    return create_app(api_settings(mirror))
 
 
 @pytest.fixture(scope="session")
@@ -46,52 +43,11 @@ def client(app: FastAPI) -> Iterator[TestClient]:
 
 @pytest.fixture(scope="session")
 def keys(mirror: Mirror) -> Keys:
-    c = CAST
-    return Keys(
-        registrar=mirror.key("registrar", c.registrar.address),
-        lender=mirror.key("lender", c.lender.address),
-        lender2=mirror.key("lender", c.lender2.address),
-        dealer=mirror.key("dealer", c.dealer.address),
-        insurer=mirror.key("insurer", c.insurer.address),
-        auditor=mirror.key("auditor", c.outsider.address),
-    )
+    return make_keys(mirror)
 
 
 @pytest.fixture(scope="session")
 def live_server(mirror: Mirror) -> Iterator[str]:
-    """The API under a real uvicorn (production settings) on a free localhost port."""
-    port = free_port()
-    env = {
-        **os.environ,
-        "REGISTRY_DATA_DIR": str(mirror.data_dir),
-        "REGISTRY_DATABASE_URL": mirror.db_url,
-        "REGISTRY_RPC_URL": mirror.reg.node.rpc_url,
-        "REGISTRY_DEPLOYMENTS_FILE": str(mirror.data_dir / "deployments.json"),
-        "REGISTRY_API_PORT": str(port),
-        "REGISTRY_RATE_LIMIT_PER_SECOND": "0",
-    }
-    proc = subprocess.Popen(
-        [str(Path(sys.executable).parent / "registry"), "serve"],
-        cwd=PROJECT_ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            if httpx.get(url + "/status", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            out = proc.stdout.read().decode() if proc.stdout else ""
-            proc.kill()
-            raise RuntimeError(f"`registry serve` did not come up:\n{out}")
-        time.sleep(0.2)
-    try:
+    """The API under the real `registry serve` (production settings); its base URL."""
+    with registry_serve(mirror) as url:
         yield url
-    finally:
-        proc.terminate()
-        proc.wait(10)

@@ -16,7 +16,9 @@ from fastapi.testclient import TestClient
 from registry.certificates import certificate_id, verify_certificate
 from registry.cli.certificate import certificate as certificate_cli
 from registry.client import RegistryClient
-from tests.api.api_kit import Mirror
+from tests.kit.books import Book
+from tests.kit.chain import CAST
+from tests.kit.mirror import Mirror
 
 
 def _save(client: TestClient, vin: str, path: Path) -> dict[str, Any]:
@@ -27,7 +29,7 @@ def _save(client: TestClient, vin: str, path: Path) -> dict[str, Any]:
 
 def _verify(mirror: Mirror, path: Path) -> Any:
     env = {
-        "REGISTRY_RPC_URL": mirror.reg.node.rpc_url,
+        "REGISTRY_RPC_URL": mirror.registry.node.rpc_url,
         "REGISTRY_DEPLOYMENTS_FILE": str(mirror.data_dir / "deployments.json"),
     }
     from registry.config import get_settings
@@ -41,10 +43,10 @@ def _verify(mirror: Mirror, path: Path) -> Any:
 
 @pytest.mark.parametrize("which", ["clean", "liened", "branded", "floor_plan"])
 def test_saved_certificate_verifies(
-    client: TestClient, mirror: Mirror, tmp_path: Path, which: str
+    client: TestClient, mirror: Mirror, book: Book, tmp_path: Path, which: str
 ) -> None:
     path = tmp_path / "cert.json"
-    _save(client, getattr(mirror.book, which), path)
+    _save(client, getattr(book, which), path)
     result = _verify(mirror, path)
     assert result.exit_code == 0, result.output
     assert "FAILED" not in result.output and "statements hold" in result.output
@@ -70,9 +72,9 @@ def _altered(doc: dict[str, Any], change: str, reseal: bool) -> dict[str, Any]:
 
 @pytest.mark.parametrize("change", ["owner", "lien_order", "block_hash", "odometer", "holder_name"])
 def test_altered_statement_fails(
-    client: TestClient, mirror: Mirror, tmp_path: Path, change: str
+    client: TestClient, mirror: Mirror, book: Book, tmp_path: Path, change: str
 ) -> None:
-    doc = _save(client, mirror.book.liened, tmp_path / "orig.json")
+    doc = _save(client, book.liened, tmp_path / "orig.json")
     # resealed: the id matches, so only the altered statement itself can fail
     path = tmp_path / "altered.json"
     path.write_text(json.dumps(_altered(doc, change, reseal=True)))
@@ -83,19 +85,19 @@ def test_altered_statement_fails(
     # not resealed: the id check fails too
     stmts = verify_certificate(
         _altered(doc, change, reseal=False),
-        RegistryClient(mirror.reg.rpc, mirror.reg.deployment),
+        RegistryClient(mirror.registry.rpc, mirror.registry.deployment),
     )
     assert not stmts[0].held and "hash of its body" in stmts[0].text
 
 
 def test_certificate_still_verifies_after_new_blocks(
-    client: TestClient, mirror: Mirror, tmp_path: Path
+    client: TestClient, mirror: Mirror, book: Book, tmp_path: Path
 ) -> None:
     """A certificate speaks of its block: later changes on chain do not falsify it."""
     path = tmp_path / "cert.json"
-    _save(client, mirror.book.released, path)
-    dealer = mirror.reg.client(mirror.reg.cast.dealer)
-    dealer.record_odometer(mirror.book.released, 25_000)
+    _save(client, book.released, path)
+    dealer = mirror.registry.client(CAST.dealer)
+    dealer.record_odometer(book.released, 25_000)
     assert _verify(mirror, path).exit_code == 0
 
 

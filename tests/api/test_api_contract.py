@@ -25,7 +25,10 @@ from registry.enums import (
     Severity,
     TitleStatus,
 )
-from tests.api.api_kit import Keys, Mirror, bearer
+from registry.errors import RegistryError
+from tests.kit.api import Keys, bearer
+from tests.kit.books import Book
+from tests.kit.chain import CAST
 
 METHODS = ("get", "post", "put", "patch", "delete")
 VIN = "^[A-HJ-NPR-Za-hj-npr-z0-9]{17}$"
@@ -50,13 +53,13 @@ def operations(doc: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]
                 yield method, path, op
 
 
-def concrete(path: str, mirror: Mirror) -> str:
-    """``path`` with its parameters filled by records the mirror holds."""
+def concrete(path: str, book: Book) -> str:
+    """``path`` with its parameters filled by records of the book (in the mirror)."""
     values = {
-        "vin": mirror.book.liened,
-        "address": mirror.reg.cast.lender.address,
-        "lien_id": mirror.book.lien_first,
-        "loan_id": mirror.book.loan_id,
+        "vin": book.liened,
+        "address": CAST.lender.address,
+        "lien_id": book.lien_first,
+        "loan_id": book.loan_id,
     }
     for name in ("policy_id", "claim_id", "webhook_id"):
         values[name] = 1
@@ -72,7 +75,7 @@ def schema_of(doc: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_security_declared_as_the_routes_enforce_it(
-    doc: dict[str, Any], client: TestClient, mirror: Mirror
+    doc: dict[str, Any], client: TestClient, book: Book
 ) -> None:
     schemes = doc["components"]["securitySchemes"]
     assert schemes["bearerKey"] == {
@@ -85,7 +88,7 @@ def test_security_declared_as_the_routes_enforce_it(
     keyed = optional = 0
     for method, path, op in operations(doc):
         security = op.get("security", [])
-        answer = client.request(method, concrete(path, mirror))
+        answer = client.request(method, concrete(path, book))
         if answer.status_code == 401:
             keyed += 1
             assert security == [{"bearerKey": []}, {"apiKeyHeader": []}], (method, path)
@@ -169,6 +172,23 @@ def test_kinds_states_and_buckets_are_enums(doc: dict[str, Any]) -> None:
     ]  # fmt: skip
 
 
+def _statuses(error: type[RegistryError]) -> set[int]:
+    return {error.status}.union(*(_statuses(sub) for sub in error.__subclasses__()))
+
+
+def test_every_error_status_the_registry_raises_is_documented(doc: dict[str, Any]) -> None:
+    """Each domain error's HTTP status (api/errors.py answers with ``exc.status``) is in
+    every operation's responses, with the error body's schema."""
+    statuses = {str(s) for s in _statuses(RegistryError)}
+    assert {"404", "409", "422", "500", "502", "503"} <= statuses
+    for method, path, op in operations(doc):
+        missing = statuses - set(op["responses"])
+        assert not missing, (method, path, sorted(missing))
+        for status in statuses:
+            ref = op["responses"][status]["content"]["application/json"]["schema"]["$ref"]
+            assert ref.endswith("/ErrorResponse"), (method, path, status)
+
+
 def test_every_route_declares_the_model_it_answers_with(doc: dict[str, Any]) -> None:
     for method, path, op in operations(doc):
         ok = [code for code in op["responses"] if code.startswith("2")]
@@ -221,7 +241,7 @@ def test_every_documented_route_is_a_plain_function() -> None:
 
 
 def test_no_database_work_on_the_event_loop(
-    doc: dict[str, Any], client: TestClient, mirror: Mirror, keys: Keys, app: FastAPI
+    doc: dict[str, Any], client: TestClient, book: Book, keys: Keys, app: FastAPI
 ) -> None:
     """Every route, with a key: no connection is checked out of the pool on the loop's thread
     (routes and dependencies doing SQL are plain functions FastAPI runs in its thread pool)."""
@@ -243,7 +263,7 @@ def test_no_database_work_on_the_event_loop(
             current[0] = f"{method.upper()} {path}"
             # the lender reads its own records; other methods stop at the role check (no writes)
             key = keys.lender if method == "get" else keys.auditor
-            r = client.request(method, concrete(path, mirror), headers=bearer(key), json={})
+            r = client.request(method, concrete(path, book), headers=bearer(key), json={})
             assert r.status_code < 500, (current[0], r.text)
             checked += 1
     finally:

@@ -6,34 +6,16 @@ Fails (does not skip) when Chromium is missing: install it with `apt-get install
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
-from pathlib import Path
 
-import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
 from registry.vin import generate_vin
-from tests.api.api_kit import CAST, Mirror
+from tests.kit.books import Book
+from tests.kit.browser import SCREENSHOTS
+from tests.kit.chain import CAST
+from tests.kit.mirror import Mirror
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-SCREENSHOT = Path(__file__).resolve().parents[2] / ".data" / "page-screenshot.png"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    assert Path(CHROMIUM).exists(), f"{CHROMIUM} missing: apt-get install -y chromium"
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield b
-        b.close()
-
-
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    pg = browser.new_page(viewport={"width": 1200, "height": 1400})
-    yield pg
-    pg.close()
+SCREENSHOT = SCREENSHOTS / "page-screenshot.png"
 
 
 def _check(page: Page, url: str, vin: str) -> None:
@@ -43,9 +25,9 @@ def _check(page: Page, url: str, vin: str) -> None:
 
 
 def test_liened_vin_shows_encumbered_with_lienholder(
-    page: Page, live_server: str, mirror: Mirror
+    page: Page, live_server: str, book: Book
 ) -> None:
-    _check(page, live_server, mirror.book.liened)
+    _check(page, live_server, book.liened)
     banner = page.locator("#banner")
     expect(banner).to_have_class("banner encumbered")
     expect(banner).to_contain_text("Encumbered: 2 active liens")
@@ -70,21 +52,21 @@ def test_invalid_vin_shows_the_message(page: Page, live_server: str) -> None:
     expect(page.locator("#result")).to_be_hidden()
 
 
-def test_clean_vin_shows_clean(page: Page, live_server: str, mirror: Mirror) -> None:
-    _check(page, live_server, mirror.book.clean)
+def test_clean_vin_shows_clean(page: Page, live_server: str, book: Book) -> None:
+    _check(page, live_server, book.clean)
     expect(page.locator("#banner")).to_have_class("banner clean")
     expect(page.locator("#banner")).to_contain_text("Clean title")
     expect(page.locator("#no-liens")).to_be_visible()
 
 
-def test_branded_vin_and_deep_link(page: Page, live_server: str, mirror: Mirror) -> None:
-    page.goto(f"{live_server}/#vin/{mirror.book.branded}")
+def test_branded_vin_and_deep_link(page: Page, live_server: str, book: Book) -> None:
+    page.goto(f"{live_server}/#vin/{book.branded}")
     expect(page.locator("#banner")).to_have_class("banner total_loss")
     expect(page.locator("#brands")).to_contain_text("salvage")
 
 
-def test_unknown_vin_says_no_title(page: Page, live_server: str, mirror: Mirror) -> None:
-    _check(page, live_server, mirror.book.unknown)
+def test_unknown_vin_says_no_title(page: Page, live_server: str, book: Book) -> None:
+    _check(page, live_server, book.unknown)
     expect(page.locator("#error")).to_contain_text("No title found")
 
 
@@ -93,7 +75,7 @@ def test_vehicle_description_beside_the_title(page: Page, live_server: str, mirr
     honda = generate_vin(random.Random(1), wmi="1HG", year_code="A")
     nobody = generate_vin(random.Random(2), wmi="10Z", year_code="R")  # no maker holds 10Z
     for vin in (honda, nobody):
-        mirror.reg.registrar.issue_title(vin, CAST.owner.address, 10)
+        mirror.registry.registrar.issue_title(vin, CAST.owner.address, 10)
     mirror.index()
     _check(page, live_server, honda)
     expect(page.locator("#banner")).to_have_class("banner clean")

@@ -17,7 +17,10 @@ from registry.auth import create_key
 from registry.db import make_engine, migrate
 from registry.db.scratch import scratch_database
 from registry.indexer import Indexer
-from tests.api.api_kit import CAST, Mirror, bearer
+from tests.kit.api import api_settings, bearer
+from tests.kit.books import Book
+from tests.kit.chain import CAST
+from tests.kit.mirror import Mirror
 
 pytestmark = pytest.mark.postgres
 
@@ -33,15 +36,17 @@ def pg_client(mirror: Mirror, pg_url: str) -> Iterator[TestClient]:
     migrate(pg_url)
     engine = make_engine(pg_url)
     mirror.index()  # the SQLite mirror and the PostgreSQL one at the same block
-    block = int(mirror.reg.rpc.request("eth_blockNumber"), 16)
-    Indexer(engine, mirror.reg.rpc, mirror.reg.deployment, confirmations=0).run(until_block=block)
-    with TestClient(create_app(mirror.settings(database_url=pg_url), engine=engine)) as c:
+    block = int(mirror.registry.rpc.request("eth_blockNumber"), 16)
+    Indexer(engine, mirror.registry.rpc, mirror.registry.deployment, confirmations=0).run(
+        until_block=block
+    )
+    with TestClient(create_app(api_settings(mirror, database_url=pg_url), engine=engine)) as c:
         yield c
     engine.dispose()
 
 
-def test_same_answers_as_sqlite(pg_client: TestClient, client: TestClient, mirror: Mirror) -> None:
-    for vin in (mirror.book.liened, mirror.book.branded, mirror.book.clean):
+def test_same_answers_as_sqlite(pg_client: TestClient, client: TestClient, book: Book) -> None:
+    for vin in (book.liened, book.branded, book.clean):
         pg = pg_client.get(f"/vehicles/{vin}/title-check").json()
         lite = client.get(f"/vehicles/{vin}/title-check").json()
         if pg["certificate"]["block"] == lite["certificate"]["block"]:
@@ -52,17 +57,17 @@ def test_same_answers_as_sqlite(pg_client: TestClient, client: TestClient, mirro
         assert [e["tx_hash"] for e in ph][: len(lh)] == [e["tx_hash"] for e in lh][: len(ph)]
 
 
-def test_keys_and_loans_on_postgres(pg_client: TestClient, mirror: Mirror, pg_url: str) -> None:
+def test_keys_and_loans_on_postgres(pg_client: TestClient, book: Book, pg_url: str) -> None:
     with Session(make_engine(pg_url)) as s:
         _, token = create_key(s, "lender", CAST.lender.address)
         s.commit()
-    r = pg_client.get(f"/loans/{mirror.book.loan_id}", headers=bearer(token))
+    r = pg_client.get(f"/loans/{book.loan_id}", headers=bearer(token))
     assert r.status_code == 200 and r.json()["loan"]["state"] == "ACTIVE"
     assert pg_client.get("/participants").status_code == 200
-    assert pg_client.get(f"/vehicles/{mirror.book.unknown}/title-check").status_code == 404
+    assert pg_client.get(f"/vehicles/{book.unknown}/title-check").status_code == 404
 
 
-def test_risk_answers_on_postgres(pg_client: TestClient, mirror: Mirror, pg_url: str) -> None:
+def test_risk_answers_on_postgres(pg_client: TestClient, pg_url: str) -> None:
     """The risk routes read state and data in one REPEATABLE READ snapshot there."""
     with Session(make_engine(pg_url)) as s:
         _, token = create_key(s, "lender", CAST.lender.address)

@@ -17,12 +17,13 @@ from registry.cli.main import cli
 from registry.config import get_settings
 from registry.contracts import write_deployment
 from registry.db import make_engine
-from tests.indexer.indexer_kit import populate
+from tests.kit.books import populate
+from tests.kit.chain import Registry
 
 
 @pytest.fixture
 def mirror(
-    tmp_path: Path, fresh_registry: Any, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, fresh_registry: Registry, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[tuple[Engine, dict[str, list[Any]]]]:
     """A populated chain indexed into SQLite; yields the engine and populate's ids."""
     url = f"sqlite:///{tmp_path / 'audit.sqlite'}"

@@ -12,7 +12,7 @@ from click.testing import CliRunner, Result
 from registry.cli.main import cli
 from registry.config import get_settings
 from registry.contracts import write_deployment
-from tests.registry_kit import Registry
+from tests.kit.chain import Registry
 
 
 @pytest.fixture

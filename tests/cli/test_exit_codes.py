@@ -10,8 +10,8 @@ import pytest
 from registry.chain import free_port
 from registry.cli.main import ExitCode
 from registry.contracts import write_deployment
-from tests.cli.process import registry_env, run_registry
-from tests.registry_kit import Registry
+from tests.kit.chain import Registry
+from tests.kit.cli import registry_env, run_registry
 
 
 @pytest.fixture

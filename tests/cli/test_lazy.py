@@ -11,7 +11,7 @@ import click
 import pytest
 
 from registry.cli.main import COMMANDS, cli
-from tests.cli.process import REGISTRY, registry_env, run_registry
+from tests.kit.cli import REGISTRY, registry_env, run_registry
 
 #: What starting the CLI must not import: the API, and the libraries that cost seconds.
 NEVER_AT_START = ("api", "fastapi", "starlette", "uvicorn")

@@ -35,7 +35,7 @@ from registry.chain import free_port
 from registry.cli.main import cli
 from registry.config import PROJECT_ROOT
 from registry.rpc import connect
-from tests.cli.process import REGISTRY, registry_env, run_registry
+from tests.kit.cli import REGISTRY, registry_env, run_registry
 
 README = PROJECT_ROOT / "README.md"
 SECTION = "## The command-line tool"

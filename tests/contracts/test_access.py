@@ -18,7 +18,9 @@ from registry.codec import Contract
 from registry.contracts import CONTRACT_NAMES, abi
 from registry.enums import Role
 from registry.vin import vin_to_bytes32
-from tests.contracts.chainkit import DeployedRegistry, World, ref, reverts
+from tests.kit.chain import Registry, ref
+from tests.kit.expect import reverts
+from tests.kit.vins import fresh_vin
 
 PARTICIPANTS = ("registrar", "lender", "lender2", "dealer", "insurer", "owner", "buyer", "outsider")
 LENDERS = frozenset({"lender", "lender2"})
@@ -29,7 +31,7 @@ NOBODY: frozenset[str] = frozenset()
 class Scene:
     """Records the calls are aimed at, all in a state where the allowed caller would succeed."""
 
-    w: World
+    registry: Registry
     free_vin: bytes  # owned by the cast's owner, no lien
     dealer_vin: bytes  # owned by the dealer, no lien
     lien: int  # the lender's, on free_vin's sibling, securing no loan
@@ -40,7 +42,7 @@ class Scene:
     claim: int  # open
 
     def address(self, role: str) -> str:
-        return self.w.everyone[role].address
+        return self.registry.everyone[role].address
 
 
 @dataclass(frozen=True)
@@ -101,7 +103,7 @@ def _originator(fn: str, args: Callable[[Scene], list[Any]]) -> Access:
 
 
 def _new_vin(s: Scene) -> bytes:
-    return vin_to_bytes32(s.w.new_vin())
+    return vin_to_bytes32(fresh_vin())
 
 
 ACCESS: list[Access] = [
@@ -227,23 +229,24 @@ _BY_NAME = {a.name: a for a in ACCESS}
 
 
 @pytest.fixture(scope="module")
-def scene(registry: DeployedRegistry) -> Scene:
-    w = World(registry)
-    lien_vin = w.title()
-    w.lien(lien_vin)  # a senior lien, so the lien under test ranks second
-    defaulted = w.active_loan()[2]
-    w.lender.declare_default(defaulted)
-    policy = w.insurer.record_policy(lien_vin, w.cast.lender.address, ref(), w.now() + 10**7).id
+def scene(registry: Registry) -> Scene:
+    lien_vin = registry.title()
+    registry.lien(lien_vin)  # a senior lien, so the lien under test ranks second
+    defaulted = registry.active_loan()[2]
+    registry.lender.declare_default(defaulted)
+    policy = registry.insurer.record_policy(
+        lien_vin, registry.cast.lender.address, ref(), registry.now() + 10**7
+    ).id
     return Scene(
-        w=w,
-        free_vin=vin_to_bytes32(w.title()),
-        dealer_vin=vin_to_bytes32(w.title(w.dealer)),
-        lien=w.lien(lien_vin),
-        originated=w.loan(w.lien(w.title())),
-        active=w.active_loan()[2],
+        registry=registry,
+        free_vin=vin_to_bytes32(registry.title()),
+        dealer_vin=vin_to_bytes32(registry.title(registry.dealer)),
+        lien=registry.lien(lien_vin),
+        originated=registry.loan(registry.lien(registry.title())),
+        active=registry.active_loan()[2],
         defaulted=defaulted,
         policy=policy,
-        claim=w.insurer.file_claim(policy, ref(), 1_000).id,
+        claim=registry.insurer.file_claim(policy, ref(), 1_000).id,
     )
 
 
@@ -257,7 +260,7 @@ def _contract(client: RegistryClient, name: str) -> Contract:
 
 def _simulate(scene: Scene, access: Access, role: str) -> None:
     """``eth_call`` of the function as ``role``; a refusal raises the decoded domain error."""
-    client = scene.w.everyone[role]
+    client = scene.registry.everyone[role]
     contract = _contract(client, access.contract)
     data = contract.encode(access.fn, *access.args(scene))
     client.tx.call(contract.address, data, action=f"{access.name} as {role}")

@@ -13,7 +13,9 @@ from registry.accounts import dev_account
 from registry.client import RegistryClient
 from registry.contracts import CONTRACT_NAMES, abi
 from registry.enums import Role
-from tests.contracts.chainkit import ZERO_ADDRESS, World, private_registry, ref, reverts, same
+from tests.kit.chain import ZERO_ADDRESS, Registry, private_registry, ref
+from tests.kit.expect import reverts, same
+from tests.kit.vins import fresh_vin
 
 # anvil's dev accounts 8 and 9 are not in the cast: these tests admit and remove them.
 NEWCOMER: LocalAccount = dev_account(9)
@@ -21,96 +23,97 @@ DEPUTY: LocalAccount = dev_account(8)
 
 
 @pytest.fixture(scope="module")
-def w() -> Iterator[World]:
-    """A registry of its own: admitting and removing participants stays out of others' view."""
-    with private_registry() as registry:
-        yield World(registry)
+def registry() -> Iterator[Registry]:
+    """A registry of its own (overriding the session's): admitting and removing participants
+    stays out of other tests' view."""
+    with private_registry() as reg:
+        yield reg
 
 
 @pytest.fixture
-def newcomer(w: World) -> RegistryClient:
-    return w.registry.client(NEWCOMER)
+def newcomer(registry: Registry) -> RegistryClient:
+    return registry.client(NEWCOMER)
 
 
 def _admit_raw(client: RegistryClient, account: str, role: bytes) -> None:
     client.transact(client.registry, "admitParticipant", account, role, "X", action="admitting")
 
 
-def test_admitted_dealer_acts_until_removed(w: World, newcomer: RegistryClient) -> None:
-    result = w.registrar.admit_participant(NEWCOMER.address, "dealer", "Harbour Cars Ltd")
+def test_admitted_dealer_acts_until_removed(registry: Registry, newcomer: RegistryClient) -> None:
+    result = registry.registrar.admit_participant(NEWCOMER.address, "dealer", "Harbour Cars Ltd")
     event = result.event("ParticipantAdmitted")
     assert same(event.args["account"], NEWCOMER.address)
     assert event.args["role"] == "0x" + Role.DEALER.id.hex()
     assert event.args["name"] == "Harbour Cars Ltd"
-    assert w.reader.has_role("dealer", NEWCOMER.address)
-    vin = w.title(newcomer)
-    newcomer.record_sale(vin, w.cast.buyer.address, ref())
-    removed = w.registrar.remove_participant(NEWCOMER.address, "dealer")
+    assert registry.reader.has_role("dealer", NEWCOMER.address)
+    vin = registry.title(newcomer)
+    newcomer.record_sale(vin, registry.cast.buyer.address, ref())
+    removed = registry.registrar.remove_participant(NEWCOMER.address, "dealer")
     assert same(removed.event("ParticipantRemoved").args["account"], NEWCOMER.address)
-    assert not w.reader.has_role("dealer", NEWCOMER.address)
-    stock = w.title(newcomer)
+    assert not registry.reader.has_role("dealer", NEWCOMER.address)
+    stock = registry.title(newcomer)
     with reverts("AccessControlUnauthorizedAccount", account=NEWCOMER.address):
-        newcomer.record_sale(stock, w.cast.buyer.address, ref())
+        newcomer.record_sale(stock, registry.cast.buyer.address, ref())
 
 
 def test_a_removed_lender_keeps_its_liens_but_takes_no_new_ones(
-    w: World, newcomer: RegistryClient
+    registry: Registry, newcomer: RegistryClient
 ) -> None:
-    w.registrar.admit_participant(NEWCOMER.address, "lender", "Fly-by-night Finance")
-    vin = w.title()
-    lien_id = w.lien(vin, newcomer)
-    w.registrar.remove_participant(NEWCOMER.address, "lender")
+    registry.registrar.admit_participant(NEWCOMER.address, "lender", "Fly-by-night Finance")
+    vin = registry.title()
+    lien_id = registry.lien(vin, newcomer)
+    registry.registrar.remove_participant(NEWCOMER.address, "lender")
     with reverts("AccessControlUnauthorizedAccount"):
         newcomer.register_lien(vin)
     with reverts("LoanUnauthorizedAccount"):
-        w.loan(lien_id, newcomer)
+        registry.loan(lien_id, newcomer)
     with reverts("RegistryNotLender"):
-        w.lender.assign_lien(w.lien(w.title()), NEWCOMER.address)
-    lien = w.reader.lien(lien_id)
+        registry.lender.assign_lien(registry.lien(registry.title()), NEWCOMER.address)
+    lien = registry.reader.lien(lien_id)
     assert (lien.status, lien.priority) == ("ACTIVE", 1)
-    assert w.reader.liens_of(vin) == [lien_id]
+    assert registry.reader.liens_of(vin) == [lien_id]
     newcomer.release_lien(lien_id)  # it may still let go of its own interest
 
 
-def test_a_second_registrar(w: World) -> None:
-    deputy = w.registry.client(DEPUTY)
-    w.registrar.admit_participant(DEPUTY.address, "registrar", "County title office")
-    deputy.issue_title(w.new_vin(), w.cast.owner.address)
-    w.registrar.remove_participant(DEPUTY.address, "registrar")
+def test_a_second_registrar(registry: Registry) -> None:
+    deputy = registry.client(DEPUTY)
+    registry.registrar.admit_participant(DEPUTY.address, "registrar", "County title office")
+    deputy.issue_title(fresh_vin(), registry.cast.owner.address)
+    registry.registrar.remove_participant(DEPUTY.address, "registrar")
     with reverts("AccessControlUnauthorizedAccount"):
-        deputy.issue_title(w.new_vin(), w.cast.owner.address)
+        deputy.issue_title(fresh_vin(), registry.cast.owner.address)
 
 
-def test_a_participant_may_renounce_its_role(w: World, newcomer: RegistryClient) -> None:
-    w.registrar.admit_participant(NEWCOMER.address, "insurer", "Tiny Mutual")
+def test_a_participant_may_renounce_its_role(registry: Registry, newcomer: RegistryClient) -> None:
+    registry.registrar.admit_participant(NEWCOMER.address, "insurer", "Tiny Mutual")
     newcomer.renounce_role("insurer")
-    assert not w.reader.has_role("insurer", NEWCOMER.address)
+    assert not registry.reader.has_role("insurer", NEWCOMER.address)
 
 
 @pytest.mark.parametrize(
     "who", ["lender", "lender2", "dealer", "insurer", "owner", "buyer", "outsider"]
 )
-def test_only_the_registrar_admits_and_removes(w: World, who: str) -> None:
-    client = w.everyone[who]
+def test_only_the_registrar_admits_and_removes(registry: Registry, who: str) -> None:
+    client = registry.everyone[who]
     for role in ("lender", "registrar"):
         with reverts("AccessControlUnauthorizedAccount", account=client.address):
             client.admit_participant(client.address, role, "Me")
     with reverts("AccessControlUnauthorizedAccount"):
-        client.remove_participant(w.cast.lender.address, "lender")
-    assert w.reader.has_role("lender", w.cast.lender.address)
+        client.remove_participant(registry.cast.lender.address, "lender")
+    assert registry.reader.has_role("lender", registry.cast.lender.address)
 
 
 @pytest.mark.parametrize(
     "role", [Role.MODULE.id, b"\x00" * 32, bytes.fromhex("ab" * 32)], ids=["module", "admin", "x"]
 )
-def test_unknown_roles_are_refused(w: World, role: bytes) -> None:
+def test_unknown_roles_are_refused(registry: Registry, role: bytes) -> None:
     with reverts("RegistryUnknownRole", role="0x" + role.hex()):
-        _admit_raw(w.registrar, NEWCOMER.address, role)
+        _admit_raw(registry.registrar, NEWCOMER.address, role)
 
 
-def test_the_zero_address_is_not_admitted(w: World) -> None:
+def test_the_zero_address_is_not_admitted(registry: Registry) -> None:
     with reverts("RegistryInvalidAddress"):
-        w.registrar.admit_participant(ZERO_ADDRESS, "lender", "Nobody")
+        registry.registrar.admit_participant(ZERO_ADDRESS, "lender", "Nobody")
 
 
 # ------------------------------------------------------------------- privacy

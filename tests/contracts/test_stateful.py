@@ -16,7 +16,6 @@ Each example runs on the same chain between ``evm_snapshot`` and ``evm_revert``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -36,7 +35,8 @@ from registry.client import RegistryClient
 from registry.errors import ContractRejection
 from registry.transactor import TxResult
 from registry.vin import vin_to_bytes32
-from tests.contracts.chainkit import DeployedRegistry, World, ref
+from tests.kit.chain import Registry, ref
+from tests.kit.vins import fresh_vin
 
 ROLES = ("registrar", "lender", "lender2", "dealer", "insurer", "owner", "buyer", "outsider")
 LENDERS = ("lender", "lender2")
@@ -93,11 +93,11 @@ def status_after_brand(status: str, brand: str, brands: set[str]) -> str:
 
 
 class Machine(RuleBasedStateMachine):
-    world: ClassVar[World]
+    world: ClassVar[Registry]
 
     def __init__(self) -> None:
         super().__init__()
-        self.snapshot = self.world.rpc("evm_snapshot", [])
+        self.snapshot = self.world.rpc.request("evm_snapshot", [])
         self.titles: list[TitleModel] = []
         self.liens: list[LienModel] = []
         self.by_address = {c.address.lower(): role for role, c in self.world.everyone.items()}
@@ -107,7 +107,7 @@ class Machine(RuleBasedStateMachine):
         self.seen: dict[str, tuple[int, frozenset[str], int, tuple[int, ...]]] = {}
 
     def teardown(self) -> None:
-        self.world.rpc("evm_revert", [self.snapshot])
+        self.world.rpc.request("evm_revert", [self.snapshot])
 
     # ---------------------------------------------------------------- helpers
 
@@ -139,7 +139,7 @@ class Machine(RuleBasedStateMachine):
 
     @initialize()
     def issue(self) -> None:
-        vins = [self.world.new_vin() for _ in FIRST_OWNERS]
+        vins = [fresh_vin() for _ in FIRST_OWNERS]
         owners = [self.client(role).address for role in FIRST_OWNERS]
         self.world.registrar.issue_titles_batch(vins, owners, [1_000] * len(vins))
         self.titles = [TitleModel(v, o) for v, o in zip(vins, FIRST_OWNERS, strict=True)]
@@ -379,15 +379,10 @@ class Machine(RuleBasedStateMachine):
             assert holder == lien.holder
 
 
-@pytest.fixture
-def world(fresh_registry: DeployedRegistry) -> Iterator[World]:
-    """A registry on its own anvil: the examples' snapshots and reverts touch nothing else."""
-    yield World(fresh_registry)
-
-
 @pytest.mark.fuzzing
-def test_registry_state_machine(world: World) -> None:
-    Machine.world = world
+def test_registry_state_machine(fresh_registry: Registry) -> None:
+    """On a chain of its own: the examples' snapshots and reverts touch nothing else."""
+    Machine.world = fresh_registry
     run_state_machine_as_test(
         Machine,
         settings=settings(

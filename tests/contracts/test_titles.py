@@ -6,59 +6,61 @@ import pytest
 
 from registry.enums import Brand
 from registry.vin import vin_to_bytes32
-from tests.contracts.chainkit import ZERO_ADDRESS, DeployedRegistry, World, reverts, same
+from tests.kit.chain import ZERO_ADDRESS, Registry
+from tests.kit.expect import reverts, same
+from tests.kit.vins import fresh_vin
 
 
-@pytest.fixture(scope="module")
-def w(registry: DeployedRegistry) -> World:
-    return World(registry)
-
-
-def _issue_raw(w: World, raw: bytes) -> None:
+def _issue_raw(registry: Registry, raw: bytes) -> None:
     """issueTitle with a raw bytes32, bypassing the client's VIN validation."""
-    w.registrar.transact(
-        w.registrar.registry, "issueTitle", raw, w.cast.owner.address, 0, action="issuing raw"
+    registry.registrar.transact(
+        registry.registrar.registry,
+        "issueTitle",
+        raw,
+        registry.cast.owner.address,
+        0,
+        action="issuing raw",
     )
 
 
-def _brand_raw(w: World, vin: str, brand: int) -> None:
-    w.registrar.transact(
-        w.registrar.registry, "applyBrand", vin_to_bytes32(vin), brand, action="branding raw"
+def _brand_raw(registry: Registry, vin: str, brand: int) -> None:
+    registry.registrar.transact(
+        registry.registrar.registry, "applyBrand", vin_to_bytes32(vin), brand, action="branding raw"
     )
 
 
 # ------------------------------------------------------------------ issuance
 
 
-def test_registrar_issues_a_title(w: World) -> None:
-    vin = w.new_vin()
-    result = w.registrar.issue_title(vin, w.cast.owner.address, 12_345)
+def test_registrar_issues_a_title(registry: Registry) -> None:
+    vin = fresh_vin()
+    result = registry.registrar.issue_title(vin, registry.cast.owner.address, 12_345)
     event = result.event("TitleIssued")
     assert event.args["vin"] == vin
-    assert same(event.args["owner"], w.cast.owner.address)
-    assert same(event.args["registrar"], w.cast.registrar.address)
-    title = w.reader.title(vin)
+    assert same(event.args["owner"], registry.cast.owner.address)
+    assert same(event.args["registrar"], registry.cast.registrar.address)
+    title = registry.reader.title(vin)
     assert (title.status, title.odometer, title.brands) == ("ACTIVE", 12_345, ())
-    assert same(title.owner, w.cast.owner.address)
+    assert same(title.owner, registry.cast.owner.address)
     assert (title.active_liens, title.transfers) == (0, 0)
 
 
 @pytest.mark.parametrize("who", ["lender", "dealer", "insurer", "owner", "outsider"])
-def test_only_the_registrar_issues_titles(w: World, who: str) -> None:
+def test_only_the_registrar_issues_titles(registry: Registry, who: str) -> None:
     with reverts("AccessControlUnauthorizedAccount"):
-        w.everyone[who].issue_title(w.new_vin(), w.cast.owner.address)
+        registry.everyone[who].issue_title(fresh_vin(), registry.cast.owner.address)
 
 
-def test_a_vin_gets_one_title_only(w: World) -> None:
-    vin = w.title()
+def test_a_vin_gets_one_title_only(registry: Registry) -> None:
+    vin = registry.title()
     with reverts("RegistryTitleExists"):
-        w.registrar.issue_title(vin, w.cast.buyer.address)
-    assert same(w.reader.title(vin).owner, w.cast.owner.address)
+        registry.registrar.issue_title(vin, registry.cast.buyer.address)
+    assert same(registry.reader.title(vin).owner, registry.cast.owner.address)
 
 
-def test_a_title_needs_an_owner(w: World) -> None:
+def test_a_title_needs_an_owner(registry: Registry) -> None:
     with reverts("RegistryInvalidAddress"):
-        w.registrar.issue_title(w.new_vin(), ZERO_ADDRESS)
+        registry.registrar.issue_title(fresh_vin(), ZERO_ADDRESS)
 
 
 def _malformed(vin: str) -> dict[str, bytes]:
@@ -78,240 +80,248 @@ def _malformed(vin: str) -> dict[str, bytes]:
 
 
 @pytest.mark.parametrize("case", list(_malformed("1HGCM82633A004352")))
-def test_a_malformed_vin_is_refused_on_chain(w: World, case: str) -> None:
-    raw = _malformed(w.new_vin())[case]
+def test_a_malformed_vin_is_refused_on_chain(registry: Registry, case: str) -> None:
+    raw = _malformed(fresh_vin())[case]
     raw = raw.ljust(32, b"\x00") if len(raw) < 32 else raw
     with reverts("RegistryInvalidVin", vin="0x" + raw.hex()):
-        _issue_raw(w, raw)
+        _issue_raw(registry, raw)
 
 
-def test_issue_titles_batch(w: World) -> None:
-    vins = [w.new_vin() for _ in range(3)]
-    owners = [w.cast.owner.address, w.cast.dealer.address, w.cast.buyer.address]
-    result = w.registrar.issue_titles_batch(vins, owners, [1, 2, 3])
+def test_issue_titles_batch(registry: Registry) -> None:
+    vins = [fresh_vin() for _ in range(3)]
+    owners = [
+        registry.cast.owner.address,
+        registry.cast.dealer.address,
+        registry.cast.buyer.address,
+    ]
+    result = registry.registrar.issue_titles_batch(vins, owners, [1, 2, 3])
     assert [e.args["vin"] for e in result.all("TitleIssued")] == vins
     for vin, owner, odometer in zip(vins, owners, [1, 2, 3], strict=True):
-        title = w.reader.title(vin)
+        title = registry.reader.title(vin)
         assert same(title.owner, owner)
         assert title.odometer == odometer
 
 
 @pytest.mark.parametrize("lengths", [(2, 1, 2), (2, 2, 3)])
 def test_issue_titles_batch_refuses_a_length_mismatch(
-    w: World, lengths: tuple[int, int, int]
+    registry: Registry, lengths: tuple[int, int, int]
 ) -> None:
-    vins = [w.new_vin() for _ in range(lengths[0])]
+    vins = [fresh_vin() for _ in range(lengths[0])]
     with reverts("RegistryBatchLengthMismatch", expected=lengths[0]):
-        w.registrar.issue_titles_batch(vins, [w.cast.owner.address] * lengths[1], [0] * lengths[2])
-    assert not w.reader.title(vins[0]).exists
+        registry.registrar.issue_titles_batch(
+            vins, [registry.cast.owner.address] * lengths[1], [0] * lengths[2]
+        )
+    assert not registry.reader.title(vins[0]).exists
 
 
-def test_issue_titles_batch_is_all_or_nothing(w: World) -> None:
-    taken = w.title()
-    fresh = w.new_vin()
+def test_issue_titles_batch_is_all_or_nothing(registry: Registry) -> None:
+    taken = registry.title()
+    fresh = fresh_vin()
     with reverts("RegistryTitleExists"):
-        w.registrar.issue_titles_batch([fresh, taken], [w.cast.owner.address] * 2, [0, 0])
-    assert not w.reader.title(fresh).exists
+        registry.registrar.issue_titles_batch(
+            [fresh, taken], [registry.cast.owner.address] * 2, [0, 0]
+        )
+    assert not registry.reader.title(fresh).exists
 
 
 # -------------------------------------------------------------------- brands
 
 
-def test_brands_are_recorded_and_never_erased(w: World) -> None:
-    vin = w.title()
-    w.registrar.apply_brand(vin, "flood")
-    w.registrar.apply_brand(vin, "hail")
-    assert w.reader.title(vin).brands == ("FLOOD", "HAIL")
+def test_brands_are_recorded_and_never_erased(registry: Registry) -> None:
+    vin = registry.title()
+    registry.registrar.apply_brand(vin, "flood")
+    registry.registrar.apply_brand(vin, "hail")
+    assert registry.reader.title(vin).brands == ("FLOOD", "HAIL")
     with reverts("RegistryBrandAlreadyApplied"):
-        w.registrar.apply_brand(vin, "flood")
-    assert w.reader.title(vin).status == "ACTIVE"
+        registry.registrar.apply_brand(vin, "flood")
+    assert registry.reader.title(vin).status == "ACTIVE"
 
 
-def test_rebuilt_needs_salvage_and_supersedes_it_without_erasing(w: World) -> None:
-    vin = w.title()
+def test_rebuilt_needs_salvage_and_supersedes_it_without_erasing(registry: Registry) -> None:
+    vin = registry.title()
     with reverts("RegistryBrandRequires", brand=1, requiredBrand=0):
-        w.registrar.apply_brand(vin, "rebuilt")
-    w.registrar.apply_brand(vin, "salvage")
-    assert w.reader.title(vin).status == "TOTAL_LOSS"
-    result = w.registrar.apply_brand(vin, "rebuilt")
+        registry.registrar.apply_brand(vin, "rebuilt")
+    registry.registrar.apply_brand(vin, "salvage")
+    assert registry.reader.title(vin).status == "TOTAL_LOSS"
+    result = registry.registrar.apply_brand(vin, "rebuilt")
     assert result.event("TitleStatusChanged").args["status"] == 1  # Active
-    title = w.reader.title(vin)
+    title = registry.reader.title(vin)
     assert (title.status, title.brands) == ("ACTIVE", ("SALVAGE", "REBUILT"))
 
 
-def test_recovered_theft_needs_stolen_and_keeps_it(w: World) -> None:
-    vin = w.title()
+def test_recovered_theft_needs_stolen_and_keeps_it(registry: Registry) -> None:
+    vin = registry.title()
     with reverts("RegistryBrandRequires", brand=6, requiredBrand=5):
-        w.registrar.apply_brand(vin, "recovered-theft")
-    w.registrar.apply_brand(vin, "stolen")
-    assert w.reader.title(vin).status == "STOLEN"
-    w.registrar.apply_brand(vin, "recovered-theft")
-    title = w.reader.title(vin)
+        registry.registrar.apply_brand(vin, "recovered-theft")
+    registry.registrar.apply_brand(vin, "stolen")
+    assert registry.reader.title(vin).status == "STOLEN"
+    registry.registrar.apply_brand(vin, "recovered-theft")
+    title = registry.reader.title(vin)
     assert (title.status, title.brands) == ("ACTIVE", ("STOLEN", "RECOVERED_THEFT"))
 
 
-def test_stolen_blocks_transfers_and_liens_until_recovered(w: World) -> None:
-    vin = w.title()
-    w.registrar.apply_brand(vin, "stolen")
+def test_stolen_blocks_transfers_and_liens_until_recovered(registry: Registry) -> None:
+    vin = registry.title()
+    registry.registrar.apply_brand(vin, "stolen")
     with reverts("RegistryTitleStatusForbids", status=3):
-        w.owner.transfer_title(vin, w.cast.buyer.address)
+        registry.owner.transfer_title(vin, registry.cast.buyer.address)
     with reverts("RegistryTitleStatusForbids"):
-        w.lender.register_lien(vin)
-    w.registrar.apply_brand(vin, "recovered-theft")
-    w.lender.release_lien(w.lender.register_lien(vin).id)
-    w.owner.transfer_title(vin, w.cast.buyer.address)
-    assert same(w.reader.title(vin).owner, w.cast.buyer.address)
+        registry.lender.register_lien(vin)
+    registry.registrar.apply_brand(vin, "recovered-theft")
+    registry.lender.release_lien(registry.lender.register_lien(vin).id)
+    registry.owner.transfer_title(vin, registry.cast.buyer.address)
+    assert same(registry.reader.title(vin).owner, registry.cast.buyer.address)
 
 
-def test_salvage_does_not_lift_a_stolen_block(w: World) -> None:
+def test_salvage_does_not_lift_a_stolen_block(registry: Registry) -> None:
     """A stolen vehicle branded salvage stays stolen; recovered, it is a total loss."""
-    vin = w.title()
-    w.registrar.apply_brand(vin, "stolen")
-    w.registrar.apply_brand(vin, "salvage")
-    assert w.reader.title(vin).status == "STOLEN"
+    vin = registry.title()
+    registry.registrar.apply_brand(vin, "stolen")
+    registry.registrar.apply_brand(vin, "salvage")
+    assert registry.reader.title(vin).status == "STOLEN"
     with reverts("RegistryTitleStatusForbids"):
-        w.owner.transfer_title(vin, w.cast.buyer.address)
-    w.registrar.apply_brand(vin, "recovered-theft")
-    assert w.reader.title(vin).status == "TOTAL_LOSS"
-    w.registrar.apply_brand(vin, "rebuilt")
-    assert w.reader.title(vin).status == "ACTIVE"
+        registry.owner.transfer_title(vin, registry.cast.buyer.address)
+    registry.registrar.apply_brand(vin, "recovered-theft")
+    assert registry.reader.title(vin).status == "TOTAL_LOSS"
+    registry.registrar.apply_brand(vin, "rebuilt")
+    assert registry.reader.title(vin).status == "ACTIVE"
 
 
-def test_junk_scraps_the_title_for_good(w: World) -> None:
-    vin = w.title()
-    w.registrar.apply_brand(vin, "junk")
-    assert w.reader.title(vin).status == "SCRAPPED"
+def test_junk_scraps_the_title_for_good(registry: Registry) -> None:
+    vin = registry.title()
+    registry.registrar.apply_brand(vin, "junk")
+    assert registry.reader.title(vin).status == "SCRAPPED"
     with reverts("RegistryTitleStatusForbids", status=4):
-        w.owner.transfer_title(vin, w.cast.buyer.address)
+        registry.owner.transfer_title(vin, registry.cast.buyer.address)
     with reverts("RegistryTitleStatusForbids", status=4):
-        w.lender.register_lien(vin)
+        registry.lender.register_lien(vin)
     for brand in ("salvage", "rebuilt", "stolen", "recovered-theft"):
-        w.registrar.apply_brand(vin, brand)
-        assert w.reader.title(vin).status == "SCRAPPED"
-    assert set(w.reader.title(vin).brands) >= {"JUNK", "SALVAGE", "REBUILT", "STOLEN"}
+        registry.registrar.apply_brand(vin, brand)
+        assert registry.reader.title(vin).status == "SCRAPPED"
+    assert set(registry.reader.title(vin).brands) >= {"JUNK", "SALVAGE", "REBUILT", "STOLEN"}
 
 
-def test_an_unknown_brand_is_refused(w: World) -> None:
-    vin = w.title()
+def test_an_unknown_brand_is_refused(registry: Registry) -> None:
+    vin = registry.title()
     with reverts("RegistryUnknownBrand", brand=len(Brand)):
-        _brand_raw(w, vin, len(Brand))
+        _brand_raw(registry, vin, len(Brand))
 
 
-def test_branding_needs_an_existing_title(w: World) -> None:
+def test_branding_needs_an_existing_title(registry: Registry) -> None:
     with reverts("RegistryTitleNotFound"):
-        w.registrar.apply_brand(w.new_vin(), "flood")
+        registry.registrar.apply_brand(fresh_vin(), "flood")
 
 
 @pytest.mark.parametrize("who", ["lender", "dealer", "insurer", "owner"])
-def test_only_the_registrar_brands(w: World, who: str) -> None:
-    vin = w.title()
+def test_only_the_registrar_brands(registry: Registry, who: str) -> None:
+    vin = registry.title()
     with reverts("AccessControlUnauthorizedAccount"):
-        w.everyone[who].apply_brand(vin, "salvage")
+        registry.everyone[who].apply_brand(vin, "salvage")
 
 
 # ------------------------------------------------------------------ odometer
 
 
 @pytest.mark.parametrize("who", ["owner", "dealer", "insurer", "registrar"])
-def test_odometer_recorders(w: World, who: str) -> None:
-    vin = w.title(odometer=1_000)
-    result = w.everyone[who].record_odometer(vin, 1_500)
+def test_odometer_recorders(registry: Registry, who: str) -> None:
+    vin = registry.title(odometer=1_000)
+    result = registry.everyone[who].record_odometer(vin, 1_500)
     assert result.event("OdometerRecorded").args["notActual"] is False
-    w.everyone[who].record_odometer(vin, 1_500)  # the same reading again is no rollback
-    assert w.reader.title(vin).odometer == 1_500
+    registry.everyone[who].record_odometer(vin, 1_500)  # the same reading again is no rollback
+    assert registry.reader.title(vin).odometer == 1_500
 
 
 @pytest.mark.parametrize("who", ["lender", "buyer", "outsider"])
-def test_others_may_not_record_odometer(w: World, who: str) -> None:
-    vin = w.title(odometer=1_000)
+def test_others_may_not_record_odometer(registry: Registry, who: str) -> None:
+    vin = registry.title(odometer=1_000)
     with reverts("RegistryNotOdometerRecorder"):
-        w.everyone[who].record_odometer(vin, 2_000)
+        registry.everyone[who].record_odometer(vin, 2_000)
 
 
 @pytest.mark.parametrize("who", ["owner", "dealer", "insurer", "registrar"])
-def test_odometer_only_goes_up(w: World, who: str) -> None:
-    vin = w.title(odometer=50_000)
+def test_odometer_only_goes_up(registry: Registry, who: str) -> None:
+    vin = registry.title(odometer=50_000)
     with reverts("RegistryOdometerRollback", current=50_000, reading=49_999):
-        w.everyone[who].record_odometer(vin, 49_999)
-    assert w.reader.title(vin).odometer == 50_000
+        registry.everyone[who].record_odometer(vin, 49_999)
+    assert registry.reader.title(vin).odometer == 50_000
 
 
-def test_registrar_corrects_a_lower_reading_with_odometer_not_actual(w: World) -> None:
-    vin = w.title(odometer=90_000)
-    result = w.registrar.correct_odometer(vin, 30_000)
+def test_registrar_corrects_a_lower_reading_with_odometer_not_actual(registry: Registry) -> None:
+    vin = registry.title(odometer=90_000)
+    result = registry.registrar.correct_odometer(vin, 30_000)
     assert result.event("OdometerRecorded").args["notActual"] is True
     assert result.event("BrandApplied").args["brand"] == Brand.ODOMETER_NOT_ACTUAL.chain_index
-    title = w.reader.title(vin)
+    title = registry.reader.title(vin)
     assert (title.odometer, title.brands) == (30_000, ("ODOMETER_NOT_ACTUAL",))
-    again = w.registrar.correct_odometer(vin, 20_000)
+    again = registry.registrar.correct_odometer(vin, 20_000)
     assert again.all("BrandApplied") == []
-    w.owner.record_odometer(vin, 21_000)
-    assert w.reader.title(vin).brands == ("ODOMETER_NOT_ACTUAL",)
+    registry.owner.record_odometer(vin, 21_000)
+    assert registry.reader.title(vin).brands == ("ODOMETER_NOT_ACTUAL",)
 
 
 @pytest.mark.parametrize("who", ["owner", "dealer", "insurer", "lender"])
-def test_only_the_registrar_corrects_odometer(w: World, who: str) -> None:
-    vin = w.title(odometer=90_000)
+def test_only_the_registrar_corrects_odometer(registry: Registry, who: str) -> None:
+    vin = registry.title(odometer=90_000)
     with reverts("AccessControlUnauthorizedAccount"):
-        w.everyone[who].correct_odometer(vin, 10)
+        registry.everyone[who].correct_odometer(vin, 10)
 
 
-def test_odometer_of_an_unknown_title_is_refused(w: World) -> None:
+def test_odometer_of_an_unknown_title_is_refused(registry: Registry) -> None:
     with reverts("RegistryTitleNotFound"):
-        w.registrar.record_odometer(w.new_vin(), 5)
+        registry.registrar.record_odometer(fresh_vin(), 5)
     with reverts("RegistryTitleNotFound"):
-        w.registrar.correct_odometer(w.new_vin(), 5)
+        registry.registrar.correct_odometer(fresh_vin(), 5)
 
 
 # ----------------------------------------------------------------- transfers
 
 
-def test_owner_transfers_a_free_title(w: World) -> None:
-    vin = w.title()
-    result = w.owner.transfer_title(vin, w.cast.buyer.address)
+def test_owner_transfers_a_free_title(registry: Registry) -> None:
+    vin = registry.title()
+    result = registry.owner.transfer_title(vin, registry.cast.buyer.address)
     event = result.event("TitleTransferred")
-    assert same(event.args["from"], w.cast.owner.address)
-    assert same(event.args["to"], w.cast.buyer.address)
+    assert same(event.args["from"], registry.cast.owner.address)
+    assert same(event.args["to"], registry.cast.buyer.address)
     assert event.args["nonce"] == 1
-    title = w.reader.title(vin)
-    assert same(title.owner, w.cast.buyer.address)
+    title = registry.reader.title(vin)
+    assert same(title.owner, registry.cast.buyer.address)
     assert title.transfers == 1
-    w.buyer.transfer_title(vin, w.cast.owner.address)
-    assert w.reader.title(vin).transfers == 2
+    registry.buyer.transfer_title(vin, registry.cast.owner.address)
+    assert registry.reader.title(vin).transfers == 2
 
 
 @pytest.mark.parametrize("who", ["registrar", "lender", "dealer", "buyer", "outsider"])
-def test_only_the_owner_transfers(w: World, who: str) -> None:
-    vin = w.title()
+def test_only_the_owner_transfers(registry: Registry, who: str) -> None:
+    vin = registry.title()
     with reverts("RegistryNotTitleOwner"):
-        w.everyone[who].transfer_title(vin, w.cast.outsider.address)
+        registry.everyone[who].transfer_title(vin, registry.cast.outsider.address)
 
 
-def test_transfer_to_nobody_or_to_oneself_is_refused(w: World) -> None:
-    vin = w.title()
-    for to in (ZERO_ADDRESS, w.cast.owner.address):
+def test_transfer_to_nobody_or_to_oneself_is_refused(registry: Registry) -> None:
+    vin = registry.title()
+    for to in (ZERO_ADDRESS, registry.cast.owner.address):
         with reverts("RegistryInvalidAddress"):
-            w.owner.transfer_title(vin, to)
+            registry.owner.transfer_title(vin, to)
 
 
-def test_transfer_of_an_unknown_title_is_refused(w: World) -> None:
+def test_transfer_of_an_unknown_title_is_refused(registry: Registry) -> None:
     with reverts("RegistryTitleNotFound"):
-        w.owner.transfer_title(w.new_vin(), w.cast.buyer.address)
+        registry.owner.transfer_title(fresh_vin(), registry.cast.buyer.address)
 
 
-def test_transfer_refused_while_a_lien_stands(w: World) -> None:
-    vin = w.title()
-    lien_id = w.lien(vin)
+def test_transfer_refused_while_a_lien_stands(registry: Registry) -> None:
+    vin = registry.title()
+    lien_id = registry.lien(vin)
     with reverts("RegistryActiveLiens", activeLiens=1):
-        w.owner.transfer_title(vin, w.cast.buyer.address)
-    w.lender.release_lien(lien_id)
-    w.owner.transfer_title(vin, w.cast.buyer.address)
-    assert same(w.reader.title(vin).owner, w.cast.buyer.address)
+        registry.owner.transfer_title(vin, registry.cast.buyer.address)
+    registry.lender.release_lien(lien_id)
+    registry.owner.transfer_title(vin, registry.cast.buyer.address)
+    assert same(registry.reader.title(vin).owner, registry.cast.buyer.address)
 
 
-def test_a_total_loss_can_still_be_sold(w: World) -> None:
-    vin = w.title()
-    w.registrar.apply_brand(vin, "salvage")
-    w.owner.transfer_title(vin, w.cast.buyer.address)
-    title = w.reader.title(vin)
+def test_a_total_loss_can_still_be_sold(registry: Registry) -> None:
+    vin = registry.title()
+    registry.registrar.apply_brand(vin, "salvage")
+    registry.owner.transfer_title(vin, registry.cast.buyer.address)
+    title = registry.reader.title(vin)
     assert (title.status, title.brands) == ("TOTAL_LOSS", ("SALVAGE",))

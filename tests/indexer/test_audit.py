@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -15,11 +14,12 @@ from registry.config import get_settings
 from registry.contracts import write_deployment
 from registry.db import make_engine
 from registry.indexer.lock import indexer_lock
-from tests.indexer.indexer_kit import populate
+from tests.kit.books import populate
+from tests.kit.chain import Registry
 
 
 @pytest.fixture
-def env(tmp_path: Path, fresh_registry: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+def env(tmp_path: Path, fresh_registry: Registry, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     url = f"sqlite:///{tmp_path / 'audit.sqlite'}"
     deployments = tmp_path / "deployments.json"
     write_deployment(deployments, fresh_registry.deployment)
@@ -32,7 +32,7 @@ def env(tmp_path: Path, fresh_registry: Any, monkeypatch: pytest.MonkeyPatch) ->
     get_settings.cache_clear()
 
 
-def test_audit_reports_tampered_rows(env: str, fresh_registry: Any) -> None:
+def test_audit_reports_tampered_rows(env: str, fresh_registry: Registry) -> None:
     ids = populate(fresh_registry)
     runner = CliRunner()
     indexed = runner.invoke(cli, ["index", "--until-head", "--quiet", "--core-only"])

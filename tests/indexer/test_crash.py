@@ -9,25 +9,20 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import text
 
 from registry.contracts import write_deployment
 from registry.indexer import latest_state
-from tests.indexer.indexer_kit import (
-    assert_mirror_exact,
-    migrated_engine,
-    populate,
-    random_actions,
-    safely,
-    wait_until,
-)
+from tests.kit.books import populate, random_actions, safely
+from tests.kit.chain import Registry
+from tests.kit.follower import wait_until
+from tests.kit.mirror import assert_mirror_exact, migrated_engine
 
 REGISTRY = str(Path(sys.executable).parent / "registry")
 
 
-def test_sigkill_during_backfill(tmp_path: Path, fresh_registry: Any) -> None:
+def test_sigkill_during_backfill(tmp_path: Path, fresh_registry: Registry) -> None:
     reg = fresh_registry
     rng = random.Random(99)
     populate(reg)

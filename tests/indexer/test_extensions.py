@@ -8,7 +8,6 @@ import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -20,13 +19,14 @@ from registry.contracts import write_deployment
 from registry.errors import ConfigurationError
 from registry.indexer import load_extension
 from registry.indexer.projections import CORE_HANDLERS
-from tests.indexer.indexer_kit import vins
+from tests.kit.chain import Registry
+from tests.kit.vins import fresh_vins
 
 EXAMPLE = "tests.indexer.extension_example"
 
 
 @pytest.fixture
-def env(tmp_path: Path, registry: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+def env(tmp_path: Path, registry: Registry, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     deployments = tmp_path / "deployments.json"
     write_deployment(deployments, registry.deployment)
     monkeypatch.setenv("REGISTRY_DATABASE_URL", f"sqlite:///{tmp_path / 'mirror.sqlite'}")
@@ -63,8 +63,8 @@ def test_a_module_without_the_factory_is_refused_by_name(tmp_path: Path) -> None
         load_extension("registry.vin", Settings(data_dir=tmp_path))
 
 
-def test_index_runs_an_extension_through_its_factory(env: Path, registry: Any) -> None:
-    new = vins(3)
+def test_index_runs_an_extension_through_its_factory(env: Path, registry: Registry) -> None:
+    new = fresh_vins(3)
     registry.registrar.issue_titles_batch(new, [registry.cast.owner.address] * 3, [1, 2, 3])
     registry.client(registry.cast.lender).register_lien(new[0])
     result = CliRunner().invoke(

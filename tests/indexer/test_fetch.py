@@ -11,7 +11,7 @@ import pytest
 from registry.errors import TransactionFailed
 from registry.indexer.fetch import ChainReader
 from registry.rpc import connect
-from tests.rpc_kit import scripted_node
+from tests.kit.rpc import scripted_node
 
 
 class Limiter:

@@ -9,8 +9,10 @@ from pathlib import Path
 from registry.chain import ephemeral_anvil
 from registry.indexer.heads import HeadWatcher, websocket_url
 from registry.rpc import connect
-from tests.indexer.indexer_kit import Follower, migrated_engine, wait_until
-from tests.registry_kit import Registry, deploy_registry, fresh_vin
+from tests.kit.chain import private_registry
+from tests.kit.follower import Follower, wait_until
+from tests.kit.mirror import migrated_engine
+from tests.kit.vins import fresh_vin
 
 
 def test_websocket_url_beside_the_rpc_url() -> None:
@@ -20,8 +22,7 @@ def test_websocket_url_beside_the_rpc_url() -> None:
 
 
 def test_a_new_head_wakes_a_follower_that_polls_rarely(tmp_path: Path) -> None:
-    with ephemeral_anvil() as node:
-        reg: Registry = deploy_registry(node)
+    with private_registry() as reg:
         engine = migrated_engine(f"sqlite:///{tmp_path / 'heads.sqlite'}")
         # A 60 s poll: only the subscription can bring the next event in within seconds.
         with Follower(engine, reg, poll_interval=60.0) as follower:

@@ -5,24 +5,17 @@ from __future__ import annotations
 import random
 import time
 from pathlib import Path
-from typing import Any
 
-from registry.chain import ephemeral_anvil
-from tests.indexer.indexer_kit import (
-    Follower,
-    assert_mirror_exact,
-    deploy_on,
-    migrated_engine,
-    random_actions,
-    safely,
-    wait_until,
-)
+from tests.kit.books import random_actions, safely
+from tests.kit.chain import private_registry
+from tests.kit.follower import Follower, wait_until
+from tests.kit.mirror import assert_mirror_exact, migrated_engine
 
 
-def test_node_outage_while_following(tmp_path: Path, sqlite_url: str, registry: Any) -> None:
+def test_node_outage_while_following(tmp_path: Path, sqlite_url: str) -> None:
     rng = random.Random(3)
-    with ephemeral_anvil(state_file=tmp_path / "state.json") as node:
-        reg = deploy_on(node, registry)
+    with private_registry(state_file=tmp_path / "state.json") as reg:
+        node = reg.node
         engine = migrated_engine(sqlite_url)
         actions = random_actions(reg, rng)
         with Follower(engine, reg, confirmations=1) as f:

@@ -19,10 +19,12 @@ from registry.indexer import Indexer
 from registry.indexer.apply import apply_events, contract_names
 from registry.indexer.fetch import ChainReader
 from registry.indexer.lock import indexer_lock
-from tests.indexer.indexer_kit import assert_mirror_exact, migrated_engine, populate
+from tests.kit.books import populate
+from tests.kit.chain import Registry
+from tests.kit.mirror import assert_mirror_exact, migrated_engine
 
 
-def _index(url: str, reg: Any, batch_blocks: int = 5000) -> Any:
+def _index(url: str, reg: Registry, batch_blocks: int = 5000) -> Any:
     engine = migrated_engine(url)
     indexer = Indexer(engine, reg.rpc, reg.deployment, confirmations=2, batch_blocks=batch_blocks)
     indexer.run(until_head=True)
@@ -34,7 +36,7 @@ def _rows(engine: Any, model: Any) -> list[Any]:
         return list(s.execute(select(model)).scalars())
 
 
-def _raw_log_count(reg: Any) -> int:
+def _raw_log_count(reg: Registry) -> int:
     """Every log the three contracts emitted, straight from the node."""
     head = int(reg.rpc.request("eth_blockNumber"), 16)
     logs = reg.rpc.request(
@@ -84,7 +86,7 @@ def assert_mirror_is_what_the_contracts_say(engine: Any, reg: Any, ids: dict[str
     assert events == _raw_log_count(reg)
 
 
-def test_projections_match_the_chain(db_url: str, fresh_registry: Any) -> None:
+def test_projections_match_the_chain(db_url: str, fresh_registry: Registry) -> None:
     reg = fresh_registry
     ids = populate(reg)
     engine = _index(db_url, reg, batch_blocks=2)  # many batches: state crosses batches
@@ -122,7 +124,7 @@ def test_projections_match_the_chain(db_url: str, fresh_registry: Any) -> None:
     assert wanted <= names
 
 
-def test_replaying_a_range_changes_nothing(db_url: str, fresh_registry: Any) -> None:
+def test_replaying_a_range_changes_nothing(db_url: str, fresh_registry: Registry) -> None:
     from registry.audit import dump
 
     reg = fresh_registry
@@ -166,7 +168,7 @@ def test_sqlite_runs_in_wal_mode(sqlite_url: str) -> None:
         assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
 
 
-def test_read_ahead_worker_process(sqlite_url: str, fresh_registry: Any) -> None:
+def test_read_ahead_worker_process(sqlite_url: str, fresh_registry: Registry) -> None:
     """The worker process that reads ahead during big backfills yields the same mirror."""
     reg = fresh_registry
     populate(reg)
@@ -178,7 +180,7 @@ def test_read_ahead_worker_process(sqlite_url: str, fresh_registry: Any) -> None
     assert_mirror_exact(engine, reg)
 
 
-def test_a_database_mirrors_one_deployment(sqlite_url: str, fresh_registry: Any) -> None:
+def test_a_database_mirrors_one_deployment(sqlite_url: str, fresh_registry: Registry) -> None:
     from registry.deploy import deploy
     from registry.errors import IndexerMismatch
 
@@ -189,7 +191,7 @@ def test_a_database_mirrors_one_deployment(sqlite_url: str, fresh_registry: Any)
         Indexer(engine, reg.rpc, other).run(until_head=True)
 
 
-def test_finality_is_queryable_per_row(sqlite_url: str, fresh_registry: Any) -> None:
+def test_finality_is_queryable_per_row(sqlite_url: str, fresh_registry: Registry) -> None:
     from registry.db import final_clause
     from registry.indexer import latest_state
 

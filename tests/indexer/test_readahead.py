@@ -8,14 +8,15 @@ from typing import Any
 from registry.indexer.apply import contract_names
 from registry.indexer.fetch import ChainReader
 from registry.indexer.readahead import ReadAhead, expand
-from tests.indexer.indexer_kit import populate
+from tests.kit.books import populate
+from tests.kit.chain import Registry
 
 
 def _key(batch: Any) -> list[tuple[str, int, int, dict[str, Any]]]:
     return [(e.name, e.block_number, e.log_index, e.args) for e in batch.events]
 
 
-def test_two_ranges_stay_in_flight_and_arrive_in_order(fresh_registry: Any) -> None:
+def test_two_ranges_stay_in_flight_and_arrive_in_order(fresh_registry: Registry) -> None:
     reg = fresh_registry
     populate(reg)
     reader = ChainReader(reg.rpc, reg.deployment.addresses, max_range=4)
@@ -54,7 +55,7 @@ def test_two_ranges_stay_in_flight_and_arrive_in_order(fresh_registry: Any) -> N
         ahead.close()
 
 
-def test_a_jump_drops_the_reads_in_flight(fresh_registry: Any) -> None:
+def test_a_jump_drops_the_reads_in_flight(fresh_registry: Registry) -> None:
     reg = fresh_registry
     populate(reg)
     reader = ChainReader(reg.rpc, reg.deployment.addresses, max_range=8)

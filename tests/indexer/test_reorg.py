@@ -9,21 +9,18 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from registry.db.models import Lien, Title
-from tests.indexer.indexer_kit import (
-    Follower,
-    assert_mirror_exact,
-    migrated_engine,
-    random_actions,
-    safely,
-    vins,
-)
+from tests.kit.books import random_actions, safely
+from tests.kit.chain import Registry
+from tests.kit.follower import Follower
+from tests.kit.mirror import assert_mirror_exact, migrated_engine
+from tests.kit.vins import fresh_vins
 
 
-def _rpc(reg: Any, method: str, params: list[Any]) -> Any:
+def _rpc(reg: Registry, method: str, params: list[Any]) -> Any:
     return reg.rpc.request(method, params)
 
 
-def test_reorgs_while_following(db_url: str, fresh_registry: Any) -> None:
+def test_reorgs_while_following(db_url: str, fresh_registry: Registry) -> None:
     reg = fresh_registry
     rng = random.Random(7)
     engine = migrated_engine(db_url)
@@ -36,7 +33,7 @@ def test_reorgs_while_following(db_url: str, fresh_registry: Any) -> None:
         f.catch_up()
 
         # depth 1: the block registering a lien disappears
-        v = vins(1)[0]
+        v = fresh_vins(1)[0]
         reg.registrar.issue_title(v, c.owner.address)
         lien_id = lender.register_lien(v).id
         f.catch_up()
@@ -52,7 +49,7 @@ def test_reorgs_while_following(db_url: str, fresh_registry: Any) -> None:
         assert_mirror_exact(engine, reg)
 
         # depth 3: a title transfer is undone (snapshot, transfer + 2 blocks, revert)
-        w = vins(1)[0]
+        w = fresh_vins(1)[0]
         reg.registrar.issue_title(w, c.owner.address)
         snap = _rpc(reg, "evm_snapshot", [])
         owner.transfer_title(w, c.buyer.address)

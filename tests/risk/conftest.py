@@ -1,4 +1,5 @@
-"""Fixtures of the risk tests: a chain of their own (they move its clock) and a mirror."""
+"""Fixtures of the risk tests: a chain of their own per module (they move its clock) and its
+mirror, indexed with the risk rules as ``registry index`` runs them."""
 
 from __future__ import annotations
 
@@ -7,21 +8,24 @@ from pathlib import Path
 
 import pytest
 
-from registry.chain import ephemeral_anvil
-from tests.risk.risk_kit import Chain, Mirror, start_chain
+from tests.kit.chain import Registry, private_registry
+from tests.kit.mirror import Mirror
 
 
 @pytest.fixture(scope="module")
-def chain() -> Iterator[Chain]:
-    with ephemeral_anvil() as node:
-        yield start_chain(node)
+def chain() -> Iterator[Registry]:
+    """This module's own registry (its clock moves)."""
+    with private_registry() as reg:
+        yield reg
 
 
 @pytest.fixture(scope="module")
-def mirror(chain: Chain, tmp_path_factory: pytest.TempPathFactory) -> Mirror:
-    return Mirror.create(chain, tmp_path_factory.mktemp("risk"))
+def mirror(chain: Registry, tmp_path_factory: pytest.TempPathFactory) -> Mirror:
+    """The module's mirror, shared by its tests."""
+    return Mirror.create(chain, tmp_path_factory.mktemp("risk"), risk=True)
 
 
 @pytest.fixture
-def fresh_mirror(chain: Chain, tmp_path: Path) -> Mirror:
-    return Mirror.create(chain, tmp_path)
+def fresh_mirror(chain: Registry, tmp_path: Path) -> Mirror:
+    """A mirror of the module's chain for one test, indexed from the deployment block."""
+    return Mirror.create(chain, tmp_path, risk=True)

@@ -4,10 +4,12 @@ SQLite, and not raised by its near miss."""
 from __future__ import annotations
 
 from registry.risk.delinquency import chain_day
-from tests.risk.risk_kit import CAST, Chain, Mirror, cents, h32, make_loan
+from tests.kit.books import INSTALMENT_CENTS, make_loan
+from tests.kit.chain import CAST, Registry, ref
+from tests.kit.mirror import Mirror
 
 
-def test_double_pledge_from_another_lender(chain: Chain, mirror: Mirror) -> None:
+def test_double_pledge_from_another_lender(chain: Registry, mirror: Mirror) -> None:
     vin = chain.title()
     first = chain.lender.register_lien(vin).id
     second = chain.lender2.register_lien(vin).id
@@ -22,7 +24,7 @@ def test_double_pledge_from_another_lender(chain: Chain, mirror: Mirror) -> None
 
 
 def test_no_double_pledge_for_a_second_lien_by_the_same_lender(
-    chain: Chain, mirror: Mirror
+    chain: Registry, mirror: Mirror
 ) -> None:
     vin = chain.title()
     chain.lender.register_lien(vin)
@@ -36,7 +38,7 @@ def test_no_double_pledge_for_a_second_lien_by_the_same_lender(
 
 
 def test_double_pledge_against_liens_indexed_in_an_earlier_batch(
-    chain: Chain, mirror: Mirror
+    chain: Registry, mirror: Mirror
 ) -> None:
     vins = [chain.title() for _ in range(3)]
     firsts = [chain.lender.register_lien(vin).id for vin in vins]
@@ -50,10 +52,10 @@ def test_double_pledge_against_liens_indexed_in_an_earlier_batch(
     assert [mirror.kinds(vin) for vin in vins] == [["double_pledge"], [], ["double_pledge"]]
 
 
-def test_sold_out_of_trust(chain: Chain, mirror: Mirror) -> None:
+def test_sold_out_of_trust(chain: Registry, mirror: Mirror) -> None:
     vin = chain.title(CAST.dealer)
     lien = chain.lender.register_lien(vin, floor_plan=True).id
-    chain.dealer.record_sale(vin, CAST.buyer.address, h32())
+    chain.dealer.record_sale(vin, CAST.buyer.address, ref())
     mirror.index()
     [alert] = mirror.alerts(vin=vin)
     assert alert["kind"] == "sold_out_of_trust" and alert["lien_id"] == lien
@@ -62,21 +64,21 @@ def test_sold_out_of_trust(chain: Chain, mirror: Mirror) -> None:
 
 
 def test_no_sold_out_of_trust_after_the_floor_plan_lien_was_released(
-    chain: Chain, mirror: Mirror
+    chain: Registry, mirror: Mirror
 ) -> None:
     vin = chain.title(CAST.dealer)
     lien = chain.lender.register_lien(vin, floor_plan=True).id
     chain.lender.release_lien(lien)
-    chain.dealer.record_sale(vin, CAST.buyer.address, h32())
+    chain.dealer.record_sale(vin, CAST.buyer.address, ref())
     mirror.index()
     assert mirror.kinds(vin) == []
 
 
-def test_total_loss_and_brand_on_a_vehicle_under_lien(chain: Chain, mirror: Mirror) -> None:
+def test_total_loss_and_brand_on_a_vehicle_under_lien(chain: Registry, mirror: Mirror) -> None:
     vin = chain.title()
     chain.lender.register_lien(vin)
-    policy = chain.insurer.record_policy(vin, CAST.lender.address, h32(), 4_000_000_000).id
-    claim = chain.insurer.file_claim(policy, h32(), 900_000).id
+    policy = chain.insurer.record_policy(vin, CAST.lender.address, ref(), 4_000_000_000).id
+    claim = chain.insurer.file_claim(policy, ref(), 900_000).id
     chain.insurer.declare_total_loss(claim, flood=True)
     branded = chain.title()
     chain.lender2.register_lien(branded)
@@ -91,10 +93,10 @@ def test_total_loss_and_brand_on_a_vehicle_under_lien(chain: Chain, mirror: Mirr
     assert "FLOOD" in brand["message"] and brand["severity"] == "high"
 
 
-def test_no_total_loss_or_brand_alert_without_a_lien(chain: Chain, mirror: Mirror) -> None:
+def test_no_total_loss_or_brand_alert_without_a_lien(chain: Registry, mirror: Mirror) -> None:
     vin = chain.title()
-    policy = chain.insurer.record_policy(vin, CAST.lender.address, h32(), 4_000_000_000).id
-    claim = chain.insurer.file_claim(policy, h32(), 900_000).id
+    policy = chain.insurer.record_policy(vin, CAST.lender.address, ref(), 4_000_000_000).id
+    claim = chain.insurer.file_claim(policy, ref(), 900_000).id
     chain.insurer.declare_total_loss(claim)
     released = chain.title()
     lien = chain.lender.register_lien(released).id
@@ -104,9 +106,9 @@ def test_no_total_loss_or_brand_alert_without_a_lien(chain: Chain, mirror: Mirro
     assert mirror.kinds(vin) == [] and mirror.kinds(released) == []
 
 
-def test_repossession_tells_the_other_lienholders(chain: Chain, mirror: Mirror) -> None:
+def test_repossession_tells_the_other_lienholders(chain: Registry, mirror: Mirror) -> None:
     vin = chain.title()
-    _, loan, _ = make_loan(chain, mirror, vin)
+    _, loan, _ = make_loan(mirror, vin)
     chain.lender2.register_lien(vin)  # (a double pledge too)
     chain.lender.declare_default(loan)
     chain.lender.repossess(loan)
@@ -116,15 +118,15 @@ def test_repossession_tells_the_other_lienholders(chain: Chain, mirror: Mirror) 
     assert set(alert["lenders"]) == {CAST.lender.address.lower(), CAST.lender2.address.lower()}
 
 
-def test_missed_payment_then_rolls_through_buckets(chain: Chain, mirror: Mirror) -> None:
+def test_missed_payment_then_rolls_through_buckets(chain: Registry, mirror: Mirror) -> None:
     late, on_time = chain.title(), chain.title()
-    _, late_loan, _ = make_loan(chain, mirror, late, first_due_in_days=3)
-    _, good_loan, good_schedule = make_loan(chain, mirror, on_time, first_due_in_days=3)
+    _, late_loan, _ = make_loan(mirror, late, first_due_in_days=3)
+    _, good_loan, _ = make_loan(mirror, on_time, first_due_in_days=3)
     mirror.index()
     assert mirror.status(late_loan)["bucket"] == "current"  # type: ignore[index]
     assert mirror.status(late_loan)["source"] == "schedule"  # type: ignore[index]
     assert mirror.kinds(late) == []
-    chain.lender.record_payment(good_loan, cents(good_schedule.instalments[0].total), h32())
+    chain.lender.record_payment(good_loan, INSTALMENT_CENTS, ref())  # the first instalment
     chain.advance(5)  # the first instalment is now 2 days past due
     mirror.index()
     late_status = mirror.status(late_loan)
@@ -147,24 +149,24 @@ def test_missed_payment_then_rolls_through_buckets(chain: Chain, mirror: Mirror)
     assert len(mirror.alerts(vin=late, kind="missed_payment")) == 1  # still the same arrears
 
 
-def test_paying_the_arrears_cures(chain: Chain, mirror: Mirror) -> None:
+def test_paying_the_arrears_cures(chain: Registry, mirror: Mirror) -> None:
     vin = chain.title()
-    _, loan, schedule = make_loan(chain, mirror, vin, first_due_in_days=1)
+    _, loan, _ = make_loan(mirror, vin, first_due_in_days=1)
     chain.advance(3)
     mirror.index()
     assert mirror.status(loan)["dpd"] == 2  # type: ignore[index]
-    chain.lender.record_payment(loan, cents(schedule.instalments[0].total), h32())
+    chain.lender.record_payment(loan, INSTALMENT_CENTS, ref())  # the instalment due
     mirror.index()
     status = mirror.status(loan)
     assert status is not None and status["dpd"] == 0 and status["bucket"] == "current"
-    assert status["paid_cents"] == cents(schedule.instalments[0].total)
+    assert status["paid_cents"] == INSTALMENT_CENTS
 
 
 def test_a_loan_without_its_record_falls_back_to_what_the_lender_reports(
-    chain: Chain, mirror: Mirror
+    chain: Registry, mirror: Mirror
 ) -> None:
     vin = chain.title()
-    _, loan, _ = make_loan(chain, mirror, vin, record=False)
+    _, loan, _ = make_loan(mirror, vin, record=False)
     chain.lender.record_delinquency(loan, 45)
     mirror.index()
     status = mirror.status(loan)
@@ -173,23 +175,27 @@ def test_a_loan_without_its_record_falls_back_to_what_the_lender_reports(
     assert sorted(a["kind"] for a in mirror.alerts(vin=vin)) == ["bucket_roll", "missed_payment"]
 
 
-def test_no_alert_for_a_back_dated_loan_whose_history_follows(chain: Chain, mirror: Mirror) -> None:
+def test_no_alert_for_a_back_dated_loan_whose_history_follows(
+    chain: Registry, mirror: Mirror
+) -> None:
     """A migrated loan: originated with a schedule that began months ago, its payments
     recorded in the next transactions (indexed separately): no missed payment."""
     vin = chain.title()
-    _, loan, schedule = make_loan(chain, mirror, vin, first_due_in_days=-95)
+    _, loan, _ = make_loan(mirror, vin, first_due_in_days=-95)
     mirror.index()  # the indexer sees the loan before its payment history
     assert mirror.status(loan)["dpd"] == 95  # type: ignore[index]
-    due = [i for i in schedule.instalments if i.due <= chain.today()]
-    for instalment in due:
-        chain.lender.record_payment(loan, cents(instalment.total), h32())
+    # Monthly from 95 days ago: due then and 1, 2 and 3 months later (3 months are 89 to
+    # 92 days, so at least 3 days ago); 4 months are 120 to 123 days, so the fifth is still
+    # to come. Four instalments have fallen due, each 1,032.80.
+    for _ in range(4):
+        chain.lender.record_payment(loan, INSTALMENT_CENTS, ref())
     mirror.index()
     chain.advance(2 / 24)
     mirror.index()
     assert mirror.status(loan)["dpd"] == 0  # type: ignore[index]
     assert mirror.kinds(vin) == []
     late = chain.title()  # the same, never paid: alerted once it has settled
-    _, late_loan, _ = make_loan(chain, mirror, late, first_due_in_days=-95)
+    _, late_loan, _ = make_loan(mirror, late, first_due_in_days=-95)
     mirror.index()
     assert mirror.kinds(late) == []
     chain.advance(2 / 24)
@@ -200,14 +206,14 @@ def test_no_alert_for_a_back_dated_loan_whose_history_follows(chain: Chain, mirr
     assert late_loan
 
 
-def test_backfill_computes_standing_at_the_head_only(chain: Chain, fresh_mirror: Mirror) -> None:
+def test_backfill_computes_standing_at_the_head_only(chain: Registry, fresh_mirror: Mirror) -> None:
     vin = chain.title()
-    _, loan, schedule = make_loan(chain, fresh_mirror, vin, first_due_in_days=-40)
+    _, loan, _ = make_loan(fresh_mirror, vin, first_due_in_days=-40)
     chain.advance(2 / 24)  # settled, still unpaid, for a few blocks (a batch of their own)
     for _ in range(4):
         chain.rpc.request("evm_mine")
-    for instalment in schedule.instalments[:2]:
-        chain.lender.record_payment(loan, cents(instalment.total), h32())
+    for _ in range(2):  # due 40 days ago and a month (28-31 days) later; the 3rd is to come
+        chain.lender.record_payment(loan, INSTALMENT_CENTS, ref())
     indexer = fresh_mirror.indexer(batch_blocks=3)
     indexer.run(until_head=True, lock=False)  # many small batches, the payments in the last
     status = fresh_mirror.status(loan)
@@ -215,11 +221,11 @@ def test_backfill_computes_standing_at_the_head_only(chain: Chain, fresh_mirror:
     assert fresh_mirror.kinds(vin) == []
 
 
-def test_lien_not_released_30_days_after_payoff(chain: Chain, mirror: Mirror) -> None:
+def test_lien_not_released_30_days_after_payoff(chain: Registry, mirror: Mirror) -> None:
     kept, cleaned, plain = chain.title(), chain.title(), chain.title()
     ids = {}
     for vin in (kept, cleaned, plain):
-        _, loan, _ = make_loan(chain, mirror, vin)
+        _, loan, _ = make_loan(mirror, vin)
         ids[vin] = loan
     extra_kept = chain.lender.register_lien(kept).id  # same lender: no double pledge
     extra_cleaned = chain.lender.register_lien(cleaned).id
@@ -242,7 +248,7 @@ def test_lien_not_released_30_days_after_payoff(chain: Chain, mirror: Mirror) ->
     assert len(mirror.alerts(vin=kept)) == 1
 
 
-def test_same_alerts_when_indexed_again_from_scratch(chain: Chain, mirror: Mirror,
+def test_same_alerts_when_indexed_again_from_scratch(chain: Registry, mirror: Mirror,
                                                      fresh_mirror: Mirror) -> None:  # fmt: skip
     mirror.index()
     fresh_mirror.index()
@@ -254,7 +260,7 @@ def test_same_alerts_when_indexed_again_from_scratch(chain: Chain, mirror: Mirro
     assert len(fresh_mirror.alerts()) == len({a["key"] for a in fresh_mirror.alerts()})
 
 
-def test_reorg_removes_the_alert_and_its_standing(chain: Chain, fresh_mirror: Mirror) -> None:
+def test_reorg_removes_the_alert_and_its_standing(chain: Registry, fresh_mirror: Mirror) -> None:
     vin = chain.title()
     chain.lender.register_lien(vin)
     fresh_mirror.index()

@@ -8,90 +8,86 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.risk.risk_kit import CAST, Chain, Mirror, risk_app
+from tests.kit.api import Keys, bearer, risk_app
+from tests.kit.chain import CAST
+from tests.kit.mirror import Mirror
 
 
 @pytest.fixture(scope="module")
-def api(chain: Chain, mirror: Mirror, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
-    tuple[TestClient, dict[str, str]]
-]:  # fmt: skip
-    app, keys = risk_app(chain, mirror, tmp_path_factory.mktemp("risk-api"))
+def api(mirror: Mirror) -> Iterator[tuple[TestClient, Keys]]:
+    app, keys = risk_app(mirror)
     with TestClient(app) as client:
         yield client, keys
 
 
-def auth(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
-
-
-def test_lender_alerts_and_access(api: tuple[TestClient, dict[str, str]]) -> None:
+def test_lender_alerts_and_access(api: tuple[TestClient, Keys]) -> None:
     client, keys = api
     me = CAST.lender2.address
-    r = client.get(f"/lenders/{me}/alerts", headers=auth(keys["lender2"]))
+    r = client.get(f"/lenders/{me}/alerts", headers=bearer(keys.lender2))
     assert r.status_code == 200, r.text
     body = r.json()
     assert [a["kind"] for a in body["items"]] == ["double_pledge"]
     assert body["freshness"]["indexed_block"] > 0
-    assert client.get(f"/lenders/{me}/alerts", headers=auth(keys["lender"])).status_code == 403
-    assert client.get(f"/lenders/{me}/alerts", headers=auth(keys["dealer"])).status_code == 403
+    assert client.get(f"/lenders/{me}/alerts", headers=bearer(keys.lender)).status_code == 403
+    assert client.get(f"/lenders/{me}/alerts", headers=bearer(keys.dealer)).status_code == 403
     assert client.get(f"/lenders/{me}/alerts").status_code == 401
-    assert client.get(f"/lenders/{me}/alerts", headers=auth(keys["auditor"])).status_code == 200
-    r = client.get("/alerts?kind=nope", headers=auth(keys["auditor"]))
+    assert client.get(f"/lenders/{me}/alerts", headers=bearer(keys.auditor)).status_code == 200
+    r = client.get("/alerts?kind=nope", headers=bearer(keys.auditor))
     assert r.status_code == 422 and r.json()["error"]["code"] == "invalid_input"
 
 
-def test_all_alerts_filtered_for_a_lender_key(api: tuple[TestClient, dict[str, str]]) -> None:
+def test_all_alerts_filtered_for_a_lender_key(api: tuple[TestClient, Keys]) -> None:
     client, keys = api
-    everything = client.get("/alerts", headers=auth(keys["auditor"])).json()["items"]
+    everything = client.get("/alerts", headers=bearer(keys.auditor)).json()["items"]
     kinds = {a["kind"] for a in everything}
     assert {"double_pledge", "missed_payment"} <= kinds
-    mine = client.get("/alerts", headers=auth(keys["lender2"])).json()["items"]
+    mine = client.get("/alerts", headers=bearer(keys.lender2)).json()["items"]
     assert mine and all(CAST.lender2.address.lower() in a["lenders"] for a in mine)
     assert len(mine) < len(everything)
-    r = client.get("/alerts?kind=missed_payment&severity=warning", headers=auth(keys["auditor"]))
+    r = client.get("/alerts?kind=missed_payment&severity=warning", headers=bearer(keys.auditor))
     assert r.status_code == 200 and {a["kind"] for a in r.json()["items"]} == {"missed_payment"}
 
 
-def test_portfolio_and_standing(api: tuple[TestClient, dict[str, str]]) -> None:
+def test_portfolio_and_standing(api: tuple[TestClient, Keys]) -> None:
     client, keys = api
     me = CAST.lender.address
-    r = client.get(f"/lenders/{me}/portfolio?stress=2", headers=auth(keys["lender"]))
+    r = client.get(f"/lenders/{me}/portfolio?stress=2", headers=bearer(keys.lender))
     assert r.status_code == 200, r.text
     report = r.json()
     assert report["loans"] >= 1 and set(report["buckets"]) == {"current", "1-29", "30-59",
                                                                "60-89", "90+"}  # fmt: skip
     assert report["stress"]["stressed"]["factor"] == 2
     assert (
-        client.get(f"/lenders/{me}/portfolio?stress=0", headers=auth(keys["lender"])).status_code
+        client.get(f"/lenders/{me}/portfolio?stress=0", headers=bearer(keys.lender)).status_code
         == 422
     )
-    r = client.get(f"/lenders/{me}/standing?bucket=1-29", headers=auth(keys["lender"]))
+    r = client.get(f"/lenders/{me}/standing?bucket=1-29", headers=bearer(keys.lender))
     assert r.status_code == 200 and r.json()["items"][0]["dpd"] in (5, 6)
 
 
-def test_webhooks_managed_by_the_lender_itself(api: tuple[TestClient, dict[str, str]]) -> None:
+def test_webhooks_managed_by_the_lender_itself(api: tuple[TestClient, Keys]) -> None:
     client, keys = api
     me = CAST.lender.address
     path = f"/lenders/{me}/webhooks"
-    r = client.post(path, json={"url": "https://bank.example/hooks"}, headers=auth(keys["lender"]))
+    r = client.post(path, json={"url": "https://bank.example/hooks"}, headers=bearer(keys.lender))
     assert r.status_code == 201, r.text
     hook = r.json()
     assert len(hook["secret"]) >= 16
     assert (
-        client.post(path, json={"url": "ftp://x"}, headers=auth(keys["lender"])).status_code == 422
+        client.post(path, json={"url": "ftp://x"}, headers=bearer(keys.lender)).status_code == 422
     )
     assert client.post(path, json={"url": "https://x.example"},
-                       headers=auth(keys["lender2"])).status_code == 403  # fmt: skip
-    assert client.get(path, headers=auth(keys["auditor"])).status_code == 403
-    listed = client.get(path, headers=auth(keys["lender"])).json()["items"]
+                       headers=bearer(keys.lender2)).status_code == 403  # fmt: skip
+    assert client.get(path, headers=bearer(keys.auditor)).status_code == 403
+    listed = client.get(path, headers=bearer(keys.lender)).json()["items"]
     assert [h["id"] for h in listed] == [hook["id"]] and "secret" not in listed[0]
-    r = client.delete(f"{path}/{hook['id']}", headers=auth(keys["lender"]))
+    r = client.delete(f"{path}/{hook['id']}", headers=bearer(keys.lender))
     assert r.status_code == 200
-    assert client.delete(f"{path}/{hook['id']}", headers=auth(keys["lender"])).status_code == 404
+    assert client.delete(f"{path}/{hook['id']}", headers=bearer(keys.lender)).status_code == 404
 
 
 def test_an_answer_is_of_one_snapshot(
-    api: tuple[TestClient, dict[str, str]], mirror: Mirror, monkeypatch: pytest.MonkeyPatch
+    api: tuple[TestClient, Keys], mirror: Mirror, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The indexer commits a block and an alert between the route's read of the mirror state
     and its read of the alerts: the answer shows neither (state and data of one snapshot)."""
@@ -115,12 +111,12 @@ def test_an_answer_is_of_one_snapshot(
                                      lenders, 10**6, 0, "committed meanwhile")])  # fmt: skip
         return real(conn, **filters)
 
-    before = client.get("/alerts", headers=auth(keys["auditor"])).json()
+    before = client.get("/alerts", headers=bearer(keys.auditor)).json()
     monkeypatch.setattr(routes, "list_alerts", commit_then_list)
     try:
-        during = client.get("/alerts", headers=auth(keys["auditor"])).json()
+        during = client.get("/alerts", headers=bearer(keys.auditor)).json()
         monkeypatch.undo()
-        after = client.get("/alerts", headers=auth(keys["auditor"])).json()
+        after = client.get("/alerts", headers=bearer(keys.auditor)).json()
     finally:
         with mirror.engine.begin() as conn:
             conn.execute(delete(DELIVERIES).where(DELIVERIES.c.alert_key == key))

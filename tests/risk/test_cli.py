@@ -9,7 +9,9 @@ from click.testing import CliRunner
 
 from registry import loan_records
 from registry.cli.main import cli
-from tests.risk.risk_kit import CAST, Chain, Mirror, make_loan
+from tests.kit.books import make_loan
+from tests.kit.chain import CAST, Registry
+from tests.kit.mirror import Mirror
 
 
 def run(mirror: Mirror, *args: str) -> str:
@@ -19,9 +21,11 @@ def run(mirror: Mirror, *args: str) -> str:
     return result.output
 
 
-def test_import_schedules_that_arrive_later(chain: Chain, mirror: Mirror, tmp_path: Path) -> None:
+def test_import_schedules_that_arrive_later(
+    chain: Registry, mirror: Mirror, tmp_path: Path
+) -> None:
     vin = chain.title()
-    _, loan, schedule = make_loan(chain, mirror, vin, first_due_in_days=1, record=False)
+    _, loan, schedule = make_loan(mirror, vin, first_due_in_days=1, record=False)
     mirror.index()
     assert mirror.status(loan)["source"] == "lender_reported"  # type: ignore[index]
     chain.advance(3)
@@ -33,7 +37,7 @@ def test_import_schedules_that_arrive_later(chain: Chain, mirror: Mirror, tmp_pa
     assert "1 not matching" in out
     assert mirror.status(loan)["source"] == "lender_reported"  # type: ignore[index]
     vin2 = chain.title()
-    _, loan2, _ = make_loan(chain, mirror, vin2, first_due_in_days=-2, record=True)
+    _, loan2, _ = make_loan(mirror, vin2, first_due_in_days=-2, record=True)
     record_path = loan_records.record_path(mirror.records, chain.deployment.chain_id, loan2)
     moved = tmp_path / "later" / record_path.name
     moved.parent.mkdir()
@@ -50,7 +54,7 @@ def test_import_schedules_that_arrive_later(chain: Chain, mirror: Mirror, tmp_pa
     assert "1 already known" in out
 
 
-def test_report_and_alerts_commands(chain: Chain, mirror: Mirror) -> None:
+def test_report_and_alerts_commands(chain: Registry, mirror: Mirror) -> None:
     vin = chain.title()
     chain.lender.register_lien(vin)
     chain.lender2.register_lien(vin)

@@ -18,10 +18,13 @@ from registry.risk.portfolio import (
     stressed,
     with_charge_off,
 )
-from tests.risk.risk_kit import CAST, Chain, Mirror, h32, make_loan
+from tests.kit.books import make_loan
+from tests.kit.chain import CAST, Registry, ref
+from tests.kit.mirror import Mirror
 
-# Every loan of the on-chain test is risk_kit's schedule: 12,000.00 at 6% over 12 months,
-# annuity. r = 0.005; payment 12000 * 0.005 / (1 - 1.005**-12) = 1032.797 -> 1,032.80;
+# Every loan of the on-chain test is the kit's schedule (tests.kit.books.schedule_for):
+# 12,000.00 at 6% over 12 months, annuity.
+# r = 0.005; payment 12000 * 0.005 / (1 - 1.005**-12) = 1032.797 -> 1,032.80;
 # the first instalment is 60.00 of interest (12000 * 0.005) and 972.80 of principal.
 PRINCIPAL = 1_200_000  # cents
 INSTALMENT = 103_280
@@ -89,25 +92,25 @@ def test_observed_roll_rates_replace_the_prior_when_there_are_enough() -> None:
     assert m["30-59"]["source"] == "prior"
 
 
-def test_report_for_a_lender_on_chain(chain: Chain, mirror: Mirror) -> None:
+def test_report_for_a_lender_on_chain(chain: Registry, mirror: Mirror) -> None:
     bank = chain.lender2
     me = CAST.lender2.address.lower()
     good, late, branded = (chain.title() for _ in range(3))
     stock = chain.title(CAST.dealer)
     sold_by_dealer = chain.title(CAST.dealer)
-    chain.dealer.record_sale(sold_by_dealer, CAST.buyer.address, h32())
+    chain.dealer.record_sale(sold_by_dealer, CAST.buyer.address, ref())
     loans = {}
     for vin in (good, late, sold_by_dealer, branded):
-        _, loan, schedule = make_loan(chain, mirror, vin, lender=bank, first_due_in_days=2)
+        _, loan, schedule = make_loan(mirror, vin, lender=bank, first_due_in_days=2)
         loans[vin] = (loan, schedule)
     bank.register_lien(stock, floor_plan=True)
     chain.registrar.apply_brand(branded, "flood")
     paid_off_vin = chain.title()
-    _, paid_loan, _ = make_loan(chain, mirror, paid_off_vin, lender=bank)
+    _, paid_loan, _ = make_loan(mirror, paid_off_vin, lender=bank)
     bank.pay_off(paid_loan)
     for vin in (good, sold_by_dealer, branded):
         loan, _schedule = loans[vin]
-        bank.record_payment(loan, INSTALMENT, h32())  # the first instalment, exactly
+        bank.record_payment(loan, INSTALMENT, ref())  # the first instalment, exactly
     mirror.index()
     chain.advance(40)  # crosses a month end: one snapshot month
     mirror.index()

@@ -7,31 +7,34 @@ from pathlib import Path
 
 import pytest
 
+from registry.db.scratch import scratch_database
 from registry.enums import AlertKind, Severity
 from registry.risk.alerts import NewAlert, store
 from registry.risk.portfolio import portfolio
 from registry.risk.webhooks import add_webhook, outbox
-from tests.risk.risk_kit import CAST, Chain, Mirror, cents, h32, make_loan, postgres_database
+from tests.kit.books import INSTALMENT_CENTS, make_loan
+from tests.kit.chain import CAST, Registry, ref
+from tests.kit.mirror import Mirror
 
 pytestmark = pytest.mark.postgres
 
 
 @pytest.fixture
-def pg_mirror(chain: Chain, tmp_path: Path) -> Iterator[Mirror]:
-    with postgres_database() as url:
-        m = Mirror.create(chain, tmp_path, url)
+def pg_mirror(chain: Registry, tmp_path: Path) -> Iterator[Mirror]:
+    with scratch_database("risk") as url:
+        m = Mirror.create(chain, tmp_path, url, risk=True)
         yield m
         m.engine.dispose()
 
 
-def test_alerts_standing_and_report_on_postgres(chain: Chain, pg_mirror: Mirror) -> None:
+def test_alerts_standing_and_report_on_postgres(chain: Registry, pg_mirror: Mirror) -> None:
     pledged, late, kept = chain.title(), chain.title(), chain.title()
     chain.lender.register_lien(pledged)
     chain.lender2.register_lien(pledged)
-    _, late_loan, _ = make_loan(chain, pg_mirror, late, first_due_in_days=-40)
-    _, kept_loan, schedule = make_loan(chain, pg_mirror, kept, first_due_in_days=1)
+    _, late_loan, _ = make_loan(pg_mirror, late, first_due_in_days=-40)
+    _, kept_loan, _ = make_loan(pg_mirror, kept, first_due_in_days=1)
     chain.lender.register_lien(kept)
-    chain.lender.record_payment(kept_loan, cents(schedule.instalments[0].total), h32())
+    chain.lender.record_payment(kept_loan, INSTALMENT_CENTS, ref())  # the first instalment
     chain.lender.pay_off(kept_loan)
     with pg_mirror.engine.begin() as conn:
         add_webhook(conn, CAST.lender.address, "http://127.0.0.1:9/h", "0123456789abcdef0123")

@@ -32,7 +32,8 @@ from registry.risk.webhooks import (
     sign,
     verify_signature,
 )
-from tests.risk.risk_kit import CAST, Chain, Mirror
+from tests.kit.chain import CAST, Registry
+from tests.kit.mirror import Mirror
 
 SECRET = "s3cret-for-the-receiver-0123456789"
 LENDER = CAST.lender.address.lower()
@@ -253,7 +254,7 @@ def test_removed_webhook_gets_nothing(db: tuple[str, Engine], receiver: Receiver
 
 
 def test_chain_alert_reaches_the_lenders_webhook(
-    chain: Chain, fresh_mirror: Mirror, receiver: Receiver
+    chain: Registry, fresh_mirror: Mirror, receiver: Receiver
 ) -> None:
     receiver.start()
     with fresh_mirror.engine.begin() as conn:

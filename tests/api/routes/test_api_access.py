@@ -5,13 +5,16 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.api.api_kit import Keys, Mirror, bearer
+from tests.kit.api import Keys, bearer
+from tests.kit.books import Book
+from tests.kit.chain import CAST
+from tests.kit.mirror import Mirror
 
 
-def _loan_paths(mirror: Mirror) -> list[str]:
+def _loan_paths(book: Book) -> list[str]:
     return [
-        f"/lenders/{mirror.reg.cast.lender.address}/loans",
-        f"/loans/{mirror.book.loan_id}",
+        f"/lenders/{CAST.lender.address}/loans",
+        f"/loans/{book.loan_id}",
     ]
 
 
@@ -27,17 +30,17 @@ def _loan_paths(mirror: Mirror) -> list[str]:
     ],
 )
 def test_loan_data_visibility(
-    client: TestClient, mirror: Mirror, keys: Keys, role: str, allowed: bool
+    client: TestClient, book: Book, keys: Keys, role: str, allowed: bool
 ) -> None:
-    for path in _loan_paths(mirror):
+    for path in _loan_paths(book):
         r = client.get(path, headers=bearer(getattr(keys, role)))
         assert r.status_code == (200 if allowed else 403), (role, path, r.text)
         if not allowed:
             assert r.json()["error"]["code"] == "unauthorized"
 
 
-def test_loan_data_needs_a_key(client: TestClient, mirror: Mirror) -> None:
-    for path in _loan_paths(mirror):
+def test_loan_data_needs_a_key(client: TestClient, book: Book) -> None:
+    for path in _loan_paths(book):
         r = client.get(path)
         assert r.status_code == 401
         assert r.json()["error"]["code"] == "unauthenticated"
@@ -46,27 +49,27 @@ def test_loan_data_needs_a_key(client: TestClient, mirror: Mirror) -> None:
         assert bad.status_code == 401
 
 
-def test_x_api_key_header_works_too(client: TestClient, mirror: Mirror, keys: Keys) -> None:
-    r = client.get(f"/loans/{mirror.book.loan_id}", headers={"X-API-Key": keys.auditor})
+def test_x_api_key_header_works_too(client: TestClient, book: Book, keys: Keys) -> None:
+    r = client.get(f"/loans/{book.loan_id}", headers={"X-API-Key": keys.auditor})
     assert r.status_code == 200
 
 
 def test_history_shows_loan_details_to_entitled_callers(
-    client: TestClient, mirror: Mirror, keys: Keys
+    client: TestClient, book: Book, keys: Keys
 ) -> None:
-    path = f"/vehicles/{mirror.book.liened}/history"
+    path = f"/vehicles/{book.liened}/history"
     for role, visible in (("lender", True), ("auditor", True), ("lender2", False)):
         events = client.get(path, headers=bearer(getattr(keys, role))).json()["events"]
         payment = next(e for e in events if e["event"] == "LoanPaymentRecorded")
         assert ("amount" in payment["args"]) is visible, role
 
 
-def test_public_reads_need_no_key(client: TestClient, mirror: Mirror) -> None:
+def test_public_reads_need_no_key(client: TestClient, book: Book) -> None:
     for path in (
-        f"/vehicles/{mirror.book.liened}/title-check",
-        f"/vehicles/{mirror.book.liened}/history",
-        f"/vehicles/{mirror.book.liened}/liens",
-        f"/lienholders/{mirror.reg.cast.lender.address}/liens",
+        f"/vehicles/{book.liened}/title-check",
+        f"/vehicles/{book.liened}/history",
+        f"/vehicles/{book.liened}/liens",
+        f"/lienholders/{CAST.lender.address}/liens",
         "/participants",
         "/status",
     ):
@@ -102,16 +105,16 @@ def test_writes_refuse_other_roles(
         assert r.json()["error"]["code"] == "unauthorized"
 
 
-def test_revoked_key_is_refused(client: TestClient, mirror: Mirror) -> None:
+def test_revoked_key_is_refused(client: TestClient, mirror: Mirror, book: Book) -> None:
     from sqlmodel import Session
 
     from registry.auth import create_key, revoke_key
 
     with Session(mirror.engine) as s:
-        key, token = create_key(s, "auditor", mirror.reg.cast.outsider.address, "temp")
+        key, token = create_key(s, "auditor", CAST.outsider.address, "temp")
         s.commit()
-        assert client.get(f"/loans/{mirror.book.loan_id}", headers=bearer(token)).status_code == 200
+        assert client.get(f"/loans/{book.loan_id}", headers=bearer(token)).status_code == 200
         revoke_key(s, key.key_id)
         s.commit()
-    r = client.get(f"/loans/{mirror.book.loan_id}", headers=bearer(token))
+    r = client.get(f"/loans/{book.loan_id}", headers=bearer(token))
     assert r.status_code == 401 and "revoked" in r.json()["error"]["message"]

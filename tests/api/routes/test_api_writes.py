@@ -8,11 +8,15 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.main import create_app
-from tests.api.api_kit import CAST, Keys, Mirror, bearer, fresh_vin
+from tests.kit.api import Keys, api_settings, bearer
+from tests.kit.books import Book
+from tests.kit.chain import CAST
+from tests.kit.mirror import Mirror
+from tests.kit.vins import fresh_vin
 
 
 def _instance(mirror: Mirror, dev_account: int, **overrides: object) -> TestClient:
-    return TestClient(create_app(mirror.settings(dev_account=dev_account, **overrides)))
+    return TestClient(create_app(api_settings(mirror, dev_account=dev_account, **overrides)))
 
 
 @pytest.fixture(scope="module")
@@ -83,17 +87,17 @@ def test_lifecycle_through_the_api(
 
 
 def test_contract_refusals_come_back_decoded(
-    instances: dict[str, TestClient], keys: Keys, mirror: Mirror
+    instances: dict[str, TestClient], keys: Keys, book: Book
 ) -> None:
     reg, lender = instances["registrar"], instances["lender"]
-    body = {"vin": mirror.book.clean, "owner": CAST.owner.address}
+    body = {"vin": book.clean, "owner": CAST.owner.address}
     r = reg.post("/titles", json=body, headers=bearer(keys.registrar))
     assert r.status_code == 409
     err = r.json()["error"]
     assert "already has a title" in err["message"]
     assert err["details"]["reason"] == "RegistryTitleExists"
     # lien_second is held by lender2: this instance (lender) may not release it
-    r = lender.post(f"/liens/{mirror.book.lien_second}/release", headers=bearer(keys.lender))
+    r = lender.post(f"/liens/{book.lien_second}/release", headers=bearer(keys.lender))
     assert r.status_code == 403
     assert r.json()["error"]["details"]["reason"] == "RegistryNotLienholder"
     r = lender.post("/liens/987654/release", headers=bearer(keys.lender))
@@ -101,11 +105,9 @@ def test_contract_refusals_come_back_decoded(
 
 
 def test_key_must_belong_to_the_instance(
-    instances: dict[str, TestClient], keys: Keys, mirror: Mirror
+    instances: dict[str, TestClient], keys: Keys, book: Book
 ) -> None:
-    r = instances["lender"].post(
-        "/liens", json={"vin": mirror.book.clean}, headers=bearer(keys.lender2)
-    )
+    r = instances["lender"].post("/liens", json={"vin": book.clean}, headers=bearer(keys.lender2))
     assert r.status_code == 403 and "signs as" in r.json()["error"]["message"]
 
 
@@ -114,12 +116,12 @@ def test_invalid_vin_in_a_write(instances: dict[str, TestClient], keys: Keys) ->
     assert r.status_code == 422 and r.json()["error"]["details"]["reason"] == "length"
 
 
-def test_writes_503_when_node_down_reads_go_on(mirror: Mirror, keys: Keys) -> None:
+def test_writes_503_when_node_down_reads_go_on(mirror: Mirror, book: Book, keys: Keys) -> None:
     with _instance(mirror, 1, rpc_url="http://127.0.0.1:9") as down:
-        r = down.post("/liens", json={"vin": mirror.book.clean}, headers=bearer(keys.lender))
+        r = down.post("/liens", json={"vin": book.clean}, headers=bearer(keys.lender))
         assert r.status_code == 503
         assert r.json()["error"]["code"] == "chain_unavailable"
-        read = down.get(f"/vehicles/{mirror.book.clean}/title-check")
+        read = down.get(f"/vehicles/{book.clean}/title-check")
         assert read.status_code == 200 and read.json()["freshness"]["stale"] is True
 
 
