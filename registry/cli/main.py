@@ -96,6 +96,10 @@ COMMANDS: dict[str, LazyCommand] = {
         "registry.cli.participants:participant",
         "Admit and remove participants (registrar only).",
     ),
+    "pledge": LazyCommand(
+        "registry.cli.pledges:pledge",
+        "Pledges of loans to funders: release, transfer (sale), show, consent to a lien sale.",
+    ),
     "risk": LazyCommand(
         "registry.cli.risk:risk",
         "Loan risk: delinquency, alerts and the portfolio report (from the SQL mirror).",
