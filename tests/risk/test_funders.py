@@ -7,8 +7,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 
+from api.main import create_app
 from registry.risk.webhooks import add_webhook, outbox
+from tests.kit.api import api_settings, bearer, make_keys
 from tests.kit.chain import CAST, HOUR, Registry, ref
 from tests.kit.mirror import Mirror
 
@@ -172,3 +175,22 @@ def test_funder_alerts_go_to_the_funder_s_webhooks(
     with fresh_mirror.engine.connect() as conn:
         queued = [d for d in outbox(conn, limit=10_000) if d["alert_key"] == alert["key"]]
     assert [d["webhook_id"] for d in queued] == [hook["id"]]
+
+
+def test_the_funder_reads_its_alerts_through_the_api(chain: Registry, mirror: Mirror) -> None:
+    vin, lien, _, _ = chain.pledged_loan()
+    chain.lender.release_lien(lien)
+    mirror.index()
+    keys = make_keys(mirror, "funder-alerts")
+    with TestClient(create_app(api_settings(mirror))) as client:
+        url = f"/funders/{CAST.funder.address}/alerts?kind=pledged_lien_released"
+        r = client.get(url, headers=bearer(keys.funder))
+        assert r.status_code == 200, r.text
+        assert vin in [a["vin"] for a in r.json()["items"]]
+        assert "pledged_payoff_unremitted" in r.json()["kinds"]
+        assert client.get(url, headers=bearer(keys.funder2)).status_code == 403
+        lender_view = client.get(
+            f"/lenders/{CAST.lender.address}/alerts?kind=pledged_lien_released",
+            headers=bearer(keys.lender),
+        )
+        assert lender_view.json()["items"] == []  # told to the funder, not the lender
