@@ -17,7 +17,7 @@ def test_demo_funders_hold_pledges_and_show_each_case(
     client = fresh_registry.registrar
     book = build_demo(client, vehicles=60, seed=11, records_dir=tmp_path)
     h = book.highlights
-    assert PLEDGE_CASES <= set(h)  # a book of 60 has loans enough for every case
+    assert set(h) >= PLEDGE_CASES  # a book of 60 has loans enough for every case
     warehouse, trust = (dev_account(i).address for i in FUNDER_ACCOUNTS)
     assert client.has_role("funder", warehouse) and client.has_role("funder", trust)
 
