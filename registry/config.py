@@ -38,6 +38,11 @@ class Settings(BaseSettings):
     dev_account: int | None = Field(
         None, description="index of a local dev account to sign with (local chain only)"
     )
+    webhook_private_urls: bool = Field(
+        False,
+        description="allow webhook URLs resolving to loopback, private or link-local addresses "
+        "(local receivers in a demo or a test only: never where the API faces others)",
+    )
     api_host: str = "127.0.0.1"
     api_port: int = 8000
 

@@ -4,7 +4,8 @@ A :class:`Mirror` is a SQLite file (or, given a URL, a PostgreSQL database: make
 :func:`registry.db.scratch.scratch_database`, or take the ``pg_url`` fixture) with the
 deployment file beside it, indexed with the handler registries ``registry index`` runs:
 the core projections, and with ``risk=True`` the risk rules reading the mirror's loan
-records. :func:`assert_mirror_exact` compares any indexed database with a fresh index.
+records and the watches. :func:`assert_mirror_exact` compares any indexed database with a
+fresh index.
 """
 
 from __future__ import annotations
@@ -25,13 +26,16 @@ from registry.risk.alerts import list_alerts
 from registry.risk.hooks import RiskSettings, risk_handlers
 from registry.risk.models import LoanStatus
 from registry.risk.standing import SETTLE_SECONDS
+from registry.watches.hooks import watch_handlers
 from tests.kit.chain import Registry
 
 
 def handler_registries(risk: RiskSettings | None) -> list[HandlerRegistry]:
     """What ``registry index`` runs: the core projections, then the risk rules (given their
-    settings)."""
-    return [core_handlers()] if risk is None else [core_handlers(), risk_handlers(risk)]
+    settings) and the watches."""
+    if risk is None:
+        return [core_handlers()]
+    return [core_handlers(), risk_handlers(risk), watch_handlers()]
 
 
 def migrated_engine(url: str) -> Engine:
