@@ -27,9 +27,11 @@ PRIVATE_URLS_SETTING = "REGISTRY_WEBHOOK_PRIVATE_URLS"
 
 
 class ForbiddenDestination(InvalidInput):
-    """A webhook URL that resolves to an address the registry must not call."""
+    """A webhook URL the registry will not call: its host resolves to a non-public address,
+    or does not resolve at all (so it cannot be checked)."""
 
     code = "forbidden_destination"
+    status = 403
 
 
 def system_resolver(host: str, port: int) -> list[str]:
@@ -37,7 +39,10 @@ def system_resolver(host: str, port: int) -> list[str]:
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as exc:
-        raise InvalidInput(f"webhook host {host!r} does not resolve: {exc}", host=host) from None
+        raise ForbiddenDestination(
+            f"webhook host {host!r} does not resolve ({exc}), so it cannot be checked: refused",
+            host=host,
+        ) from None
     return sorted({str(info[4][0]) for info in infos})
 
 
@@ -94,7 +99,7 @@ def check_destination(
     except ValueError:
         addresses = resolve(host, port)
     if not addresses:
-        raise InvalidInput(f"webhook host {host!r} does not resolve", host=host)
+        raise ForbiddenDestination(f"webhook host {host!r} resolves to nothing: refused", host=host)
     if not allow_private:
         bad = [a for a in addresses if not is_public(ipaddress.ip_address(a))]
         if bad:

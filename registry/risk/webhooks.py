@@ -35,10 +35,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
-from eth_utils import is_address
 from sqlalchemy import Connection, Engine, Table, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from registry.addresses import checksum_address
 from registry.errors import InvalidInput, NotFound
 from registry.risk.destinations import check_destination
 from registry.risk.models import Delivery, Webhook
@@ -57,9 +57,7 @@ EVENT_HEADER = "X-Registry-Event"
 
 
 def _participant(address: str) -> str:
-    if not is_address(address):
-        raise InvalidInput(f"{address!r} is not an address (0x followed by 40 hex digits)")
-    return address.lower()
+    return checksum_address(address, "participant address").lower()
 
 
 def _secret(secret: str | None) -> str:

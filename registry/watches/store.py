@@ -15,9 +15,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from eth_utils import is_address
 from sqlalchemy import Connection, Table, and_, delete, select
 
+from registry.addresses import checksum_address
 from registry.chunks import chunks
 from registry.db import dialect_insert
 from registry.enums import WatchKind
@@ -30,14 +30,13 @@ from registry.watches.models import Notice, Watch
 WATCHES: Table = Watch.__table__  # type: ignore[attr-defined]
 NOTICES: Table = Notice.__table__  # type: ignore[attr-defined]
 DELIVERIES: Table = Delivery.__table__  # type: ignore[attr-defined]
-#: At most this many watches in one request or file.
-MAX_WATCHES_PER_CALL = 10_000
+#: At most this many VINs (a request or a file) and addresses in one call.
+MAX_VINS_PER_CALL = 10_000
+MAX_ADDRESSES_PER_CALL = 100
 
 
 def _address(address: str, what: str = "address") -> str:
-    if not isinstance(address, str) or not is_address(address):
-        raise InvalidInput(f"{address!r} is not an {what} (0x followed by 40 hex digits)")
-    return address.lower()
+    return checksum_address(address, what).lower()
 
 
 def parse_vin_file(text: str) -> list[str]:
@@ -76,8 +75,11 @@ def add_watches(
     wanted += [(WatchKind.ADDRESS.value, _address(a)) for a in addresses]
     if not wanted:
         raise InvalidInput("name at least one VIN or address to watch")
-    if len(wanted) > MAX_WATCHES_PER_CALL:
-        raise InvalidInput(f"at most {MAX_WATCHES_PER_CALL} watches at once, not {len(wanted)}")
+    if len(vins) > MAX_VINS_PER_CALL or len(addresses) > MAX_ADDRESSES_PER_CALL:
+        raise InvalidInput(
+            f"at most {MAX_VINS_PER_CALL} VINs and {MAX_ADDRESSES_PER_CALL} addresses at once, "
+            f"not {len(vins)} and {len(addresses)}"
+        )
     now = time.time()
     rows = [{"watcher": who, "kind": k, "target": t, "label": label[:200], "created_ts": now}
             for k, t in dict.fromkeys(wanted)]  # fmt: skip
