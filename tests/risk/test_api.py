@@ -74,7 +74,7 @@ def test_webhooks_managed_by_the_lender_itself(api: tuple[TestClient, Keys]) -> 
     hook = r.json()
     assert hook["secret"].startswith("whsec_") and hook["lender"] == me.lower()
     r = client.post(path, json={"url": "http://169.254.169.254/"}, headers=bearer(keys.lender))
-    assert r.status_code == 422 and r.json()["error"]["code"] == "forbidden_destination"
+    assert r.status_code == 403 and r.json()["error"]["code"] == "forbidden_destination"
     assert (
         client.post(path, json={"url": "ftp://x"}, headers=bearer(keys.lender)).status_code == 422
     )

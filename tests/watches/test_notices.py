@@ -188,7 +188,7 @@ def test_watches_from_a_file_and_bad_input(mirror: Mirror, tmp_path: Path) -> No
     assert [(w["kind"], w["target"]) for w in listed] == [
         ("vin", "1HGCM82633A004352"), ("vin", "1G1SCZK16DT079150"), ("address", OWNER),
     ]  # fmt: skip
-    with pytest.raises(InvalidInput, match="0x12"):
+    with pytest.raises(InvalidInput, match="not a valid address"):
         watch(mirror.engine, DEALER, addresses=["0x12"])
     with pytest.raises(InvalidInput):
         watch(mirror.engine, DEALER, vins=["1HGCM82633A004353"])  # a bad check digit
