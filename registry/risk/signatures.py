@@ -48,6 +48,13 @@ class WebhookVerificationError(InvalidInput):
     code = "webhook_verification_failed"
 
 
+class DuplicateDelivery(WebhookVerificationError):
+    """A verified delivery whose id was already handled: acknowledge it (2xx), do not act on
+    it again (a retry after a lost acknowledgement, or a replay within the tolerance)."""
+
+    code = "duplicate_delivery"
+
+
 def new_secret() -> str:
     """A fresh ``whsec_`` secret (32 random bytes)."""
     return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(32)).decode()
@@ -97,7 +104,7 @@ def verify_webhook(
     now: float | None = None,
 ) -> str:
     """The receiver's check of one delivery; returns its message id, or raises
-    :class:`WebhookVerificationError`.
+    :class:`WebhookVerificationError` (:class:`DuplicateDelivery` for an id in ``seen``).
 
     ``headers`` as received (names in any case), ``body`` the raw bytes as received (before
     any JSON parsing). A timestamp more than ``tolerance`` seconds from now is refused (a
@@ -130,7 +137,7 @@ def verify_webhook(
         )
     if seen is not None:
         if message_id in seen:
-            raise WebhookVerificationError(
+            raise DuplicateDelivery(
                 f"delivery {message_id} was already handled (a duplicate or a replay)",
                 message_id=message_id,
             )

@@ -19,8 +19,13 @@ from typing import Any
 from sqlalchemy import Engine
 
 from registry.db import make_engine
-from registry.errors import InvalidInput
-from registry.risk.signatures import new_secret, verify_legacy_signature, verify_webhook
+from registry.risk.signatures import (
+    DuplicateDelivery,
+    WebhookVerificationError,
+    new_secret,
+    verify_legacy_signature,
+    verify_webhook,
+)
 from registry.risk.webhooks import LEGACY_SIGNATURE_HEADER, Backoff, outbox, run_worker
 
 
@@ -31,7 +36,7 @@ class Receiver:
         self.port = port
         self.secret = secret or new_secret()
         self.seen: dict[str, dict[str, Any]] = {}
-        self.handled: set[str] = set()  # ids verified once: the check refuses them again
+        self.handled: set[str] = set()  # ids verified once (the check's ``seen``)
         self.requests = 0
         self.rejected: list[str] = []  # why each refused delivery was refused
         self.raw: list[tuple[dict[str, str], bytes]] = []  # every request as received
@@ -52,14 +57,14 @@ class Receiver:
         if not verify_legacy_signature(self.secret, body, headers.get(LEGACY_SIGNATURE_HEADER)):
             self.rejected.append("legacy signature")
             return 401
-        try:
-            message_id = verify_webhook(self.secret, headers, body)
-        except InvalidInput as exc:
+        try:  # the receiver's check as the README shows it
+            message_id = verify_webhook(self.secret, headers, body, seen=self.handled)
+        except DuplicateDelivery:
+            return 204  # a redelivery: acknowledge it, act on it once
+        except WebhookVerificationError as exc:
             self.rejected.append(exc.message)
             return 401
-        if message_id not in self.handled:  # a redelivery: acknowledge, process once
-            self.handled.add(message_id)
-            self.seen[message_id] = json.loads(body)
+        self.seen[message_id] = json.loads(body)
         return 204
 
     def start(self) -> None:

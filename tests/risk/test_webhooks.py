@@ -18,6 +18,7 @@ from registry.risk.alerts import NewAlert, store
 from registry.risk.destinations import ForbiddenDestination, check_destination
 from registry.risk.models import Delivery
 from registry.risk.signatures import (
+    DuplicateDelivery,
     WebhookVerificationError,
     legacy_signature,
     new_secret,
@@ -119,7 +120,7 @@ def test_a_stale_or_replayed_delivery_is_refused_by_the_receiver_check() -> None
     assert verify_webhook(SECRET, headers, body, now=1_700_000_600, tolerance=900) == "msg_9"
     handled: set[str] = set()
     assert verify_webhook(SECRET, headers, body, seen=handled, now=1_700_000_001) == "msg_9"
-    with pytest.raises(WebhookVerificationError, match="already handled"):  # a quick replay
+    with pytest.raises(DuplicateDelivery, match="already handled"):  # a quick replay
         verify_webhook(SECRET, headers, body, seen=handled, now=1_700_000_002)
 
 
