@@ -47,11 +47,13 @@ def test_importing_an_extension_registers_nothing(tmp_path: Path) -> None:
     assert not core[0].after_batch_hooks and not core[0].rollback_hooks
 
 
-def test_the_default_handlers_are_the_core_and_the_risk_rules(tmp_path: Path) -> None:
-    core, risk = index_handlers(Settings(data_dir=tmp_path))
+def test_the_default_handlers_are_the_core_the_risk_rules_and_the_watches(tmp_path: Path) -> None:
+    core, risk, watches = index_handlers(Settings(data_dir=tmp_path))
     assert set(core.handlers) == set(CORE_HANDLERS)
     assert {"LoanOriginated", "LoanPaymentRecorded", "LienRegistered"} <= set(risk.handlers)
     assert risk.after_batch_hooks and risk.rollback_hooks and risk.after_apply_hooks
+    assert set(CORE_HANDLERS) <= set(watches.handlers)  # every event may touch a watched car
+    assert watches.after_apply_hooks and watches.rollback_hooks
     # each call builds its own registries, bound to its settings: nothing shared
     again = index_handlers(Settings(data_dir=tmp_path / "other"))
     assert again[1] is not risk
