@@ -92,7 +92,7 @@ def watches_add(body: WatchesIn, runtime: RuntimeDep, principal: AnyKey) -> Resp
 
 
 @router.post(
-    "/watches/file",
+    "/watch-file",
     status_code=201,
     response_model=Watches,
     openapi_extra={"requestBody": {"required": True, "content": {"text/plain": {"schema": {
@@ -113,7 +113,7 @@ def watches_upload(
     return response
 
 
-@router.delete("/watches/{watch_id:int}", response_model=WatchRemoved)
+@router.delete("/watches/{watch_id}", response_model=WatchRemoved)
 def watches_remove(watch_id: Id, runtime: RuntimeDep, principal: AnyKey) -> Response:
     """Stops a watch of the participant (its notices stay)."""
     with runtime.engine.begin() as conn:

@@ -16,6 +16,7 @@ from sqlalchemy import Engine, select
 from registry.chain import free_port
 from registry.db.models import Event
 from registry.errors import InvalidInput
+from registry.risk.signatures import DuplicateDelivery, WebhookVerificationError, verify_webhook
 from registry.risk.webhooks import add_webhook
 from registry.watches.store import add_watches, list_notices, list_watches, parse_vin_file
 from registry.watches.words import known_events
@@ -143,8 +144,17 @@ def test_an_owner_watching_its_address_hears_of_a_lien_on_its_car(
     worker.stop()
     delivered = {(n["vin"], n["event"]) for n in receiver.bodies("notice")}
     assert delivered == set(got) and not receiver.rejected
-    headers = receiver.raw[0][0]
+    headers, body = receiver.raw[0]  # a delivery captured on the wire, replayed
     assert headers["X-Registry-Event"].startswith("notice.")
+    sent = int(headers["webhook-timestamp"])
+    with pytest.raises(WebhookVerificationError, match="stale or replayed"):  # ten minutes on
+        verify_webhook(receiver.secret, headers, body, now=sent + 600)
+    with pytest.raises(DuplicateDelivery):  # at once: the id was handled
+        verify_webhook(receiver.secret, headers, body, seen=receiver.handled, now=sent + 1)
+    tampered = body.replace(b'"vin":', b'"vin": ', 1)  # the same JSON, other bytes
+    assert tampered != body and json.loads(tampered) == json.loads(body)
+    with pytest.raises(WebhookVerificationError, match="no webhook-signature matches"):
+        verify_webhook(receiver.secret, headers, tampered, now=sent + 1)
 
 
 def test_notices_survive_the_receiver_down_and_the_service_restarting(

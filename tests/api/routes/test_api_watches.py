@@ -67,10 +67,10 @@ def test_upload_a_file_of_vins(
     vins = [registry.title(), registry.title()]
     text = "vin,stock number\n" + "\n".join(f"{v},A-{i}" for i, v in enumerate(vins)) + "\n"
     headers = {**bearer(keys.insurer), "Content-Type": "text/plain"}
-    r = client.post("/watches/file", content=text, headers=headers)
+    r = client.post("/watch-file", content=text, headers=headers)
     assert r.status_code == 201, r.text
     assert [w["target"] for w in r.json()["items"]] == vins
-    r = client.post("/watches/file", content="1HGCM82633A004352\nnot-a-vin\n", headers=headers)
+    r = client.post("/watch-file", content="1HGCM82633A004352\nnot-a-vin\n", headers=headers)
     assert r.status_code == 422 and "line 2" in r.json()["error"]["message"]
     assert len(client.get("/watches", headers=bearer(keys.insurer)).json()["items"]) == 2
 
