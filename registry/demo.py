@@ -101,6 +101,9 @@ class DemoBook:
     loans: int = 0
     payments: int = 0
     highlights: dict[str, str] = field(default_factory=dict)
+    #: chain time of its first and its last step (unix seconds)
+    since: int = 0
+    until: int = 0
 
 
 @dataclass(frozen=True)
@@ -147,7 +150,7 @@ def build_demo(
     reg = client.as_(cast.registrar)
     lenders = [client.as_(a) for a in cast.lenders]
     clock = DemoClock(client.rpc)
-    clock.at(clock.start)  # the register's first day: participants, titles, floor plans
+    book.since = clock.at(clock.start)  # the register's first day: participants, titles, …
 
     for accounts, role, names in (
         (cast.lenders, "lender", LENDERS),
@@ -209,6 +212,7 @@ def build_demo(
 
     _highlights(client, book, cast, vins, fp_lien, loan_of_vehicle, private, rng, clock)
     tick("fraud and life events", 0)
+    book.until = clock.chain_time()
     return book
 
 

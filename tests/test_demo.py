@@ -152,6 +152,7 @@ def test_the_book_spreads_over_three_years_with_the_same_ids(
             rolls = conn.execute(select(ROLLS.c.month).distinct()).all()
             buckets = {b for (b,) in conn.execute(select(STATUS.c.bucket))}
     assert now - last < 2 * DAY and last - first > (HISTORY_DAYS - 30) * DAY
+    assert first <= spread.since < first + 2 * DAY and spread.until == last
     assert len(paid) >= 30  # payments in (nearly) every month of the book
     assert len(rolls) >= 24  # month-end roll rates over two years and more
     assert {"current", "90+"} <= buckets and buckets & {"1-29", "30-59", "60-89"}
