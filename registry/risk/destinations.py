@@ -6,8 +6,9 @@ shared, multicast or otherwise non-global addresses would make the registry a wa
 (the cloud metadata service at 169.254.169.254, a database on 10.0.0.5). Such URLs are
 refused when registered *and* when delivered to (DNS can change in between), and the
 delivery connects to the very address that was checked (:meth:`Destination.pinned`), so a
-second lookup cannot swap it. ``allow_private`` (the setting
-``REGISTRY_WEBHOOK_PRIVATE_URLS``) lifts the rule, for local receivers in a demo or a test.
+second lookup cannot swap it; redirects are not followed (a 3xx is a failed attempt, retried
+later). ``allow_private`` (the setting ``REGISTRY_WEBHOOK_PRIVATE_URLS``) lifts the rule, for
+local receivers in a demo or a test.
 """
 
 from __future__ import annotations

@@ -262,7 +262,7 @@ def deliver_due(
     (``allow_private``: deliver to URLs resolving to non-public addresses too)."""
     backoff = backoff or Backoff()
     own = client is None
-    http = client or httpx.Client(timeout=10.0)
+    http = client or httpx.Client(timeout=10.0, follow_redirects=False)
     result = RoundResult()
     try:
         with engine.connect() as conn:
@@ -327,7 +327,7 @@ def run_worker(
     """Delivers until stopped (or one round with ``once``); sleeps until the next due row."""
     stop = stop or threading.Event()
     total = RoundResult()
-    with httpx.Client(timeout=10.0) as http:
+    with httpx.Client(timeout=10.0, follow_redirects=False) as http:
         while not stop.is_set():
             r = deliver_due(engine, client=http, backoff=backoff, allow_private=allow_private)
             total.delivered += r.delivered
