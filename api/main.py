@@ -16,7 +16,17 @@ from sqlalchemy import Engine
 from api.config import ApiSettings
 from api.deps import Runtime
 from api.errors import install_error_handlers
-from api.routes import funders, liens, loans, participants, risk, status, vehicles, writes
+from api.routes import (
+    funders,
+    liens,
+    loans,
+    participants,
+    risk,
+    status,
+    vehicles,
+    watches,
+    writes,
+)
 from api.schemas import ErrorResponse
 from registry.enums import PAGE_ENUMS
 
@@ -27,7 +37,11 @@ _ERRORS = {
     for code, what in (
         (400, "the request body cannot be read (not JSON, or not UTF-8)"),
         (401, "no valid API key"),
-        (403, "the key's role or participant may not do this"),
+        (
+            403,
+            "the key's role or participant may not do this (or a webhook URL resolves to a "
+            "non-public address)",
+        ),
         (404, "no such vehicle, lien, loan or participant"),
         (405, "the path does not serve this method (Allow names those it does)"),
         (409, "the chain's current state refuses the action"),
@@ -73,7 +87,8 @@ def create_app(settings: ApiSettings | None = None, *, engine: Engine | None = N
     )
     app.state.runtime = runtime
     routers = [
-        m.router for m in (vehicles, liens, loans, participants, status, writes, risk, funders)
+        m.router
+        for m in (vehicles, liens, loans, participants, status, writes, risk, funders, watches)
     ]
     for router in routers:
         app.include_router(router)

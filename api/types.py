@@ -26,6 +26,7 @@ from registry.enums import (
     Severity,
     StandingBucket,
     TitleStatus,
+    WatchKind,
 )
 from registry.enums import Role as ParticipantRole
 from registry.errors import InvalidInput
@@ -33,7 +34,7 @@ from registry.queries.vehicles import CURSOR_PATTERN
 
 __all__ = ["AlertKind", "Brand", "Bucket", "EventKind", "LienStatus", "LoanState",
            "ParticipantRole", "ReleaseReason", "Severity", "StandingBucket",
-           "TitleStatus"]  # fmt: skip
+           "TitleStatus", "WatchKind"]  # fmt: skip
 
 #: The certificate's at-a-glance verdict (registry.certificates.summarize).
 Verdict = Literal["clean", "encumbered", "branded", "total_loss", "stolen", "scrapped"]
@@ -73,6 +74,18 @@ Address = Annotated[
         "pattern": ADDRESS_PATTERN,
         "examples": ["0x70997970c51812dc3a010c7d01b50e0d17dc79c8"],
         "description": "an account address: 0x + 40 hex digits, any case",
+    }),
+]  # fmt: skip
+#: A file of VINs (one per line, or a CSV whose first column is the VIN; ``#`` comments).
+VIN_FILE_FORMAT = "vin-file"
+VinFile = Annotated[
+    str,
+    documented({
+        "format": VIN_FILE_FORMAT,
+        "maxLength": 400_000,
+        "examples": ["vin\n1HGCM82633A004352\n1G1SCZK16DT079150\n"],
+        "description": "VINs, one per line or as the first column of a CSV (a 'vin' header "
+        "row, blank lines and # comments are skipped); every bad line is named",
     }),
 ]  # fmt: skip
 #: A page cursor of the history (``next_cursor`` of the previous page).

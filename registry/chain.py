@@ -145,6 +145,7 @@ class AnvilNode:
         detach: bool = False,
         startup_timeout: float = STARTUP_TIMEOUT,
         hardfork: str | None = None,
+        genesis_timestamp: int | None = None,
     ) -> None:
         self.host = host
         self.port = port if port is not None else free_port(host)
@@ -157,6 +158,8 @@ class AnvilNode:
         self.detach = detach
         self.startup_timeout = startup_timeout
         self.hardfork = hardfork  # the EVM rules it runs (None: anvil's latest)
+        #: the genesis block's unix time (None: now); later blocks follow on from it
+        self.genesis_timestamp = genesis_timestamp
         self._tmpdir: tempfile.TemporaryDirectory[str] | None = None
         if log_file is None:
             self._tmpdir = tempfile.TemporaryDirectory(prefix="anvil-")
@@ -194,6 +197,8 @@ class AnvilNode:
             cmd += ["--block-time", f"{self.block_time:g}"]
         if self.hardfork is not None:
             cmd += ["--hardfork", self.hardfork]
+        if self.genesis_timestamp is not None:
+            cmd += ["--timestamp", str(self.genesis_timestamp)]
         if self.state_file is not None:
             cmd += ["--state", str(self.state_file)]
             if self.state_interval:
@@ -291,14 +296,17 @@ def ephemeral_anvil(
     block_time: float | None = None,
     state_file: Path | None = None,
     hardfork: str | None = None,
+    genesis_timestamp: int | None = None,
 ) -> Iterator[AnvilNode]:
     """A running anvil for a test: free port, no persisted state unless ``state_file``,
-    anvil's latest hardfork unless ``hardfork``.
+    anvil's latest hardfork unless ``hardfork``, its clock starting now unless
+    ``genesis_timestamp``.
 
     The node may be stopped and started again (same port, same state file); it is killed
     when the block exits.
     """
-    node = AnvilNode(port=port, block_time=block_time, state_file=state_file, hardfork=hardfork)
+    node = AnvilNode(port=port, block_time=block_time, state_file=state_file, hardfork=hardfork,
+                     genesis_timestamp=genesis_timestamp)  # fmt: skip
     try:
         node.start()
         yield node
@@ -346,7 +354,7 @@ class ChainStatus:
     state_file: Path
 
 
-def _node_for(settings: Settings) -> AnvilNode:
+def _node_for(settings: Settings, genesis_timestamp: int | None = None) -> AnvilNode:
     files = ChainFiles.of(settings)
     return AnvilNode(
         host=settings.chain_host,
@@ -355,6 +363,7 @@ def _node_for(settings: Settings) -> AnvilNode:
         state_file=files.state,
         log_file=files.log,
         detach=True,
+        genesis_timestamp=genesis_timestamp,
     )
 
 
@@ -370,8 +379,11 @@ def _managed_pid(files: ChainFiles) -> int | None:
     return None
 
 
-def start(settings: Settings) -> ChainProcess:
+def start(settings: Settings, *, genesis_timestamp: int | None = None) -> ChainProcess:
     """Start the persisted local chain in the background; return once it answers.
+
+    ``genesis_timestamp`` dates a new chain's first block (``registry up`` starts the demo's
+    chain years back); a chain restored from its state file keeps its own time.
 
     Raises:
         ChainUnavailable: it is already running, the port is taken, or anvil fails to start
@@ -386,7 +398,8 @@ def start(settings: Settings) -> ChainProcess:
             pid=pid,
         )
     files.dir.mkdir(parents=True, exist_ok=True)
-    node = _node_for(settings)
+    fresh = not files.state.exists()
+    node = _node_for(settings, genesis_timestamp if fresh else None)
     node.start()
     assert node.pid is not None
     files.pid.write_text(f"{node.pid}\n")

@@ -41,6 +41,11 @@ class Settings(BaseSettings):
     funder_payoff_days: int = Field(
         30, ge=0, description="days after a payoff that a still-active pledge alerts its funder"
     )
+    webhook_private_urls: bool = Field(
+        False,
+        description="allow webhook URLs resolving to loopback, private or link-local addresses "
+        "(local receivers in a demo or a test only: never where the API faces others)",
+    )
     api_host: str = "127.0.0.1"
     api_port: int = 8000
 

@@ -186,6 +186,14 @@ class AlertKind(StrEnum):
     PLEDGED_LIEN_ASSIGNED = "pledged_lien_assigned"
 
 
+class WatchKind(StrEnum):
+    """What a watch names (``registry.watches``): one vehicle, or a party's vehicles and
+    liens (every vehicle the address owns, every lien it holds)."""
+
+    VIN = "vin"
+    ADDRESS = "address"
+
+
 class Severity(StrEnum):
     """How serious an alert is, least serious first."""
 

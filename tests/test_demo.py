@@ -3,21 +3,32 @@
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 
 import click
 import pytest
+from sqlalchemy import func, select
 
 from registry.chain import AnvilNode, ephemeral_anvil
 from registry.cli import demo as demo_cli
 from registry.contracts import write_deployment
+from registry.db.models import Event
 from registry.demo import MIN_VEHICLES, DemoPlan, build_demo, demo_cast
+from registry.demo_clock import DAY, HISTORY_DAYS, day_of, genesis_timestamp
 from registry.demo_funders import PLEDGE_CASES
 from registry.deploy import deploy
 from registry.errors import InvalidInput
+from registry.risk.models import LoanPayment, LoanStatus, RollCount
 from registry.rpc import connect
 from tests.kit.chain import Registry, private_registry
 from tests.kit.cli import registry_env, run_registry
+from tests.kit.mirror import Mirror
+
+EVENTS = Event.__table__  # type: ignore[attr-defined]
+PAYMENTS = LoanPayment.__table__  # type: ignore[attr-defined]
+ROLLS = RollCount.__table__  # type: ignore[attr-defined]
+STATUS = LoanStatus.__table__  # type: ignore[attr-defined]
 
 
 def test_demo_book_shows_each_case_on_chain(fresh_registry: Registry, tmp_path: Path) -> None:
@@ -116,3 +127,33 @@ def test_too_small_a_book_is_refused(registry: Registry, tmp_path: Path) -> None
     assert isinstance(vehicles.type, click.IntRange) and vehicles.type.min == MIN_VEHICLES
     small = run_registry("demo", "--vehicles", "19", env=registry_env(), cwd=tmp_path)
     assert small.returncode == 2 and "20<=x<=200000" in small.stderr
+
+
+def test_the_book_spreads_over_three_years_with_the_same_ids(
+    fresh_registry: Registry, tmp_path: Path
+) -> None:
+    """On a chain started three years back (as `registry up` starts one) the book's events
+    carry their dates: payments month after month, loans rolling into delinquency; the ids
+    are those of the same book built at once on a chain started now."""
+    at_once = build_demo(fresh_registry.registrar, vehicles=60, seed=11)
+    with private_registry(genesis_timestamp=genesis_timestamp()) as old:
+        mirror = Mirror.create(old, tmp_path, risk=True)
+        spread = build_demo(old.registrar, vehicles=60, seed=11, records_dir=mirror.records)
+        mirror.index()
+        now = time.time()
+        assert spread.highlights == at_once.highlights
+        for vin in spread.highlights.values():
+            assert old.reader.liens_of(vin) == fresh_registry.reader.liens_of(vin)
+        with mirror.engine.connect() as conn:
+            first, last = conn.execute(
+                select(func.min(EVENTS.c.block_time), func.max(EVENTS.c.block_time))
+            ).one()
+            paid = {day_of(t).strftime("%Y-%m") for (t,) in conn.execute(
+                select(PAYMENTS.c.block_time))}  # fmt: skip
+            rolls = conn.execute(select(ROLLS.c.month).distinct()).all()
+            buckets = {b for (b,) in conn.execute(select(STATUS.c.bucket))}
+    assert now - last < 2 * DAY and last - first > (HISTORY_DAYS - 30) * DAY
+    assert first <= spread.since < first + 2 * DAY and spread.until == last
+    assert len(paid) >= 30  # payments in (nearly) every month of the book
+    assert len(rolls) >= 24  # month-end roll rates over two years and more
+    assert {"current", "90+"} <= buckets and buckets & {"1-29", "30-59", "60-89"}

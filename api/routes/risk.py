@@ -148,11 +148,24 @@ WEBHOOK_URL = r"^[Hh][Tt][Tt][Pp][Ss]?://[A-Za-z0-9._~!$&'()*+,;=:%-]+([/?#][!-~
 
 class WebhookIn(BaseModel):
     url: str = Field(
-        max_length=2000, pattern=WEBHOOK_URL, description="http(s) URL receiving signed POSTs"
+        max_length=2000,
+        pattern=WEBHOOK_URL,
+        description="http(s) URL receiving signed POSTs; refused when its host resolves to a "
+        "loopback, private or link-local address",
     )
     secret: str | None = Field(
-        None, min_length=16, max_length=200, description="HMAC secret (generated if omitted)"
+        None,
+        min_length=16,
+        max_length=200,
+        description="signing secret, whsec_<base64 key of 24-64 bytes> (generated if omitted)",
     )
+
+
+def as_lender(hook: dict[str, Any]) -> dict[str, Any]:
+    """A webhook as these lender routes have always shown it (``lender``, not
+    ``participant``)."""
+    out = {k: v for k, v in hook.items() if k != "participant"}
+    return {"lender": hook["participant"], **out}
 
 
 def _own(address: str, principal: Principal) -> str:
@@ -167,7 +180,7 @@ def webhooks_list(address: Address, runtime: RuntimeDep, principal: LenderOnly) 
     """The lender's webhooks (secrets hidden), with delivered and pending counts."""
     lender = _own(address, principal)
     with runtime.engine.connect() as conn:
-        items = list_webhooks(conn, lender)
+        items = [as_lender(h) for h in list_webhooks(conn, lender)]
     return json_response({"lender": lender, "items": items}, None, runtime)
 
 
@@ -175,13 +188,14 @@ def webhooks_list(address: Address, runtime: RuntimeDep, principal: LenderOnly) 
 def webhooks_add(
     address: Address, body: WebhookIn, runtime: RuntimeDep, principal: LenderOnly
 ) -> Response:
-    """Registers a webhook; the answer shows the secret once. Deliveries carry
-    ``X-Registry-Signature: sha256=<HMAC-SHA256(secret, raw body)>`` and ``X-Registry-Delivery``
-    (stable across retries: drop duplicates)."""
+    """Registers a webhook (as ``POST /webhooks`` does for any participant); the answer shows
+    the secret once. Deliveries are signed the Standard Webhooks way (``webhook-id``,
+    ``webhook-timestamp``, ``webhook-signature``); the id is stable across retries."""
     lender = _own(address, principal)
     with runtime.engine.begin() as conn:
-        hook = add_webhook(conn, lender, body.url, body.secret)
-    return json_response(hook, None, runtime, status=201)
+        hook = add_webhook(conn, lender, body.url, body.secret,
+                           allow_private=runtime.settings.webhook_private_urls)  # fmt: skip
+    return json_response(as_lender(hook), None, runtime, status=201)
 
 
 @router.delete("/lenders/{address}/webhooks/{webhook_id}", response_model=WebhookRemoved)

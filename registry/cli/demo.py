@@ -60,9 +60,12 @@ def demo(vehicles: int, seed: int) -> None:
             records_dir=settings.data_dir / "loans",
             progress=tick,
         )
+    from registry.demo_clock import day_of
+
     click.echo(
         f"demo book: {book.vehicles} vehicles, {book.liens} liens, {book.loans} loans, "
-        f"{book.payments} payments"
+        f"{book.payments} payments, dated {day_of(book.since)} to {day_of(book.until)} "
+        "(chain time)"
     )
     for case, vin in book.highlights.items():
         click.echo(f"  {case.replace('_', ' '):<24} {vin}")

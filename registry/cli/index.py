@@ -24,7 +24,7 @@ if TYPE_CHECKING:  # imported when the command runs: `registry --help` stays qui
 
 #: Extension modules `registry index` runs by default (``--core-only`` leaves them out):
 #: each exposes the factory of :data:`registry.indexer.handlers.EXTENSION_FACTORY`.
-DEFAULT_EXTENSIONS = ("registry.risk.hooks", "registry.risk.funders")
+DEFAULT_EXTENSIONS = ("registry.risk.hooks", "registry.risk.funders", "registry.watches.hooks")
 
 
 def index_handlers(
@@ -168,7 +168,9 @@ def resume_block(engine: Engine, deployment: Deployment) -> int | None:
 @click.option("--extension", "extensions", multiple=True, metavar="MODULE",
               help="Also run the handlers of this module: its indexer_handlers(settings) "
                    "(repeatable).")  # fmt: skip
-@click.option("--core-only", is_flag=True, help="Skip the default extensions (risk rules).")
+@click.option(
+    "--core-only", is_flag=True, help="Skip the default extensions (risk rules, watches)."
+)
 def index(
     until_head: bool,
     database_url: str | None,

@@ -114,9 +114,13 @@ COMMANDS: dict[str, LazyCommand] = {
         "registry.cli.up:up",
         "Chain, contracts, demo data, indexer and API/web page: everything, in the foreground.",
     ),
+    "watch": LazyCommand(
+        "registry.cli.watches:watch",
+        "Watches: notices of every event touching chosen VINs, or an address's cars and liens.",
+    ),
     "webhooks": LazyCommand(
         "registry.cli.risk:webhooks",
-        "Lenders' webhook endpoints for risk alerts, and the delivery worker.",
+        "Participants' webhook endpoints for alerts and notices, and the delivery worker.",
     ),
 }
 

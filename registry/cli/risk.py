@@ -19,7 +19,7 @@ database_option = click.option(
 )
 
 
-def _engine(database_url: str | None) -> Engine:
+def engine_of(database_url: str | None) -> Engine:
     from registry.config import get_settings
     from registry.db import make_engine, migrate
 
@@ -52,7 +52,7 @@ def report(lender: str, stress: float, lgd: float, as_json: bool, database_url: 
     if stress <= 0 or not 0 <= lgd <= 1:
         raise click.BadParameter("--stress must be positive and --lgd between 0 and 1")
     address = checksum_address(lender, "lender address").lower()
-    with _engine(database_url).connect() as conn:
+    with engine_of(database_url).connect() as conn:
         data = portfolio(conn, address, stress=stress, lgd=lgd)
     if as_json:
         click.echo(json.dumps(data, indent=1, default=str))
@@ -101,7 +101,7 @@ def alerts_cmd(lender: str | None, kind: str | None, vin: str | None, limit: int
     """Risk alerts, newest first."""
     from registry.risk.alerts import list_alerts
 
-    with _engine(database_url).connect() as conn:
+    with engine_of(database_url).connect() as conn:
         items = list_alerts(conn, lender=lender, kind=kind, vin=vin, limit=limit)
     if as_json:
         click.echo(json.dumps(items, indent=1, default=str))
@@ -126,7 +126,7 @@ def import_schedules(directory: Path | None, database_url: str | None) -> None:
     from registry.risk import standing
     from registry.risk.records import import_records, record_files
 
-    engine = _engine(database_url)
+    engine = engine_of(database_url)
     with engine.begin() as conn:
         chain_id = standing.chain_id(conn)
         base = directory or get_settings().data_dir / "loans"
@@ -143,7 +143,7 @@ def recompute_cmd(database_url: str | None) -> None:
     """Recompute every loan's delinquency at the mirror's chain time."""
     from registry.risk import standing
 
-    with _engine(database_url).begin() as conn:
+    with engine_of(database_url).begin() as conn:
         _, now = standing.chain_now(conn)
         n = standing.recompute(conn, now)
     click.echo(f"{n} loans recomputed")
@@ -152,42 +152,49 @@ def recompute_cmd(database_url: str | None) -> None:
 # ------------------------------------------------------------------ webhooks
 
 
+def _private_urls() -> bool:
+    from registry.config import get_settings
+
+    return get_settings().webhook_private_urls
+
+
 @click.group()
 def webhooks() -> None:
-    """Lenders' webhook endpoints for risk alerts, and the delivery worker."""
+    """Participants' webhook endpoints for alerts and notices, and the delivery worker."""
 
 
 @webhooks.command("add")
 @click.argument("url")
-@click.option("--lender", required=True, help="The lender whose alerts go to URL.")
-@click.option("--secret", default=None, help="HMAC secret (default: generated and shown once).")
+@click.option("--participant", "--lender", "participant", required=True,
+              help="The participant whose alerts and notices go to URL.")  # fmt: skip
+@click.option("--secret", default=None, help="whsec_ secret (default: generated, shown once).")
 @database_option
-def add(url: str, lender: str, secret: str | None, database_url: str | None) -> None:
-    """Send LENDER's alerts to URL (signed: X-Registry-Signature: sha256=<hmac>)."""
+def add(url: str, participant: str, secret: str | None, database_url: str | None) -> None:
+    """Send PARTICIPANT's alerts and notices to URL (Standard Webhooks signatures)."""
     from registry.risk.webhooks import add_webhook
 
-    with _engine(database_url).begin() as conn:
-        hook = add_webhook(conn, lender, url, secret)
-    click.echo(f"webhook {hook['id']} for {hook['lender']} -> {hook['url']}")
+    with engine_of(database_url).begin() as conn:
+        hook = add_webhook(conn, participant, url, secret, allow_private=_private_urls())
+    click.echo(f"webhook {hook['id']} for {hook['participant']} -> {hook['url']}")
     if secret is None:
         click.echo(f"secret (shown once): {hook['secret']}")
 
 
 @webhooks.command("list")
-@click.option("--lender", default=None)
+@click.option("--participant", "--lender", "participant", default=None)
 @click.option("--json", "as_json", is_flag=True)
 @database_option
-def list_cmd(lender: str | None, as_json: bool, database_url: str | None) -> None:
+def list_cmd(participant: str | None, as_json: bool, database_url: str | None) -> None:
     """Registered webhooks with their delivered and pending counts."""
     from registry.risk.webhooks import list_webhooks
 
-    with _engine(database_url).connect() as conn:
-        items = list_webhooks(conn, lender)
+    with engine_of(database_url).connect() as conn:
+        items = list_webhooks(conn, participant)
     if as_json:
         click.echo(json.dumps(items, indent=1, default=str))
         return
     for h in items:
-        click.echo(f"{h['id']}: {h['lender']} -> {h['url']} "
+        click.echo(f"{h['id']}: {h['participant']} -> {h['url']} "
                    f"({h['delivered']} delivered, {h['pending']} pending)")  # fmt: skip
     if not items:
         click.echo("no webhooks")
@@ -200,7 +207,7 @@ def remove(webhook_id: int, database_url: str | None) -> None:
     """Stop sending to webhook WEBHOOK_ID (its pending deliveries are dropped)."""
     from registry.risk.webhooks import remove_webhook
 
-    with _engine(database_url).begin() as conn:
+    with engine_of(database_url).begin() as conn:
         remove_webhook(conn, webhook_id)
     click.echo(f"webhook {webhook_id} removed")
 
@@ -211,7 +218,7 @@ def remove(webhook_id: int, database_url: str | None) -> None:
               help="Seconds between polls of the outbox.")  # fmt: skip
 @database_option
 def deliver(once: bool, interval: float, database_url: str | None) -> None:
-    """Deliver pending alerts from the outbox (retries with exponential backoff until 2xx)."""
+    """Deliver pending alerts and notices from the outbox (retries with backoff until 2xx)."""
     stop = threading.Event()
 
     def on_signal(_signum: int, _frame: FrameType | None) -> None:
@@ -223,10 +230,11 @@ def deliver(once: bool, interval: float, database_url: str | None) -> None:
 
     from registry.risk.webhooks import RoundResult, run_worker
 
-    engine = _engine(database_url)
+    engine = engine_of(database_url)
 
     def report_round(r: RoundResult) -> None:
         click.echo(f"delivered {r.delivered}, failed {r.failed} (will retry)")
 
-    total = run_worker(engine, once=once, poll_interval=interval, stop=stop, on_round=report_round)
+    total = run_worker(engine, once=once, poll_interval=interval, stop=stop, on_round=report_round,
+                       allow_private=_private_urls())  # fmt: skip
     click.echo(f"done: {total.delivered} delivered, {total.failed} failed attempts")

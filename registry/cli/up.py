@@ -49,7 +49,11 @@ def up(vehicles: int, no_demo: bool) -> None:
     if chain_mod.status(settings).running:
         click.echo(f"chain already running at {settings.rpc_url}")
     else:
-        process = chain_mod.start(settings)
+        from registry.demo_clock import genesis_timestamp
+
+        # a new chain for the demo starts years back, so that the book spreads over them
+        since = None if no_demo else genesis_timestamp()
+        process = chain_mod.start(settings, genesis_timestamp=since)
         click.echo(f"chain started at {process.rpc_url} (state in {process.state_file})")
     if not _deployed(settings):
         click.echo("deploying the contracts (registrar: dev account 0)…")

@@ -164,12 +164,13 @@ class RiskState(SQLModel, table=True):
 
 
 class Webhook(SQLModel, table=True):
-    """A lender's endpoint for alerts; the secret signs every delivery (HMAC-SHA256)."""
+    """A participant's endpoint for its alerts and notices; the secret signs every delivery
+    (Standard Webhooks, :mod:`registry.risk.signatures`)."""
 
     __tablename__ = "risk_webhooks"
 
     id: int | None = Field(default=None, primary_key=True)
-    lender: str = Field(index=True)
+    participant: str = Field(index=True)  # lowercase address (0009_watches: was ``lender``)
     url: str
     secret: str
     active: bool = True
@@ -177,7 +178,8 @@ class Webhook(SQLModel, table=True):
 
 
 class Delivery(SQLModel, table=True):
-    """The outbox: one row per (webhook, alert), kept until acknowledged, and after."""
+    """The outbox: one row per (webhook, alert or notice), kept until acknowledged, and after.
+    ``alert_key`` is the key of the alert or the notice."""
 
     __tablename__ = "risk_deliveries"
     __table_args__ = (

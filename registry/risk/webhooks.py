@@ -1,106 +1,98 @@
-"""Webhooks: lenders' endpoints, the outbox of deliveries, the delivery worker, signatures.
+"""Webhooks: participants' endpoints, the outbox of deliveries, the delivery worker.
 
-Delivery is at-least-once. Storing an alert puts one outbox row per matching webhook in the
-same transaction (:func:`enqueue`); the worker POSTs each due row and marks it delivered
-only on a 2xx answer, otherwise retries with exponential backoff. A crash between the POST
-and the commit means the receiver may see a delivery twice: ``X-Registry-Delivery`` (also
-``delivery_id`` in the body) is stable across retries, so the receiver drops duplicates.
+Any participant holding an API key (lender, dealer, insurer, funder, auditor, an owner's
+representative) registers endpoints for what concerns it: risk alerts of the lenders they
+name, notices of the vehicles it watches (:mod:`registry.watches`). Delivery is
+at-least-once. Storing an alert or a notice puts one outbox row per matching webhook in the
+same transaction (:func:`enqueue_messages`); the worker POSTs each due row and marks it
+delivered only on a 2xx answer, otherwise retries with exponential backoff. A crash between
+the POST and the commit means the receiver may see a delivery twice: its id
+(``webhook-id``, also ``delivery_id`` in the body) is stable across retries, so the receiver
+drops duplicates.
 
-Each request carries::
+Each request is signed the Standard Webhooks way (:mod:`registry.risk.signatures`;
+receivers check it with :func:`registry.risk.signatures.verify_webhook`)::
 
-    X-Registry-Signature: sha256=<hex HMAC-SHA256(secret, raw body)>
-    X-Registry-Delivery:  <delivery id>
-    X-Registry-Timestamp: <unix seconds when sent>
-    X-Registry-Event:     <alert kind>
+    webhook-id:           <delivery id>
+    webhook-timestamp:    <unix seconds when sent>
+    webhook-signature:    v1,<base64 HMAC-SHA256(key, "<id>.<timestamp>.<raw body>")>
+    X-Registry-Event:     <alert kind, or notice.<event name>>
 
-Receivers check the signature with :func:`verify_signature`.
+and, for one more release, with the previous headers ``X-Registry-Signature: sha256=<hex
+HMAC-SHA256(secret, raw body)>``, ``X-Registry-Delivery`` and ``X-Registry-Timestamp``.
+URLs resolving to non-public addresses are refused at registration and at delivery
+(:mod:`registry.risk.destinations`) unless ``allow_private``.
 """
 
 from __future__ import annotations
 
 import hashlib
-import hmac
 import json
-import secrets
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlparse
 
 import httpx
-from eth_utils import is_address
 from sqlalchemy import Connection, Engine, Table, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from registry.addresses import checksum_address
 from registry.errors import InvalidInput, NotFound
+from registry.risk.destinations import check_destination
 from registry.risk.models import Delivery, Webhook
+from registry.risk.signatures import legacy_signature, new_secret, signed_headers, signing_key
 
 WEBHOOKS: Table = Webhook.__table__  # type: ignore[attr-defined]
 DELIVERIES: Table = Delivery.__table__  # type: ignore[attr-defined]
-SIGNATURE_HEADER = "X-Registry-Signature"
-DELIVERY_HEADER = "X-Registry-Delivery"
-TIMESTAMP_HEADER = "X-Registry-Timestamp"
+#: The previous headers, sent beside the Standard Webhooks ones for one more release.
+LEGACY_SIGNATURE_HEADER = "X-Registry-Signature"
+LEGACY_DELIVERY_HEADER = "X-Registry-Delivery"
+LEGACY_TIMESTAMP_HEADER = "X-Registry-Timestamp"
 EVENT_HEADER = "X-Registry-Event"
-
-
-# ----------------------------------------------------------------- signatures
-
-
-def sign(secret: str, body: bytes) -> str:
-    """The signature header value for ``body``: ``sha256=<hex>``."""
-    digest = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-    return f"sha256={digest}"
-
-
-def verify_signature(secret: str, body: bytes, header: str | None) -> bool:
-    """Whether ``header`` (the X-Registry-Signature value) signs ``body`` with ``secret``.
-
-    For receivers: compare in constant time, over the raw body bytes as received.
-    """
-    if not header or not header.startswith("sha256="):
-        return False
-    return hmac.compare_digest(sign(secret, body), header.strip())
 
 
 # ------------------------------------------------------------------- webhooks
 
 
-def _lender(address: str) -> str:
-    if not is_address(address):
-        raise InvalidInput(f"{address!r} is not an address (0x followed by 40 hex digits)")
-    return address.lower()
+def _participant(address: str) -> str:
+    return checksum_address(address, "participant address").lower()
 
 
-def _url(url: str) -> str:
-    try:
-        parsed = urlparse(url)
-    except ValueError:
-        raise InvalidInput(f"{url!r} is not a URL") from None
-    if parsed.scheme not in ("http", "https") or not parsed.netloc:
-        raise InvalidInput(f"{url!r} is not an http(s) URL")
-    return url
+def _secret(secret: str | None) -> str:
+    if secret is None:
+        return new_secret()
+    if len(secret) < 16:
+        raise InvalidInput("a webhook secret needs at least 16 characters")
+    signing_key(secret)  # a whsec_ secret must decode
+    return secret
 
 
 def add_webhook(
-    conn: Connection, lender: str, url: str, secret: str | None = None
+    conn: Connection,
+    participant: str,
+    url: str,
+    secret: str | None = None,
+    *,
+    allow_private: bool = False,
 ) -> dict[str, Any]:
-    """Registers ``url`` for ``lender``'s alerts; a secret is generated when none is given."""
-    secret = secret or secrets.token_urlsafe(32)
-    if len(secret) < 16:
-        raise InvalidInput("a webhook secret needs at least 16 characters")
-    row = {"lender": _lender(lender), "url": _url(url), "secret": secret, "active": True,
+    """Registers ``url`` for ``participant``'s alerts and notices; a ``whsec_`` secret is
+    generated when none is given. A URL whose host resolves to a non-public address is
+    refused unless ``allow_private``."""
+    who = _participant(participant)
+    check_destination(url, allow_private=allow_private)
+    row = {"participant": who, "url": url, "secret": _secret(secret), "active": True,
            "created_ts": time.time()}  # fmt: skip
     new_id = conn.execute(WEBHOOKS.insert().values(**row)).inserted_primary_key
     return {"id": int(new_id[0]), **row}  # type: ignore[index]
 
 
-def list_webhooks(conn: Connection, lender: str | None = None) -> list[dict[str, Any]]:
+def list_webhooks(conn: Connection, participant: str | None = None) -> list[dict[str, Any]]:
     """Webhooks (secrets hidden), with their outbox counts."""
     stmt = select(WEBHOOKS).where(WEBHOOKS.c.active.is_(True)).order_by(WEBHOOKS.c.id)
-    if lender:
-        stmt = stmt.where(WEBHOOKS.c.lender == _lender(lender))
+    if participant:
+        stmt = stmt.where(WEBHOOKS.c.participant == _participant(participant))
     out = []
     for r in conn.execute(stmt).mappings():
         d = {k: v for k, v in r.items() if k != "secret"}
@@ -115,11 +107,11 @@ def list_webhooks(conn: Connection, lender: str | None = None) -> list[dict[str,
     return out
 
 
-def remove_webhook(conn: Connection, webhook_id: int, lender: str | None = None) -> None:
+def remove_webhook(conn: Connection, webhook_id: int, participant: str | None = None) -> None:
     """Deactivates a webhook (its delivery history stays); pending deliveries are dropped."""
     stmt = select(WEBHOOKS).where(WEBHOOKS.c.id == webhook_id, WEBHOOKS.c.active.is_(True))
     row = conn.execute(stmt).mappings().first()
-    if row is None or (lender is not None and row["lender"] != _lender(lender)):
+    if row is None or (participant is not None and row["participant"] != _participant(participant)):
         raise NotFound(f"no webhook {webhook_id}", webhook_id=webhook_id)
     conn.execute(update(WEBHOOKS).where(WEBHOOKS.c.id == webhook_id).values(active=False))
     conn.execute(
@@ -137,8 +129,19 @@ def delivery_id(webhook_id: int, alert_key: str) -> str:
     return hashlib.sha256(f"{webhook_id}|{alert_key}".encode()).hexdigest()[:32]
 
 
-def payload(delivery: str, alert: dict[str, Any]) -> str:
-    body = {"delivery_id": delivery, "type": "alert", "alert": alert}
+@dataclass(frozen=True)
+class OutboxMessage:
+    """Something to deliver to the webhooks of the ``parties`` it concerns."""
+
+    key: str  # stable: storing the same message again queues nothing
+    type: str  # "alert" | "notice": the body's ``type`` and the key of its content
+    parties: Sequence[str]  # lowercase addresses whose webhooks receive it
+    content: dict[str, Any]  # an alert (its ``kind``), a notice (its ``event``)
+    alert_id: int | None = None
+
+
+def payload(delivery: str, message: OutboxMessage) -> str:
+    body = {"delivery_id": delivery, "type": message.type, message.type: message.content}
     return json.dumps(body, sort_keys=True, separators=(",", ":"), default=str)
 
 
@@ -149,24 +152,24 @@ def have_webhooks(conn: Connection) -> bool:
     )
 
 
-def enqueue(conn: Connection, alerts: Iterable[dict[str, Any]]) -> int:
-    """Puts each alert in the outbox of every active webhook of a lender it concerns."""
+def enqueue_messages(conn: Connection, messages: Iterable[OutboxMessage]) -> int:
+    """Puts each message in the outbox of every active webhook of a party it concerns."""
     hooks: dict[str, list[int]] = {}
-    for wid, lender in conn.execute(
-        select(WEBHOOKS.c.id, WEBHOOKS.c.lender).where(WEBHOOKS.c.active.is_(True))
+    for wid, party in conn.execute(
+        select(WEBHOOKS.c.id, WEBHOOKS.c.participant).where(WEBHOOKS.c.active.is_(True))
     ):
-        hooks.setdefault(lender, []).append(int(wid))
+        hooks.setdefault(party, []).append(int(wid))
     if not hooks:
         return 0
     now = time.time()
     rows = []
-    for alert in alerts:
-        targets = {w for lender in alert["lenders"] for w in hooks.get(lender, ())}
+    for message in messages:
+        targets = {w for party in message.parties for w in hooks.get(party.lower(), ())}
         for wid in sorted(targets):
-            did = delivery_id(wid, alert["key"])
+            did = delivery_id(wid, message.key)
             rows.append({
-                "delivery_id": did, "webhook_id": wid, "alert_id": alert["id"],
-                "alert_key": alert["key"], "payload": payload(did, alert), "attempts": 0,
+                "delivery_id": did, "webhook_id": wid, "alert_id": message.alert_id,
+                "alert_key": message.key, "payload": payload(did, message), "attempts": 0,
                 "next_attempt_ts": now, "delivered_ts": None, "last_error": None,
                 "created_ts": now,
             })  # fmt: skip
@@ -177,6 +180,15 @@ def enqueue(conn: Connection, alerts: Iterable[dict[str, Any]]) -> int:
         )
         conn.execute(stmt, rows)
     return len(rows)
+
+
+def enqueue(conn: Connection, alerts: Iterable[dict[str, Any]]) -> int:
+    """Puts each stored alert (as :func:`registry.risk.alerts.as_dict` shows it) in the
+    outbox of every active webhook of a lender it concerns."""
+    return enqueue_messages(
+        conn,
+        (OutboxMessage(a["key"], "alert", a["lenders"], a, a["id"]) for a in alerts),
+    )  # fmt: skip
 
 
 # --------------------------------------------------------------------- worker
@@ -199,19 +211,37 @@ class RoundResult:
     failed: int = 0
 
 
-def _post(client: httpx.Client, url: str, secret: str, did: str, body: str) -> str | None:
-    """POSTs one delivery; None on a 2xx acknowledgement, else the error."""
-    raw = body.encode()
-    kind = json.loads(body).get("alert", {}).get("kind", "")
-    headers = {
-        "Content-Type": "application/json",
-        SIGNATURE_HEADER: sign(secret, raw),
-        DELIVERY_HEADER: did,
-        TIMESTAMP_HEADER: str(int(time.time())),
-        EVENT_HEADER: kind,
-    }
+def event_name(body: str) -> str:
+    """The X-Registry-Event of a delivery body: an alert's kind, ``notice.<event>``."""
+    doc = json.loads(body)
+    kind = doc.get("type", "")
+    content = doc.get(kind) or {}
+    if kind == "notice":
+        return f"notice.{content.get('event', '')}"
+    return str(content.get("kind", ""))
+
+
+def _post(
+    client: httpx.Client, row: Any, *, allow_private: bool, now: float | None = None
+) -> str | None:
+    """POSTs one delivery to the checked address of its URL; None on a 2xx answer, else the
+    error (a URL that now resolves to a non-public address is not called at all)."""
+    raw = row.payload.encode()
     try:
-        response = client.post(url, content=raw, headers=headers)
+        url, headers, extensions = check_destination(row.url, allow_private=allow_private).pinned()
+    except InvalidInput as exc:
+        return str(exc)[:500]
+    sent = signed_headers(row.secret, row.delivery_id, raw, now)
+    headers.update(sent)
+    headers.update({
+        "Content-Type": "application/json",
+        EVENT_HEADER: event_name(row.payload),
+        LEGACY_SIGNATURE_HEADER: legacy_signature(row.secret, raw),
+        LEGACY_DELIVERY_HEADER: row.delivery_id,
+        LEGACY_TIMESTAMP_HEADER: sent["webhook-timestamp"],
+    })  # fmt: skip
+    try:
+        response = client.post(url, content=raw, headers=headers, extensions=extensions)
     except httpx.HTTPError as exc:
         return f"{type(exc).__name__}: {exc}"[:500]
     if 200 <= response.status_code < 300:
@@ -226,11 +256,13 @@ def deliver_due(
     backoff: Backoff | None = None,
     limit: int = 100,
     now: float | None = None,
+    allow_private: bool = False,
 ) -> RoundResult:
-    """One round: POSTs every delivery that is due, recording each outcome as it happens."""
+    """One round: POSTs every delivery that is due, recording each outcome as it happens
+    (``allow_private``: deliver to URLs resolving to non-public addresses too)."""
     backoff = backoff or Backoff()
     own = client is None
-    http = client or httpx.Client(timeout=10.0)
+    http = client or httpx.Client(timeout=10.0, follow_redirects=False)
     result = RoundResult()
     try:
         with engine.connect() as conn:
@@ -248,8 +280,9 @@ def deliver_due(
                 .order_by(DELIVERIES.c.next_attempt_ts, DELIVERIES.c.id)
                 .limit(limit)
             ).all()  # fmt: skip
-        for row_id, did, body, attempts, url, secret in due:
-            error = _post(http, url, secret, did, body)
+        for row in due:
+            error = _post(http, row, allow_private=allow_private)
+            row_id, attempts = row.id, row.attempts
             sent = time.time()
             values: dict[str, Any] = {"attempts": attempts + 1, "last_error": error}
             if error is None:
@@ -289,13 +322,14 @@ def run_worker(
     poll_interval: float = 2.0,
     stop: threading.Event | None = None,
     on_round: Callable[[RoundResult], None] | None = None,
+    allow_private: bool = False,
 ) -> RoundResult:
     """Delivers until stopped (or one round with ``once``); sleeps until the next due row."""
     stop = stop or threading.Event()
     total = RoundResult()
-    with httpx.Client(timeout=10.0) as http:
+    with httpx.Client(timeout=10.0, follow_redirects=False) as http:
         while not stop.is_set():
-            r = deliver_due(engine, client=http, backoff=backoff)
+            r = deliver_due(engine, client=http, backoff=backoff, allow_private=allow_private)
             total.delivered += r.delivered
             total.failed += r.failed
             if on_round is not None and (r.delivered or r.failed):

@@ -61,7 +61,7 @@ def concrete(path: str, book: Book) -> str:
         "lien_id": book.lien_first,
         "loan_id": book.loan_id,
     }
-    for name in ("policy_id", "claim_id", "webhook_id"):
+    for name in ("policy_id", "claim_id", "webhook_id", "watch_id"):
         values[name] = 1
     return path.format(**values)
 
@@ -232,9 +232,9 @@ def test_every_documented_route_is_a_plain_function() -> None:
     """FastAPI runs plain functions in its thread pool; each of these reads the database."""
     from fastapi.routing import APIRoute
 
-    from api.routes import liens, loans, participants, risk, status, vehicles, writes
+    from api.routes import liens, loans, participants, risk, status, vehicles, watches, writes
 
-    routes = [r for m in (liens, loans, participants, risk, status, vehicles, writes)
+    routes = [r for m in (liens, loans, participants, risk, status, vehicles, watches, writes)
               for r in m.router.routes if isinstance(r, APIRoute)]  # fmt: skip
     assert len(routes) >= 30
     assert [r.path for r in routes if inspect.iscoroutinefunction(r.endpoint)] == []

@@ -146,7 +146,8 @@ def _start(args: list[str], project: Project, log: Path) -> subprocess.Popen[byt
 @pytest.fixture
 def after_make_run(tmp_path: Path) -> Iterator[Project]:
     chain_port, api_port = free_port(), free_port()
-    env = registry_env(data_dir=tmp_path / ".data", chain_port=chain_port, api_port=api_port)
+    env = registry_env(data_dir=tmp_path / ".data", chain_port=chain_port, api_port=api_port,
+                       webhook_private_urls="true")  # the story's `export` of it  # fmt: skip
     project = Project(
         tmp_path, env, f"http://127.0.0.1:{chain_port}", f"http://127.0.0.1:{api_port}/"
     )

@@ -50,13 +50,17 @@ def test_importing_an_extension_registers_nothing(tmp_path: Path) -> None:
     assert core[0].rollback_hooks == [rollback_pledges]  # the pledges projection's own
 
 
-def test_the_default_handlers_are_the_core_the_risk_and_the_funder_rules(tmp_path: Path) -> None:
-    core, risk, funders = index_handlers(Settings(data_dir=tmp_path, funder_payoff_days=5))
+def test_the_default_handlers_are_the_core_the_risk_the_funder_rules_and_the_watches(
+    tmp_path: Path,
+) -> None:
+    core, risk, funders, watches = index_handlers(Settings(data_dir=tmp_path, funder_payoff_days=5))
     assert set(core.handlers) == set(CORE_HANDLERS) | set(PLEDGE_HANDLERS)
     assert {"LoanOriginated", "LoanPaymentRecorded", "LienRegistered"} <= set(risk.handlers)
     assert {"LoanPledged", "LienReleased", "LienAssigned"} <= set(funders.handlers)
     assert funders.after_batch_hooks and funders.rollback_hooks
     assert risk.after_batch_hooks and risk.rollback_hooks and risk.after_apply_hooks
+    assert set(CORE_HANDLERS) <= set(watches.handlers)  # every event may touch a watched car
+    assert watches.after_apply_hooks and watches.rollback_hooks
     # each call builds its own registries, bound to its settings: nothing shared
     again = index_handlers(Settings(data_dir=tmp_path / "other"))
     assert again[1] is not risk

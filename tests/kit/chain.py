@@ -201,9 +201,14 @@ def deploy_registry(node: AnvilNode) -> Registry:
 
 @contextmanager
 def private_registry(
-    *, state_file: Path | None = None, hardfork: str | None = None
+    *,
+    state_file: Path | None = None,
+    hardfork: str | None = None,
+    genesis_timestamp: int | None = None,
 ) -> Iterator[Registry]:
     """A registry on a new anvil of its own (killed when the block exits); ``state_file``
-    keeps the chain across a stop and start of ``registry.node``."""
-    with ephemeral_anvil(state_file=state_file, hardfork=hardfork) as node:
+    keeps the chain across a stop and start of ``registry.node``; ``genesis_timestamp``
+    starts its clock in the past."""
+    with ephemeral_anvil(state_file=state_file, hardfork=hardfork,
+                         genesis_timestamp=genesis_timestamp) as node:  # fmt: skip
         yield deploy_registry(node)

@@ -28,9 +28,13 @@ def valid_vins() -> st.SearchStrategy[str]:
 
 
 def register_formats(vins: Sequence[str], addresses: Sequence[str]) -> None:
-    """Teaches schemathesis the ``vin`` and ``evm-address`` formats, drawing often from
-    values the mirror knows so that answers other than 404 get checked too."""
+    """Teaches schemathesis the ``vin``, ``vin-file`` and ``evm-address`` formats, drawing
+    often from values the mirror knows so that answers other than 404 get checked too."""
     schemathesis.openapi.format("vin", st.one_of(st.sampled_from(list(vins)), valid_vins()))
+    vin_files = st.lists(valid_vins(), min_size=1, max_size=5).map(
+        lambda vs: "vin\n" + "\n".join(vs) + "\n"
+    )
+    schemathesis.openapi.format("vin-file", vin_files)
     random_address = st.binary(min_size=20, max_size=20).map(lambda b: "0x" + b.hex())
     schemathesis.openapi.format(
         "evm-address", st.one_of(st.sampled_from(list(addresses)), random_address)

@@ -4,7 +4,8 @@ A :class:`Mirror` is a SQLite file (or, given a URL, a PostgreSQL database: make
 :func:`registry.db.scratch.scratch_database`, or take the ``pg_url`` fixture) with the
 deployment file beside it, indexed with the handler registries ``registry index`` runs:
 the core projections, and with ``risk=True`` the risk rules reading the mirror's loan
-records. :func:`assert_mirror_exact` compares any indexed database with a fresh index.
+records and the watches. :func:`assert_mirror_exact` compares any indexed database with a
+fresh index.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from registry.risk.funders import FunderSettings, funder_handlers
 from registry.risk.hooks import RiskSettings, risk_handlers
 from registry.risk.models import LoanStatus
 from registry.risk.standing import SETTLE_SECONDS
+from registry.watches.hooks import watch_handlers
 from tests.kit.chain import Registry
 
 
@@ -33,10 +35,15 @@ def handler_registries(
     risk: RiskSettings | None, funders: FunderSettings | None = None
 ) -> list[HandlerRegistry]:
     """What ``registry index`` runs: the core projections, then the risk rules and the funder
-    rules (given their settings)."""
+    rules (given their settings) and the watches."""
     if risk is None:
         return [core_handlers()]
-    return [core_handlers(), risk_handlers(risk), funder_handlers(funders or FunderSettings())]
+    return [
+        core_handlers(),
+        risk_handlers(risk),
+        funder_handlers(funders or FunderSettings()),
+        watch_handlers(),
+    ]
 
 
 def migrated_engine(url: str) -> Engine:

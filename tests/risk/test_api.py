@@ -69,10 +69,12 @@ def test_webhooks_managed_by_the_lender_itself(api: tuple[TestClient, Keys]) -> 
     client, keys = api
     me = CAST.lender.address
     path = f"/lenders/{me}/webhooks"
-    r = client.post(path, json={"url": "https://bank.example/hooks"}, headers=bearer(keys.lender))
+    r = client.post(path, json={"url": "https://93.184.216.34/hooks"}, headers=bearer(keys.lender))
     assert r.status_code == 201, r.text
     hook = r.json()
-    assert len(hook["secret"]) >= 16
+    assert hook["secret"].startswith("whsec_") and hook["lender"] == me.lower()
+    r = client.post(path, json={"url": "http://169.254.169.254/"}, headers=bearer(keys.lender))
+    assert r.status_code == 403 and r.json()["error"]["code"] == "forbidden_destination"
     assert (
         client.post(path, json={"url": "ftp://x"}, headers=bearer(keys.lender)).status_code == 422
     )

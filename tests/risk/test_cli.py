@@ -68,9 +68,22 @@ def test_report_and_alerts_commands(chain: Registry, mirror: Mirror) -> None:
 
 
 def test_webhook_commands(mirror: Mirror) -> None:
-    out = run(mirror, "webhooks", "add", "http://127.0.0.1:9/hook", "--lender",
-              CAST.lender.address)  # fmt: skip
-    assert "secret (shown once)" in out
+    refused = CliRunner().invoke(
+        cli,
+        [
+            "webhooks",
+            "add",
+            "http://127.0.0.1:9/hook",
+            "--lender",
+            CAST.lender.address,
+            "--database-url",
+            mirror.url,
+        ],
+    )
+    assert refused.exit_code == 1 and "not a public address" in refused.output
+    out = run(mirror, "webhooks", "add", "http://93.184.216.34/hook", "--participant",
+              CAST.dealer.address)  # any participant  # fmt: skip
+    assert "secret (shown once): whsec_" in out
     hook_id = out.split()[1]
     listed = json.loads(run(mirror, "webhooks", "list", "--json"))
     assert [h["id"] for h in listed] == [int(hook_id)]

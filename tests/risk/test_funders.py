@@ -167,7 +167,7 @@ def test_funder_alerts_go_to_the_funder_s_webhooks(
     chain: Registry, fresh_mirror: Mirror, kind: str
 ) -> None:
     with fresh_mirror.engine.begin() as conn:
-        hook = add_webhook(conn, FUNDER, "http://127.0.0.1:9/funder")
+        hook = add_webhook(conn, FUNDER, "http://127.0.0.1:9/funder", allow_private=True)
     vin, lien, _, _ = chain.pledged_loan()
     chain.lender.release_lien(lien)
     fresh_mirror.index()

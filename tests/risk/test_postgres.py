@@ -37,7 +37,8 @@ def test_alerts_standing_and_report_on_postgres(chain: Registry, pg_mirror: Mirr
     chain.lender.record_payment(kept_loan, INSTALMENT_CENTS, ref())  # the first instalment
     chain.lender.pay_off(kept_loan)
     with pg_mirror.engine.begin() as conn:
-        add_webhook(conn, CAST.lender.address, "http://127.0.0.1:9/h", "0123456789abcdef0123")
+        add_webhook(conn, CAST.lender.address, "http://127.0.0.1:9/h", "0123456789abcdef0123",
+                    allow_private=True)  # fmt: skip
     pg_mirror.index()
     assert pg_mirror.kinds(pledged) == ["double_pledge"]
     chain.advance(31)

@@ -3,13 +3,9 @@ restarted worker, and deduplicated by the receiver."""
 
 from __future__ import annotations
 
-import json
-import threading
-import time
-from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+import base64
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy import Engine, select, update
@@ -17,82 +13,39 @@ from sqlalchemy import Engine, select, update
 from registry.chain import free_port
 from registry.db import make_engine, migrate
 from registry.enums import AlertKind, Severity
+from registry.errors import InvalidInput
 from registry.risk.alerts import NewAlert, store
+from registry.risk.destinations import ForbiddenDestination, check_destination
 from registry.risk.models import Delivery
+from registry.risk.signatures import (
+    DuplicateDelivery,
+    WebhookVerificationError,
+    legacy_signature,
+    new_secret,
+    sign_message,
+    signed_headers,
+    verify_legacy_signature,
+    verify_webhook,
+)
 from registry.risk.webhooks import (
-    DELIVERY_HEADER,
-    SIGNATURE_HEADER,
     Backoff,
     add_webhook,
     deliver_due,
     list_webhooks,
-    outbox,
     remove_webhook,
-    run_worker,
-    sign,
-    verify_signature,
 )
 from tests.kit.chain import CAST, Registry
 from tests.kit.mirror import Mirror
+from tests.kit.webhooks import Receiver, Worker, pending, wait_for
 
-SECRET = "s3cret-for-the-receiver-0123456789"
+SECRET = new_secret()
 LENDER = CAST.lender.address.lower()
 DELIVERIES = Delivery.__table__  # type: ignore[attr-defined]
 
 
-class Receiver:
-    """A lender's endpoint on 127.0.0.1: checks signatures, drops duplicate delivery ids."""
-
-    def __init__(self, port: int, secret: str = SECRET) -> None:
-        self.port = port
-        self.secret = secret
-        self.seen: dict[str, dict[str, Any]] = {}
-        self.requests = 0
-        self.bad_signatures = 0
-        self.fail_next = 0  # answer 500 to the next N requests
-        self.server: ThreadingHTTPServer | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/hooks/registry"
-
-    def start(self) -> None:
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                receiver.requests += 1
-                if receiver.fail_next > 0:
-                    receiver.fail_next -= 1
-                    self.send_response(500)
-                    self.end_headers()
-                    return
-                if not verify_signature(receiver.secret, body, self.headers[SIGNATURE_HEADER]):
-                    receiver.bad_signatures += 1
-                    self.send_response(401)
-                    self.end_headers()
-                    return
-                receiver.seen.setdefault(self.headers[DELIVERY_HEADER], json.loads(body))
-                self.send_response(204)
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def stop(self) -> None:
-        if self.server is not None:
-            self.server.shutdown()
-            self.server.server_close()
-            self.server = None
-
-
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
-    r = Receiver(free_port())
+    r = Receiver(free_port(), SECRET)
     yield r
     r.stop()
 
@@ -113,58 +66,85 @@ def alert(n: int, lender: str = LENDER) -> NewAlert:
     )  # fmt: skip
 
 
-class Worker:
-    """``run_worker`` in a thread, as the `registry webhooks deliver` process would run it."""
-
-    def __init__(self, url: str) -> None:
-        self.engine = make_engine(url)  # its own engine: a new process after a restart
-        self.stop_event = threading.Event()
-        self.thread = threading.Thread(
-            target=run_worker,
-            args=(self.engine,),
-            kwargs={"backoff": Backoff(base=0.1, cap=0.4), "poll_interval": 0.05,
-                    "stop": self.stop_event},
-            daemon=True,
-        )  # fmt: skip
-        self.thread.start()
-
-    def stop(self) -> None:
-        self.stop_event.set()
-        self.thread.join(10)
-        self.engine.dispose()
+def local_hook(engine: Engine, participant: str, url: str, secret: str = SECRET) -> int:
+    """A webhook on a local receiver (allowed explicitly, as the setting does)."""
+    with engine.begin() as conn:
+        return int(add_webhook(conn, participant, url, secret, allow_private=True)["id"])
 
 
-def wait_for(condition: Callable[[], bool], timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out")
-        time.sleep(0.05)
-
-
-def pending(engine: Engine) -> list[dict[str, Any]]:
-    with engine.connect() as conn:
-        return outbox(conn, pending_only=True)
-
-
-def test_signature_round_trip_and_tampering() -> None:
+def test_legacy_signature_round_trip_and_tampering() -> None:
     body = b'{"alert":{"kind":"double_pledge"}}'
-    header = sign(SECRET, body)
+    header = legacy_signature(SECRET, body)
     assert header.startswith("sha256=") and len(header) == 7 + 64
-    assert verify_signature(SECRET, body, header)
-    assert not verify_signature("another-secret-0123456789", body, header)
-    assert not verify_signature(SECRET, body + b" ", header)
-    assert not verify_signature(SECRET, body, None)
-    assert not verify_signature(SECRET, body, "sha1=" + header[7:])
+    assert verify_legacy_signature(SECRET, body, header)
+    assert not verify_legacy_signature(new_secret(), body, header)
+    assert not verify_legacy_signature(SECRET, body + b" ", header)
+    assert not verify_legacy_signature(SECRET, body, None)
+    assert not verify_legacy_signature(SECRET, body, "sha1=" + header[7:])
+
+
+def test_standard_webhooks_signature_signs_id_timestamp_and_body() -> None:
+    body = b'{"type":"notice"}'
+    key = base64.b64decode(SECRET.removeprefix("whsec_"))
+    assert SECRET.startswith("whsec_") and len(key) == 32
+    headers = signed_headers(SECRET, "msg_1", body, now=1_700_000_000)
+    assert headers["webhook-timestamp"] == "1700000000"
+    assert headers["webhook-signature"] == sign_message(SECRET, "msg_1", 1_700_000_000, body)
+    assert headers["webhook-signature"].startswith("v1,")
+    now = 1_700_000_100.0
+    assert verify_webhook(SECRET, headers, body, now=now) == "msg_1"
+    upper = {k.upper(): v for k, v in headers.items()}  # header names in any case
+    assert verify_webhook(SECRET, upper, body, now=now) == "msg_1"
+    rotated = {**headers, "webhook-signature": "v1,bm9wZQ== " + headers["webhook-signature"]}
+    assert verify_webhook(SECRET, rotated, body, now=now) == "msg_1"  # any one of several
+    for bad_headers, bad_body in [
+        (headers, body + b" "),  # the body changed
+        ({**headers, "webhook-id": "msg_2"}, body),  # another id under the same signature
+        ({**headers, "webhook-timestamp": "1700000050"}, body),  # a moved timestamp
+        ({k: v for k, v in headers.items() if k != "webhook-signature"}, body),
+        ({**headers, "webhook-timestamp": "soon"}, body),
+    ]:
+        with pytest.raises(WebhookVerificationError):
+            verify_webhook(SECRET, bad_headers, bad_body, now=now)
+    with pytest.raises(WebhookVerificationError, match="no webhook-signature matches"):
+        verify_webhook(new_secret(), headers, body, now=now)
+
+
+def test_a_stale_or_replayed_delivery_is_refused_by_the_receiver_check() -> None:
+    body = b'{"type":"alert"}'
+    headers = signed_headers(SECRET, "msg_9", body, now=1_700_000_000)
+    with pytest.raises(WebhookVerificationError, match="stale or replayed"):  # 10 minutes on
+        verify_webhook(SECRET, headers, body, now=1_700_000_600)
+    with pytest.raises(WebhookVerificationError, match="stale or replayed"):  # from the future
+        verify_webhook(SECRET, headers, body, now=1_699_999_000)
+    assert verify_webhook(SECRET, headers, body, now=1_700_000_600, tolerance=900) == "msg_9"
+    handled: set[str] = set()
+    assert verify_webhook(SECRET, headers, body, seen=handled, now=1_700_000_001) == "msg_9"
+    with pytest.raises(DuplicateDelivery, match="already handled"):  # a quick replay
+        verify_webhook(SECRET, headers, body, seen=handled, now=1_700_000_002)
+
+
+def test_secrets_are_whsec_or_long_enough(db: tuple[str, Engine]) -> None:
+    _, engine = db
+    with engine.begin() as conn:
+        made = add_webhook(conn, LENDER, "http://93.184.216.34/hook")
+        assert made["secret"].startswith("whsec_")
+        for bad in (
+            "whsec_not*base64*at-all",
+            "whsec_" + base64.b64encode(b"too-short-a-key").decode(),
+        ):
+            with pytest.raises(InvalidInput, match="whsec_"):
+                add_webhook(conn, LENDER, "http://93.184.216.34/hook", bad)
+        assert add_webhook(conn, LENDER, "http://93.184.216.34/h", "a-plain-old-secret-123")
 
 
 def test_delivery_survives_receiver_down_and_worker_restart(
     db: tuple[str, Engine], receiver: Receiver
 ) -> None:
     url, engine = db
+    hook = local_hook(engine, LENDER, receiver.url)
+    local_hook(engine, CAST.lender2.address, receiver.url + "/other")
     with engine.begin() as conn:
-        hook = add_webhook(conn, LENDER, receiver.url, SECRET)
-        add_webhook(conn, CAST.lender2.address, receiver.url + "/other", SECRET)
         stored = store(conn, [alert(1), alert(2), alert(3, CAST.lender2.address.lower())])
     assert len(stored) == 3
     assert len(pending(engine)) == 3  # one per alert and webhook of its lender
@@ -183,7 +163,7 @@ def test_delivery_survives_receiver_down_and_worker_restart(
     worker = Worker(url)  # the restarted service resumes from the outbox
     wait_for(lambda: not pending(engine))
     worker.stop()
-    assert len(receiver.seen) == 4 and receiver.bad_signatures == 0
+    assert len(receiver.seen) == 4 and not receiver.rejected
     assert {body["alert"]["message"] for body in receiver.seen.values()} == {
         "test alert 1", "test alert 2", "test alert 3", "test alert 4",
     }  # fmt: skip
@@ -191,7 +171,7 @@ def test_delivery_survives_receiver_down_and_worker_restart(
         assert body["delivery_id"] == delivery_id
     with engine.connect() as conn:
         listed = list_webhooks(conn, LENDER)
-        assert listed[0]["id"] == hook["id"] and listed[0]["delivered"] == 3
+        assert listed[0]["id"] == hook and listed[0]["delivered"] == 3
         assert "secret" not in listed[0]
 
 
@@ -200,14 +180,16 @@ def test_redelivery_keeps_its_id_so_the_receiver_drops_the_duplicate(
 ) -> None:
     _, engine = db
     receiver.start()
+    local_hook(engine, LENDER, receiver.url)
     with engine.begin() as conn:
-        add_webhook(conn, LENDER, receiver.url, SECRET)
         store(conn, [alert(7)])
-    assert deliver_due(engine).delivered == 1
+    assert deliver_due(engine, allow_private=True).delivered == 1
     with engine.begin() as conn:  # a crash after the POST, before the commit
         conn.execute(update(DELIVERIES).values(delivered_ts=None, next_attempt_ts=0))
-    assert deliver_due(engine).delivered == 1
+    assert deliver_due(engine, allow_private=True).delivered == 1
     assert receiver.requests == 2 and len(receiver.seen) == 1
+    (first, _), (again, _) = receiver.raw
+    assert first["webhook-id"] == again["webhook-id"] == first["X-Registry-Delivery"]
     with engine.begin() as conn:  # storing the same alert again queues nothing
         assert store(conn, [alert(7)]) == []
     assert not pending(engine)
@@ -217,13 +199,13 @@ def test_wrong_secret_is_detected_by_the_receiver(
     db: tuple[str, Engine], receiver: Receiver
 ) -> None:
     _, engine = db
-    receiver.secret = "the-receiver-expects-another-secret"
+    receiver.secret = new_secret()
     receiver.start()
+    local_hook(engine, LENDER, receiver.url)
     with engine.begin() as conn:
-        add_webhook(conn, LENDER, receiver.url, SECRET)
         store(conn, [alert(9)])
-    result = deliver_due(engine, backoff=Backoff(base=60))
-    assert result.failed == 1 and receiver.bad_signatures == 1 and not receiver.seen
+    result = deliver_due(engine, backoff=Backoff(base=60), allow_private=True)
+    assert result.failed == 1 and receiver.rejected and not receiver.seen
     [row] = pending(engine)
     assert row["last_error"].startswith("HTTP 401")
 
@@ -237,17 +219,17 @@ def test_bad_webhook_urls_are_refused(db: tuple[str, Engine]) -> None:
             with pytest.raises(InvalidInput):
                 add_webhook(conn, LENDER, url, SECRET)
         with pytest.raises(InvalidInput):
-            add_webhook(conn, "0x1234", "https://bank.example/hook", SECRET)
+            add_webhook(conn, "0x1234", "https://93.184.216.34/hook", SECRET)
         with pytest.raises(InvalidInput):
-            add_webhook(conn, LENDER, "https://bank.example/hook", "short")
+            add_webhook(conn, LENDER, "https://93.184.216.34/hook", "short")
 
 
 def test_removed_webhook_gets_nothing(db: tuple[str, Engine], receiver: Receiver) -> None:
     _, engine = db
+    hook = local_hook(engine, LENDER, receiver.url)
     with engine.begin() as conn:
-        hook = add_webhook(conn, LENDER, receiver.url, SECRET)
         store(conn, [alert(11)])
-        remove_webhook(conn, hook["id"], LENDER)
+        remove_webhook(conn, hook, LENDER)
         store(conn, [alert(12)])
         assert list_webhooks(conn) == []
         assert conn.execute(select(DELIVERIES)).first() is None
@@ -257,13 +239,57 @@ def test_chain_alert_reaches_the_lenders_webhook(
     chain: Registry, fresh_mirror: Mirror, receiver: Receiver
 ) -> None:
     receiver.start()
-    with fresh_mirror.engine.begin() as conn:
-        add_webhook(conn, CAST.lender2.address, receiver.url, SECRET)
+    local_hook(fresh_mirror.engine, CAST.lender2.address, receiver.url)
     vin = chain.title()
     chain.lender.register_lien(vin)
     chain.lender2.register_lien(vin)
     fresh_mirror.index()
-    deliver_due(fresh_mirror.engine)
-    mine = [b["alert"] for b in receiver.seen.values() if b["alert"]["vin"] == vin]
+    deliver_due(fresh_mirror.engine, allow_private=True)
+    mine = [a for a in receiver.bodies("alert") if a["vin"] == vin]
     assert [a["kind"] for a in mine] == ["double_pledge"]
     assert CAST.lender2.address.lower() in mine[0]["lenders"]
+
+
+PRIVATE_URLS = [
+    "http://127.0.0.1:9/hook", "http://localhost/hook", "http://10.0.0.5/hook",
+    "https://192.168.1.20/hook", "http://172.16.0.1/", "http://169.254.169.254/latest/meta-data",
+    "http://[::1]:8080/hook", "http://[fe80::1]/hook", "http://[::ffff:127.0.0.1]/hook",
+    "http://100.64.0.1/hook", "http://0.0.0.0/hook", "http://[fc00::5]/hook",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("url", PRIVATE_URLS)
+def test_a_private_address_webhook_url_is_refused(db: tuple[str, Engine], url: str) -> None:
+    _, engine = db
+    with engine.begin() as conn:
+        with pytest.raises(ForbiddenDestination, match="not a public address"):
+            add_webhook(conn, LENDER, url)
+        assert list_webhooks(conn) == []
+        assert add_webhook(conn, LENDER, url, allow_private=True)["url"] == url  # the setting
+
+
+def test_a_name_that_resolves_to_a_private_address_is_refused() -> None:
+    def rebinding(host: str, port: int) -> list[str]:  # DNS naming one public, one internal
+        return ["93.184.216.34", "10.1.2.3"]
+
+    with pytest.raises(ForbiddenDestination, match=r"10\.1\.2\.3"):
+        check_destination("https://hooks.bank.example/x", resolve=rebinding)
+    public = check_destination("https://hooks.bank.example:8443/x?a=1",
+                               resolve=lambda h, p: ["93.184.216.34"])  # fmt: skip
+    url, headers, extensions = public.pinned()  # the request goes to the address checked
+    assert url == "https://93.184.216.34:8443/x?a=1"
+    assert headers == {"Host": "hooks.bank.example:8443"}
+    assert extensions == {"sni_hostname": "hooks.bank.example"}
+
+
+def test_delivery_checks_the_address_again(db: tuple[str, Engine], receiver: Receiver) -> None:
+    _, engine = db
+    receiver.start()
+    local_hook(engine, LENDER, receiver.url)  # registered while local URLs were allowed
+    with engine.begin() as conn:
+        store(conn, [alert(21)])
+    result = deliver_due(engine, backoff=Backoff(base=60))  # the worker does not allow them
+    assert result.failed == 1 and receiver.requests == 0
+    [row] = pending(engine)
+    assert "127.0.0.1" in row["last_error"] and "not a public address" in row["last_error"]
+    assert deliver_due(engine, allow_private=True, now=1e12).delivered == 1

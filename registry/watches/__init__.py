@@ -1,0 +1,1 @@
+"""Watches and notices: any party hears of every event touching the vehicles it watches."""
