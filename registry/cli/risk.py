@@ -7,25 +7,12 @@ import signal
 import threading
 from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 
-if TYPE_CHECKING:
-    from sqlalchemy import Engine
-
-database_option = click.option(
-    "--database-url", default=None, help="SQLAlchemy URL of the mirror (default: settings)."
-)
-
-
-def _engine(database_url: str | None) -> Engine:
-    from registry.config import get_settings
-    from registry.db import make_engine, migrate
-
-    url = database_url or get_settings().db_url
-    migrate(url)
-    return make_engine(url)
+from registry.cli.common import database_option
+from registry.cli.common import mirror_engine as _engine
 
 
 def _money(cents: int) -> str:
