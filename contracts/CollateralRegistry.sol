@@ -17,6 +17,7 @@ contract CollateralRegistry is Titles, Liens {
         _setRoleAdmin(LENDER_ROLE, REGISTRAR_ROLE);
         _setRoleAdmin(DEALER_ROLE, REGISTRAR_ROLE);
         _setRoleAdmin(INSURER_ROLE, REGISTRAR_ROLE);
+        _setRoleAdmin(FUNDER_ROLE, REGISTRAR_ROLE);
         _setRoleAdmin(MODULE_ROLE, REGISTRAR_ROLE);
         _grantRole(REGISTRAR_ROLE, registrar);
     }
@@ -35,7 +36,10 @@ contract CollateralRegistry is Titles, Liens {
         external
         onlyRole(REGISTRAR_ROLE)
     {
-        if (role != LENDER_ROLE && role != DEALER_ROLE && role != INSURER_ROLE && role != REGISTRAR_ROLE) {
+        if (
+            role != LENDER_ROLE && role != DEALER_ROLE && role != INSURER_ROLE && role != FUNDER_ROLE
+                && role != REGISTRAR_ROLE
+        ) {
             revert RegistryUnknownRole(role);
         }
         if (account == address(0)) revert RegistryInvalidAddress(account);

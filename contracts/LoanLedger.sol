@@ -4,6 +4,8 @@ pragma solidity ^0.8.24;
 import {ICollateralRegistry} from "./interfaces/ICollateralRegistry.sol";
 import {ILoanLedger} from "./interfaces/ILoanLedger.sol";
 import {IRegistryModules} from "./interfaces/IRegistryModules.sol";
+import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
+import {Pledges} from "./loans/Pledges.sol";
 
 /// @title LoanLedger
 /// @notice Anchors each loan's lifecycle to the lien that secures it. Only the current holder of
@@ -11,8 +13,9 @@ import {IRegistryModules} from "./interfaces/IRegistryModules.sol";
 ///
 /// Lifecycle: Originated -> (disbursement) Active <-> Delinquent -> Defaulted -> Repossessed ->
 /// ChargedOff; restructuring returns Active/Delinquent/Defaulted to Active; payoff ends
-/// Originated/Active/Delinquent/Defaulted and releases the lien.
-contract LoanLedger is ILoanLedger {
+/// Originated/Active/Delinquent/Defaulted and releases the lien. Loans are pledged to funders
+/// through {Pledges}.
+contract LoanLedger is ILoanLedger, Pledges {
     bytes32 public constant LENDER_ROLE = keccak256("LENDER_ROLE");
 
     uint256 private constant _ORIGINATED = 1 << uint8(LoanState.Originated);
@@ -40,7 +43,7 @@ contract LoanLedger is ILoanLedger {
     mapping(uint256 lienId => uint256 loanId) private _loanOfLien;
     uint256 private _nextLoanId = 1;
 
-    constructor(IRegistryModules registry_) {
+    constructor(IRegistryModules registry_) EIP712("LoanLedger", "1") {
         registry = registry_;
     }
 
@@ -242,12 +245,13 @@ contract LoanLedger is ILoanLedger {
     }
 
     /// @inheritdoc ILoanLedger
-    function onLienAssigned(uint256 lienId, address to) external {
+    function onLienAssigned(uint256 lienId, address to, bytes calldata funderConsent) external {
         if (msg.sender != address(registry)) revert LoanUnauthorizedHook(msg.sender);
         uint256 loanId = _loanOfLien[lienId];
         if (loanId == 0) return;
         Loan storage loan = _loans[loanId];
         address from = loan.lender;
+        _checkPledgeConsent(loanId, from, to, funderConsent);
         loan.lender = to;
         emit LoanServicingTransferred(loanId, from, to);
     }
@@ -293,6 +297,20 @@ contract LoanLedger is ILoanLedger {
         _commitments[loanId] = Commitments(termsHash, scheduleHash);
         _loanOfLien[lienId] = loanId;
         emit LoanOriginated(loanId, lienId, msg.sender, vin, loanRef, termsHash, scheduleHash);
+    }
+
+    function _requirePledgeable(uint256 loanId) internal view override returns (address) {
+        _requireLender();
+        _servicedLoan(loanId, _ORIGINATED | _OUTSTANDING);
+        return msg.sender;
+    }
+
+    function _lenderOfPledged(uint256 loanId) internal view override returns (address) {
+        return _loans[loanId].lender;
+    }
+
+    function _isFunder(address account) internal view override returns (bool) {
+        return registry.hasRole(FUNDER_ROLE, account);
     }
 
     /// @dev The caller's loan `loanId`, which must be in one of the `allowed` states (a bitmap).

@@ -27,6 +27,7 @@ from sqlmodel import SQLModel
 from registry.client import RegistryClient
 from registry.contracts import Deployment, brand_names
 from registry.db.models import PROJECTIONS, Event
+from registry.db.pledges import Pledge
 from registry.enums import LoanState
 from registry.errors import ConfigurationError
 from registry.indexer.projections import core_handlers
@@ -40,6 +41,7 @@ _NATURAL_KEYS: dict[str, tuple[str, ...]] = {
     "policies": ("policy_id",),
     "claims": ("claim_id",),
     "participants": ("address", "role"),
+    "pledges": ("pledge_id",),
 }
 _SKIP = {"id"}  # surrogate keys: they depend on insert order, not on the chain
 #: VINs re-read from the contracts by default (a random sample; ``sample=None`` reads all).
@@ -99,7 +101,7 @@ class Report:
 
 def compared_tables() -> list[Table]:
     tables: list[Table] = [Event.__table__]  # type: ignore[attr-defined]
-    tables += [m.__table__ for m in PROJECTIONS]  # type: ignore[attr-defined]
+    tables += [m.__table__ for m in (*PROJECTIONS, Pledge)]  # type: ignore[attr-defined]
     return tables
 
 

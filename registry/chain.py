@@ -29,7 +29,7 @@ from registry.errors import ChainUnavailable, ConfigurationError, NodeError
 from registry.rpc import connect
 
 CHAIN_ID = 31337
-ACCOUNTS = 10
+ACCOUNTS = 12
 #: Seconds between periodic state dumps, bounding what a crash (SIGKILL) can lose.
 STATE_INTERVAL = 10
 STARTUP_TIMEOUT = 30.0

@@ -13,13 +13,14 @@ import dataclasses
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from registry import domain
+from registry import domain, pledges
 from registry.addresses import ZERO_ADDRESS, checksum_address
 from registry.codec import Contract
 from registry.contracts import Deployment, brand_index
+from registry.enums import PledgeReleaseReason
 from registry.errors import InvalidInput, RegistryError, RejectedConflict
 from registry.events import EventDecoder
-from registry.reader import ContractFacts, RegistryReader, parse_role
+from registry.reader import EIP712_DOMAIN_TYPES, ContractFacts, RegistryReader, parse_role
 from registry.rpc import Transport
 from registry.transactor import Transactor, TxResult
 from registry.vin import validate_vin, vin_to_bytes32
@@ -37,8 +38,6 @@ CONSENT_TYPE = [
     {"name": "release", "type": "bool"},
     {"name": "deadline", "type": "uint256"},
 ]
-_DOMAIN_TYPES = {"name": "string", "version": "string", "chainId": "uint256",
-                 "verifyingContract": "address", "salt": "bytes32"}  # fmt: skip
 #: Refusals of a title move that the lienholders can lift: the error then names them.
 _LIEN_REFUSALS = frozenset({"RegistryActiveLiens", "RegistryConsentMissing"})
 
@@ -240,7 +239,7 @@ class RegistryClient(RegistryReader):
         eip712 = self.eip712_domain()
         message = {
             "types": {
-                "EIP712Domain": [{"name": k, "type": _DOMAIN_TYPES[k]} for k in eip712],
+                "EIP712Domain": [{"name": k, "type": EIP712_DOMAIN_TYPES[k]} for k in eip712],
                 "TransferConsent": CONSENT_TYPE,
             },
             "primaryType": "TransferConsent",
@@ -285,10 +284,19 @@ class RegistryClient(RegistryReader):
             self.registry, "releaseLien", lien_id, action=f"releasing lien {lien_id}"
         )
 
-    def assign_lien(self, lien_id: int, to: str) -> TxResult:
+    def assign_lien(
+        self, lien_id: int, to: str, funder_consent: domain.FunderConsent | None = None
+    ) -> TxResult:
+        """Assigns ``lien_id`` to the lender ``to``; the lien of a pledged loan needs its
+        funder's consent (:meth:`sign_pledge_consent`)."""
+        assignee = checksum_address(to, "assignee")
+        if funder_consent is None:
+            return self.transact(
+                self.registry, "assignLien", lien_id, assignee, action=f"assigning lien {lien_id}"
+            )
         return self.transact(
-            self.registry, "assignLien", lien_id, checksum_address(to, "assignee"),
-            action=f"assigning lien {lien_id}",
+            self.registry, "assignLienWithConsent", lien_id, assignee, funder_consent.encoded(),
+            action=f"assigning lien {lien_id} with the funder's consent",
         )  # fmt: skip
 
     # --------------------------------------------------------------------- loans
@@ -388,6 +396,72 @@ class RegistryClient(RegistryReader):
         return self.transact(
             self.loans, "chargeOff", loan_id, amount_cents, action=f"charging off loan {loan_id}"
         )
+
+    # ------------------------------------------------------------------- pledges
+
+    def pledge_loan(self, loan_id: int, funder: str) -> TxResult:
+        """Pledges ``loan_id`` (serviced by this lender) to ``funder``; ``result.id`` is the
+        pledge's id."""
+        result = self.transact(
+            self.loans, "pledgeLoan", loan_id, checksum_address(funder, "funder"),
+            action=f"pledging loan {loan_id}",
+        )  # fmt: skip
+        return self._created(result, "LoanPledged", "pledgeId")
+
+    def pledge_loans_batch(self, loan_ids: Sequence[int], funder: str) -> TxResult:
+        """Pledges a pool of loans to ``funder``; ``result.ids`` are the pledges, in loan order."""
+        result = self.transact(
+            self.loans, "pledgeLoansBatch", list(loan_ids), checksum_address(funder, "funder"),
+            action=f"pledging {len(loan_ids)} loans",
+        )  # fmt: skip
+        return self._created(result, "LoanPledged", "pledgeId")
+
+    def release_pledge(self, loan_id: int, reason: PledgeReleaseReason | str) -> TxResult:
+        """The funder releases its pledge of ``loan_id`` (repurchase or remittance)."""
+        why = pledges.release_reason(reason)
+        return self.transact(
+            self.loans, "releasePledge", loan_id, why.chain_index,
+            action=f"releasing the pledge of loan {loan_id}",
+        )  # fmt: skip
+
+    def release_pledges_batch(
+        self, loan_ids: Sequence[int], reason: PledgeReleaseReason | str
+    ) -> TxResult:
+        why = pledges.release_reason(reason)
+        return self.transact(
+            self.loans, "releasePledgesBatch", list(loan_ids), why.chain_index,
+            action=f"releasing the pledges of {len(loan_ids)} loans",
+        )  # fmt: skip
+
+    def transfer_pledge(self, loan_id: int, new_funder: str) -> TxResult:
+        """The funder sells its pledge of ``loan_id`` to ``new_funder``; ``result.id`` is the
+        new pledge's id."""
+        result = self.transact(
+            self.loans, "transferPledge", loan_id, checksum_address(new_funder, "new funder"),
+            action=f"transferring the pledge of loan {loan_id}",
+        )  # fmt: skip
+        return self._created(result, "LoanPledged", "pledgeId")
+
+    def transfer_pledges_batch(self, loan_ids: Sequence[int], new_funder: str) -> TxResult:
+        result = self.transact(
+            self.loans, "transferPledgesBatch", list(loan_ids),
+            checksum_address(new_funder, "new funder"),
+            action=f"transferring the pledges of {len(loan_ids)} loans",
+        )  # fmt: skip
+        return self._created(result, "LoanPledged", "pledgeId")
+
+    def sign_pledge_consent(self, loan_id: int, to: str, *, deadline: int) -> domain.FunderConsent:
+        """Signs, as the funder holding ``loan_id``'s pledge, consent to assign the loan's lien
+        from its current servicer to the lender ``to`` (EIP-712)."""
+        if self.account is None:
+            raise InvalidInput("signing a consent needs the funder's key")
+        pledge_id, _, nonce = self.read(self.loans, "pledgeOf", loan_id)
+        if pledge_id == 0:
+            raise InvalidInput(f"loan {loan_id} is not pledged: its lien needs no consent")
+        return pledges.sign_consent(
+            self.account, self.ledger_eip712_domain(), pledge_id=pledge_id, loan_id=loan_id,
+            from_lender=self.loan(loan_id).lender, to_lender=to, nonce=nonce, deadline=deadline,
+        )  # fmt: skip
 
     # ----------------------------------------------------------------- insurance
 

@@ -71,3 +71,29 @@ class LienConsent:
 
     def as_abi(self) -> tuple[int, bool, int, bytes]:
         return (self.lien_id, self.release, self.deadline, self.signature)
+
+
+@dataclass(frozen=True)
+class Pledge:
+    """A loan's pledge to a funder as the loan ledger holds it (``pledgeById``)."""
+
+    pledge_id: int
+    loan_id: int  # 0: no such pledge
+    funder: str
+    active: bool
+
+
+@dataclass(frozen=True)
+class FunderConsent:
+    """A funder's signed consent (EIP-712 ``PledgeConsent``) to one assignment of the lien of
+    a loan pledged to it."""
+
+    loan_id: int
+    deadline: int
+    signature: bytes
+
+    def encoded(self) -> bytes:
+        """What ``assignLienWithConsent`` takes: ``abi.encode(deadline, signature)``."""
+        from eth_abi import encode
+
+        return encode(["uint256", "bytes"], [self.deadline, self.signature])

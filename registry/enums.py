@@ -103,6 +103,14 @@ class LoanState(ChainEnum):
     CHARGED_OFF = "CHARGED_OFF"
 
 
+class PledgeReleaseReason(ChainEnum):
+    """``IPledges.PledgeReleaseReason``: why a funder released its pledge of a loan."""
+
+    REPURCHASE = "REPURCHASE"  # the lender bought the loan back
+    REMITTANCE = "REMITTANCE"  # the funder was repaid
+    SALE = "SALE"  # sold to another funder (a new pledge follows in the same transaction)
+
+
 class PolicyStatus(ChainEnum):
     """``IInsuranceLedger.PolicyStatus``."""
 
@@ -127,6 +135,7 @@ class Role(StrEnum):
     LENDER = "LENDER"
     DEALER = "DEALER"
     INSURER = "INSURER"
+    FUNDER = "FUNDER"
     MODULE = "MODULE"  # the registry's own ledgers, never a participant
     DEFAULT_ADMIN = "DEFAULT_ADMIN"  # OpenZeppelin's admin role (unused by the registry)
 
@@ -154,7 +163,7 @@ class Role(StrEnum):
 
 
 #: The roles a participant can be admitted in.
-PARTICIPANT_ROLES = (Role.REGISTRAR, Role.LENDER, Role.DEALER, Role.INSURER)
+PARTICIPANT_ROLES = (Role.REGISTRAR, Role.LENDER, Role.DEALER, Role.INSURER, Role.FUNDER)
 
 
 class AlertKind(StrEnum):
@@ -265,6 +274,7 @@ SOLIDITY_ENUMS: dict[type[ChainEnum], tuple[str, str]] = {
     LienStatus: ("CollateralRegistry", "LienStatus"),
     ReleaseReason: ("CollateralRegistry", "ReleaseReason"),
     LoanState: ("LoanLedger", "LoanState"),
+    PledgeReleaseReason: ("LoanLedger", "PledgeReleaseReason"),
     PolicyStatus: ("InsuranceLedger", "PolicyStatus"),
     ClaimStatus: ("InsuranceLedger", "ClaimStatus"),
 }

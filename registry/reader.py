@@ -39,12 +39,18 @@ _POLICY_STATUSES = tuple(PolicyStatus)
 _CLAIM_STATUSES = tuple(ClaimStatus)
 
 
+#: The EIP-712 domain fields a contract may declare (ERC-5267), with their types.
+EIP712_DOMAIN_TYPES = {"name": "string", "version": "string", "chainId": "uint256",
+                       "verifyingContract": "address", "salt": "bytes32"}  # fmt: skip
+
+
 class ContractFacts:
     """Values read once from the deployed contracts, shared by the clients of one deployment."""
 
     def __init__(self) -> None:
         self.role_ids: dict[Role, bytes] = {}
         self.eip712_domain: dict[str, Any] | None = None
+        self.ledger_eip712_domain: dict[str, Any] | None = None
 
 
 def parse_role(text: str, *, participant: bool = False) -> Role:
@@ -59,7 +65,9 @@ def parse_role(text: str, *, participant: bool = False) -> Role:
     except ValueError:
         role = None
     if role is None or (participant and role not in PARTICIPANT_ROLES):
-        raise InvalidInput(f"unknown role {text!r}: one of registrar, lender, dealer, insurer")
+        raise InvalidInput(
+            f"unknown role {text!r}: one of registrar, lender, dealer, insurer, funder"
+        )
     return role
 
 
@@ -107,23 +115,29 @@ class RegistryReader:
         return found
 
     def eip712_domain(self) -> dict[str, Any]:
-        """The registry's EIP-712 domain (ERC-5267 ``eip712Domain()``, read once)."""
+        """The registry's EIP-712 domain (ERC-5267 ``eip712Domain()``, read once): title
+        transfer consents are signed under it."""
         if self.facts.eip712_domain is None:
-            fields, name, version, chain_id, verifying, salt, _ = self.read(
-                self.registry, "eip712Domain"
-            )
-            bits = int.from_bytes(fields, "big")
-            present = {
-                "name": name,
-                "version": version,
-                "chainId": chain_id,
-                "verifyingContract": to_checksum_address(verifying),
-                "salt": bytes(salt),
-            }
-            self.facts.eip712_domain = {
-                key: value for i, (key, value) in enumerate(present.items()) if bits >> i & 1
-            }
+            self.facts.eip712_domain = self._read_eip712_domain(self.registry)
         return dict(self.facts.eip712_domain)
+
+    def ledger_eip712_domain(self) -> dict[str, Any]:
+        """The loan ledger's EIP-712 domain (read once): funders' consents are signed under it."""
+        if self.facts.ledger_eip712_domain is None:
+            self.facts.ledger_eip712_domain = self._read_eip712_domain(self.loans)
+        return dict(self.facts.ledger_eip712_domain)
+
+    def _read_eip712_domain(self, contract: Contract) -> dict[str, Any]:
+        fields, name, version, chain_id, verifying, salt, _ = self.read(contract, "eip712Domain")
+        bits = int.from_bytes(fields, "big")
+        present = {
+            "name": name,
+            "version": version,
+            "chainId": chain_id,
+            "verifyingContract": to_checksum_address(verifying),
+            "salt": bytes(salt),
+        }
+        return {key: value for i, (key, value) in enumerate(present.items()) if bits >> i & 1}
 
     def participant_names(
         self, accounts: Iterable[str], block: Block = "latest"
@@ -201,6 +215,24 @@ class RegistryReader:
             terms_hash="0x" + terms.hex(),
             schedule_hash="0x" + schedule.hex(),
         )
+
+    def pledge_of(self, loan_id: int, block: Block = "latest") -> domain.Pledge | None:
+        """The active pledge of ``loan_id`` (None if the loan is not pledged)."""
+        pledge_id, funder, _nonce = self.read(self.loans, "pledgeOf", loan_id, block=block)
+        if pledge_id == 0:
+            return None
+        return domain.Pledge(pledge_id, loan_id, to_checksum_address(funder), True)
+
+    def pledge(self, pledge_id: int, block: Block = "latest") -> domain.Pledge:
+        """Pledge ``pledge_id``, active or released (``loan_id`` 0 if there is none)."""
+        loan_id, funder, active = self.read(self.loans, "pledgeById", pledge_id, block=block)
+        return domain.Pledge(pledge_id, loan_id, to_checksum_address(funder), active)
+
+    def pledge_nonce(self, loan_id: int, block: Block = "latest") -> int:
+        """How many lien assignments the funder of ``loan_id``'s pledge consented to (what
+        its next consent signs)."""
+        _, _, nonce = self.read(self.loans, "pledgeOf", loan_id, block=block)
+        return int(nonce)
 
     def loan_of_lien(self, lien_id: int, block: Block = "latest") -> int:
         return int(self.read(self.loans, "loanOfLien", lien_id, block=block))

@@ -229,6 +229,54 @@ _MESSAGES: dict[str, tuple[type[RegistryError], Callable[[Args], str]]] = {
         RejectedInvalid,
         lambda a: f"batch arrays differ in length ({a['expected']} and {a['actual']})",
     ),
+    "PledgeUnauthorizedAccount": (
+        RejectedInvalid,
+        lambda a: f"{a['account']} is not an admitted funder: a loan can only be pledged to one",
+    ),
+    "PledgeLoanAlreadyPledged": (
+        RejectedConflict,
+        lambda a: (
+            f"loan {a['loanId']} is already pledged to funder {a['funder']} (pledge "
+            f"{a['pledgeId']}): a loan is pledged to one funder at a time"
+        ),
+    ),
+    "PledgeNotPledged": (RejectedNotFound, lambda a: f"loan {a['loanId']} is not pledged"),
+    "PledgeNotFunder": (
+        RejectedUnauthorized,
+        lambda a: (
+            f"loan {a['loanId']} is pledged to {a['funder']}, not to you ({a['caller']}): "
+            "only the funder releases its pledge"
+        ),
+    ),
+    "PledgeInvalidReason": (
+        RejectedInvalid,
+        lambda a: (
+            f"release reason #{a['reason']} is not repurchase or remittance "
+            "(a sale to another funder is a pledge transfer)"
+        ),
+    ),
+    "PledgeSameFunder": (
+        RejectedInvalid,
+        lambda a: f"loan {a['loanId']} is already pledged to {a['funder']}: name another funder",
+    ),
+    "PledgeConsentMissing": (
+        RejectedConflict,
+        lambda a: (
+            f"loan {a['loanId']} is pledged to funder {a['funder']} (pledge {a['pledgeId']}): "
+            "assigning its lien needs the funder's signed consent"
+        ),
+    ),
+    "PledgeConsentInvalid": (
+        RejectedConflict,
+        lambda a: (
+            f"the consent to assign the lien of loan {a['loanId']} is not a valid signature "
+            f"of its funder {a['funder']} for this assignment"
+        ),
+    ),
+    "PledgeConsentExpired": (
+        RejectedConflict,
+        lambda a: f"the funder's consent for loan {a['loanId']} expired (deadline {a['deadline']})",
+    ),
     "InsuranceUnauthorizedAccount": (
         RejectedUnauthorized,
         lambda a: f"{a['account']} does not have the {_role(a['neededRole'])} role",

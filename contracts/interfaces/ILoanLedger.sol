@@ -48,5 +48,7 @@ interface ILoanLedger {
     event LoanServicingTransferred(uint256 indexed loanId, address indexed from, address indexed to);
 
     /// @notice Called by the registry when a lien is assigned, so the loan it secures follows it.
-    function onLienAssigned(uint256 lienId, address to) external;
+    /// A pledged loan's assignment needs `funderConsent`, the funder's signed consent (see
+    /// {Pledges}); empty otherwise.
+    function onLienAssigned(uint256 lienId, address to, bytes calldata funderConsent) external;
 }

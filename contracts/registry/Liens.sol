@@ -63,24 +63,26 @@ abstract contract Liens is RegistryBase {
      * The lien keeps its id and so its priority; a loan it secures follows it.
      *
      * Requirements: the lien is active and held by the caller; `to` has `LENDER_ROLE` and is not
-     * the caller.
+     * the caller; the loan the lien secures is not pledged to a funder (use
+     * {assignLienWithConsent} then).
      *
      * Emits {LienAssigned}.
      */
     function assignLien(uint256 lienId, address to) external {
-        Lien storage l = _liens[lienId];
-        LienStatus status = l.status;
-        if (status != LienStatus.Active) {
-            if (status == LienStatus.None) revert RegistryLienNotFound(lienId);
-            revert RegistryLienNotActive(lienId, status);
-        }
-        if (l.holder != msg.sender) revert RegistryNotLienholder(lienId, msg.sender, l.holder);
-        if (to == msg.sender) revert RegistryInvalidAddress(to);
-        if (!hasRole(LENDER_ROLE, to)) revert RegistryNotLender(to);
-        l.holder = to;
-        emit LienAssigned(lienId, l.vin, msg.sender, to);
-        ILoanLedger ledger = loanLedger;
-        if (address(ledger) != address(0)) ledger.onLienAssigned(lienId, to);
+        _assign(lienId, to, "");
+    }
+
+    /**
+     * @notice Assigns the lien of a loan pledged to a funder, with the funder's signed consent
+     * (`funderConsent`: abi.encode(deadline, EIP-712 `PledgeConsent` signature), checked by the
+     * loan ledger).
+     *
+     * Requirements: as {assignLien}; a valid, unexpired consent of the funder holding the pledge.
+     *
+     * Emits {LienAssigned}.
+     */
+    function assignLienWithConsent(uint256 lienId, address to, bytes calldata funderConsent) external {
+        _assign(lienId, to, funderConsent);
     }
 
     // ------------------------------------------------------------------ views
@@ -121,6 +123,22 @@ abstract contract Liens is RegistryBase {
     }
 
     // --------------------------------------------------------------- internal
+
+    function _assign(uint256 lienId, address to, bytes memory funderConsent) private {
+        Lien storage l = _liens[lienId];
+        LienStatus status = l.status;
+        if (status != LienStatus.Active) {
+            if (status == LienStatus.None) revert RegistryLienNotFound(lienId);
+            revert RegistryLienNotActive(lienId, status);
+        }
+        if (l.holder != msg.sender) revert RegistryNotLienholder(lienId, msg.sender, l.holder);
+        if (to == msg.sender) revert RegistryInvalidAddress(to);
+        if (!hasRole(LENDER_ROLE, to)) revert RegistryNotLender(to);
+        l.holder = to;
+        emit LienAssigned(lienId, l.vin, msg.sender, to);
+        ILoanLedger ledger = loanLedger;
+        if (address(ledger) != address(0)) ledger.onLienAssigned(lienId, to, funderConsent);
+    }
 
     function _register(bytes32 vin, bool floorPlan, uint256 lienId) private {
         Title storage t = _existingTitle(vin);

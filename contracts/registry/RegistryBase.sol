@@ -14,6 +14,7 @@ abstract contract RegistryBase is ICollateralRegistry, AccessControl, EIP712 {
     bytes32 public constant LENDER_ROLE = keccak256("LENDER_ROLE");
     bytes32 public constant DEALER_ROLE = keccak256("DEALER_ROLE");
     bytes32 public constant INSURER_ROLE = keccak256("INSURER_ROLE");
+    bytes32 public constant FUNDER_ROLE = keccak256("FUNDER_ROLE");
     /// @notice Held by the loan and insurance ledgers, which act on liens and titles for their callers.
     bytes32 public constant MODULE_ROLE = keccak256("MODULE_ROLE");
 

@@ -1,14 +1,13 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
-import {IERC1271} from "@openzeppelin/contracts/interfaces/IERC1271.sol";
-import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {RegistryBase} from "./RegistryBase.sol";
+import {Signatures} from "../utils/Signatures.sol";
 
 /// @title Titles
 /// @notice Issuing titles, transferring them (with every active lienholder's consent when liens
 /// stand), odometer readings, brands and dealer sales.
-abstract contract Titles is RegistryBase {
+abstract contract Titles is RegistryBase, Signatures {
     /**
      * @notice Issues the title of `vin` to `owner` with a first odometer reading.
      *
@@ -221,19 +220,6 @@ abstract contract Titles is RegistryBase {
             keccak256(abi.encode(TRANSFER_CONSENT_TYPEHASH, vin, c.lienId, from, to, nonce, c.release, c.deadline))
         );
         if (!_signedBy(holder, digest, c.signature)) revert RegistryConsentInvalid(c.lienId, holder);
-    }
-
-    /// @dev Whether `signer` signed `digest`: an ECDSA signature of an account without code, an
-    /// ERC-1271 approval of a contract. (OpenZeppelin's SignatureChecker does the same, but since
-    /// 5.4 it imports a library whose inline MCOPY would pin the build to cancun and later.)
-    function _signedBy(address signer, bytes32 digest, bytes calldata signature) private view returns (bool) {
-        if (signer.code.length == 0) {
-            (address recovered, ECDSA.RecoverError err, ) = ECDSA.tryRecover(digest, signature);
-            return err == ECDSA.RecoverError.NoError && recovered == signer;
-        }
-        (bool ok, bytes memory answer) =
-            signer.staticcall(abi.encodeCall(IERC1271.isValidSignature, (digest, signature)));
-        return ok && answer.length >= 32 && abi.decode(answer, (bytes32)) == bytes32(IERC1271.isValidSignature.selector);
     }
 
     function _firstActiveFloorPlanLien(uint256 head) private view returns (uint256 first) {

@@ -15,6 +15,7 @@ from registry.enums import (
     TitleStatus,
 )
 from registry.indexer.handlers import EventContext, Handler, HandlerRegistry
+from registry.indexer.pledges import register_pledge_handlers
 from registry.indexer.state import Record
 
 # Rows hold the enums' plain strings (what the mirror stores; a str binds fastest).
@@ -35,6 +36,7 @@ _NAMED_ACTORS: dict[str, str] = {
     "LienAssigned": "from",
     "SaleRecorded": "dealer",
     "LoanServicingTransferred": "from",
+    "PledgeReleased": "funder",
     "TotalLossDeclared": "insurer",
     "ClaimFiled": "insurer",
     "LoanLedgerSet": "registrar",
@@ -433,8 +435,9 @@ CORE_HANDLERS: dict[str, Handler] = {
 
 
 def core_handlers() -> HandlerRegistry:
-    """A registry of the core handlers (the projections of :mod:`registry.db.models`)."""
+    """A registry of the core handlers (the projections of :mod:`registry.db.models`, and
+    the pledges of :mod:`registry.db.pledges`)."""
     registry = HandlerRegistry()
     for name, handler in CORE_HANDLERS.items():
         registry.on(name, handler)
-    return registry
+    return register_pledge_handlers(registry)

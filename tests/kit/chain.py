@@ -43,7 +43,7 @@ class HasAddress(Protocol):
 
 @dataclass(frozen=True)
 class Cast:
-    """Who is who on the test chain (anvil's dev accounts 0-7)."""
+    """Who is who on the test chain (anvil's dev accounts 0-7, the funders 10 and 11)."""
 
     registrar: LocalAccount
     lender: LocalAccount
@@ -53,9 +53,11 @@ class Cast:
     owner: LocalAccount
     buyer: LocalAccount
     outsider: LocalAccount
+    funder: LocalAccount  # a warehouse lender
+    funder2: LocalAccount  # a securitisation trust
 
 
-CAST = Cast(*(dev_account(i) for i in range(8)))
+CAST = Cast(*(dev_account(i) for i in (*range(8), 10, 11)))
 
 
 def ref(label: str = "") -> bytes:
@@ -85,6 +87,8 @@ class Registry:
         self.owner = self.client(cast.owner)
         self.buyer = self.client(cast.buyer)
         self.outsider = self.client(cast.outsider)
+        self.funder = self.client(cast.funder)
+        self.funder2 = self.client(cast.funder2)
 
     def client(self, account: LocalAccount | None) -> RegistryClient:
         """A new client acting as ``account`` (any key, not only the cast's; None: reads only),
@@ -122,6 +126,16 @@ class Registry:
         loan_id = self.loan(lien_id, servicer)
         servicer.record_disbursement(loan_id, 2_500_000)
         return vin, lien_id, loan_id
+
+    def pledged_loan(
+        self, funder: RegistryClient | None = None, lender: RegistryClient | None = None
+    ) -> tuple[str, int, int, int]:
+        """An active loan pledged to ``funder`` (default: the funder): (vin, lien, loan,
+        pledge id)."""
+        servicer = lender or self.lender
+        vin, lien_id, loan_id = self.active_loan(servicer)
+        pledge_id = servicer.pledge_loan(loan_id, (funder or self.funder).address).id
+        return vin, lien_id, loan_id, pledge_id
 
     def consent(
         self,
@@ -167,11 +181,14 @@ class Registry:
 
 
 def admit_cast(client: RegistryClient, cast: Cast = CAST) -> None:
-    """Admits the cast's lenders, dealer and insurer (``client`` acts as the registrar)."""
+    """Admits the cast's lenders, dealer, insurer and funders (``client`` acts as the
+    registrar)."""
     client.admit_participant(cast.lender.address, "lender", "First Auto Bank")
     client.admit_participant(cast.lender2.address, "lender", "Second Credit Union")
     client.admit_participant(cast.dealer.address, "dealer", "Main Street Motors")
     client.admit_participant(cast.insurer.address, "insurer", "Shield Mutual")
+    client.admit_participant(cast.funder.address, "funder", "Harbor Warehouse Funding")
+    client.admit_participant(cast.funder2.address, "funder", "Keystone Auto Trust 2026-1")
 
 
 def deploy_registry(node: AnvilNode) -> Registry:
