@@ -30,10 +30,10 @@ from typing import Any
 from sqlalchemy import Connection, Table, and_, func, select
 
 from registry.db.models import BrandRecord, Event, Loan, Participant, Sale, TotalLoss
+from registry.db.pledges import Pledge
 from registry.enums import DelinquencyStep, LoanState, Role
 from registry.risk.delinquency import DueSchedule, chain_day
 from registry.risk.models import BucketSnapshot, LoanSchedule, LoanStatus, Payoff, RiskState
-from registry.tapes.mirror import PLEDGES
 
 LOANS: Table = Loan.__table__  # type: ignore[attr-defined]
 STATUS: Table = LoanStatus.__table__  # type: ignore[attr-defined]
@@ -46,6 +46,7 @@ BRANDS: Table = BrandRecord.__table__  # type: ignore[attr-defined]
 TOTAL_LOSSES: Table = TotalLoss.__table__  # type: ignore[attr-defined]
 SALES: Table = Sale.__table__  # type: ignore[attr-defined]
 PARTICIPANTS: Table = Participant.__table__  # type: ignore[attr-defined]
+PLEDGES: Table = Pledge.__table__  # type: ignore[attr-defined]
 
 CLOSED = (LoanState.PAID_OFF, LoanState.CHARGED_OFF)
 

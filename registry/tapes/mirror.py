@@ -10,10 +10,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Boolean, Connection, Table, column, select, table
+from sqlalchemy import Connection, Table, select
 
 from registry.chunks import chunks
 from registry.db.models import Lien, Loan, Participant, Title
+from registry.db.pledges import Pledge
 from registry.enums import Role
 from registry.risk.models import LoanStatus
 
@@ -21,12 +22,7 @@ LOANS: Table = Loan.__table__  # type: ignore[attr-defined]
 LIENS: Table = Lien.__table__  # type: ignore[attr-defined]
 TITLES: Table = Title.__table__  # type: ignore[attr-defined]
 STATUS: Table = LoanStatus.__table__  # type: ignore[attr-defined]
-#: The ``pledges`` projection (branch funders: ``registry.db.pledges.Pledge``) - the columns
-#: read here, until that model is merged.
-PLEDGES: Any = table(
-    "pledges", column("pledge_id"), column("loan_id"), column("funder"),
-    column("pledged_block"), column("pledged_at"), column("active", Boolean),
-)  # fmt: skip
+PLEDGES: Table = Pledge.__table__  # type: ignore[attr-defined]
 PARTICIPANTS: Table = Participant.__table__  # type: ignore[attr-defined]
 
 #: Values per ``IN`` list: a few thousand keeps the round trips few on both databases

@@ -45,6 +45,8 @@ class PlantedBook:
     rows: list[Row]
     lender: str
     other_lender: str
+    funder: str
+    other_funder: str
     near_misses: dict[str, list[int]]  # what kind of near miss -> indexes into ``rows``
 
     def csv(self, header: tuple[str, ...] = ("Loan ID", "Loan Ref", "vin", "Balance", "DPD"),
@@ -126,6 +128,9 @@ def planted_book(chain: Registry, size: int = 2_000, seed: int = 9) -> PlantedBo
     def some(k: int = n) -> list[_Loan]:
         return [next(take) for _ in range(k)]
 
+    near: dict[str, list[Row]] = {}
+    plants += _pledges(chain, book, some(), some(), some(), near)
+
     for x in some():  # the lender released the loan's lien
         lender.release_lien(x.lien_id)
         plants.append(_row(x, K.NO_ACTIVE_LIEN))
@@ -179,7 +184,6 @@ def planted_book(chain: Registry, size: int = 2_000, seed: int = 9) -> PlantedBo
     for x, y in zip(twice, _second_loans(chain, twice), strict=True):
         plants += [_row(x, K.DUPLICATE_VIN), _row(y, K.DUPLICATE_VIN)]
 
-    near: dict[str, list[Row]] = {}
     near["second lien of the same lender"] = [_row(x) for x in some()]
     for r in near["second lien of the same lender"]:
         lender.register_lien(r.vin)
@@ -210,8 +214,28 @@ def planted_book(chain: Registry, size: int = 2_000, seed: int = 9) -> PlantedBo
     where = {id(r): i for i, r in enumerate(shuffled)}
     return PlantedBook(
         shuffled, chain.cast.lender.address.lower(), chain.cast.lender2.address.lower(),
+        chain.cast.funder.address.lower(), chain.cast.funder2.address.lower(),
         {what: [where[id(r)] for r in group] for what, group in near.items()},
     )  # fmt: skip
+
+
+def _pledges(chain: Registry, book: list[_Loan], elsewhere: list[_Loan], sold: list[_Loan],
+             released: list[_Loan], near: dict[str, list[Row]]) -> list[Row]:  # fmt: skip
+    """The book pledged to the funder, but ``elsewhere`` (to the second funder), ``sold`` (by
+    the second funder to the first) and ``released`` (by the second funder)."""
+    funder, funder2 = chain.cast.funder.address, chain.cast.funder2.address
+    aside = {x.loan_id for x in (*elsewhere, *sold, *released)}
+    mine = [x.loan_id for x in book if x.loan_id not in aside]
+    for part in chunks(mine, 200):
+        chain.lender.pledge_loans_batch(list(part), funder)
+    chain.lender.pledge_loans_batch([x.loan_id for x in (*elsewhere, *sold, *released)], funder2)
+    for x in sold:
+        chain.funder2.transfer_pledge(x.loan_id, funder)
+    for x in released:
+        chain.funder2.release_pledge(x.loan_id, "REMITTANCE")
+    near["pledge sold on to this funder"] = [_row(x) for x in sold]
+    near["pledge released by another funder"] = [_row(x) for x in released]
+    return [_row(x, K.PLEDGED_ELSEWHERE) for x in elsewhere]
 
 
 def _lien_of(book: list[_Loan], row: Row) -> int:

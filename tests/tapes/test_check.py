@@ -24,9 +24,6 @@ from tests.kit.chain import Registry, private_registry
 from tests.kit.mirror import Mirror
 from tests.kit.tapes import PER_KIND, PlantedBook, planted_book
 
-#: Kinds planted by this module (the pledge kind needs the funders' contracts: test_pledged).
-PLANTED = [k for k in K if k is not K.PLEDGED_ELSEWHERE]
-
 
 @pytest.fixture(scope="module")
 def chain() -> Iterator[Registry]:
@@ -54,13 +51,13 @@ def run_check(mirror: Mirror, book: PlantedBook, **options: object) -> TapeResul
 
 @pytest.fixture(scope="module")
 def result(mirror: Mirror, book: PlantedBook) -> TapeResult:
-    return run_check(mirror, book, lender=book.lender)
+    return run_check(mirror, book, lender=book.lender, funder=book.funder)
 
 
 def test_the_tape_has_2000_rows_and_every_kind_planted_five_times(book: PlantedBook) -> None:
     assert len(book.rows) == 2_000
     planted = Counter(kind for _, kind in book.expected())
-    assert all(planted[k] >= PER_KIND for k in PLANTED), planted
+    assert all(planted[k] >= PER_KIND for k in K), planted
 
 
 def test_finds_exactly_the_planted_exceptions(result: TapeResult, book: PlantedBook) -> None:
@@ -101,6 +98,9 @@ def test_details_name_what_is_wrong(result: TapeResult, book: PlantedBook, chain
         row = book.rows[f.row - 2]
         assert f.details["tape_balance_cents"] == row.balance_cents
         assert f.details["chain_balance_cents"] > row.balance_cents
+    for f in by_kind[K.PLEDGED_ELSEWHERE]:
+        assert f.details["funder"] == book.other_funder and f.details["pledge_id"] > 0
+        assert book.other_funder in f.message
     for f in by_kind[K.DPD_MISMATCH]:
         assert {f.details["tape_dpd"], f.details["chain_dpd"]} & {0}
     assert {f.details["state"] for f in by_kind[K.CLOSED_ON_CHAIN]} == {"PAID_OFF", "CHARGED_OFF"}
@@ -136,9 +136,9 @@ def test_the_result_names_its_block_and_an_id_of_its_content(
     assert state is not None
     assert result.body["block"] == state.indexed_block
     assert result.body["tape"]["sha256"] and result.id.startswith("0x") and len(result.id) == 66
-    again = run_check(mirror, book, lender=book.lender)
+    again = run_check(mirror, book, lender=book.lender, funder=book.funder)
     assert again.id == result.id  # a digest of the content: the same check, the same id
-    without_lender = run_check(mirror, book)  # each loan's servicer: the same findings here
+    without_lender = run_check(mirror, book, funder=book.funder)  # each loan's servicer
     assert without_lender.body["exceptions"] == result.body["exceptions"]
     assert without_lender.id != result.id  # but the result says who was asked about
 
@@ -160,6 +160,6 @@ def test_the_same_result_on_postgresql(
     with scratch_database("test") as url:
         pg = Mirror.create(chain, tmp_path, url, risk=True)
         pg.index()
-        on_pg = run_check(pg, book, lender=book.lender)
+        on_pg = run_check(pg, book, lender=book.lender, funder=book.funder)
         pg.engine.dispose()
     assert on_pg.body == result.body

@@ -1,7 +1,7 @@
 """tapes: loans found by the reference their lender committed (loan-tape checks)
 
 Revision ID: 0007_tapes
-Revises: 0003_risk
+Revises: 0006_funders (this branch merged funders; the lead chains the rest)
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0007_tapes"
-down_revision = "0003_risk"
+down_revision = "0006_funders"
 branch_labels = None
 depends_on = None
 
