@@ -26,7 +26,7 @@ as ``vin_mismatch``):
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,7 +47,7 @@ EXPLAINED: dict[str, frozenset[str]] = {
     TitleStatus.STOLEN: frozenset({Brand.STOLEN}),
     TitleStatus.SCRAPPED: frozenset({Brand.JUNK}),
 }
-STATUS_KINDS = {
+STATUS_KINDS: dict[str, TapeException] = {
     TitleStatus.TOTAL_LOSS: TapeException.TITLE_TOTAL_LOSS,
     TitleStatus.STOLEN: TapeException.TITLE_STOLEN,
     TitleStatus.SCRAPPED: TapeException.TITLE_JUNK,
@@ -74,178 +74,185 @@ class Tolerance:
 class _Facts:
     """What the mirror says about a tape's loans, read in a few set-based queries."""
 
-    by_id: dict[int, Any]
-    by_ref: dict[str, Any]
-    standing: dict[int, Any] = field(default_factory=dict)
-    liens: dict[str, list[Any]] = field(default_factory=dict)
-    titles: dict[str, Any] = field(default_factory=dict)
-    pledges: dict[int, Any] = field(default_factory=dict)
+    loans: dict[int, mirror.LoanFacts]
+    by_ref: dict[str, int]
+    liens: dict[str, list[mirror.LienFacts]] = field(default_factory=dict)
     names: dict[str, str] = field(default_factory=dict)
+    repossessed_liens: set[int] = field(default_factory=set)
 
-    def loan(self, row: TapeRow) -> Any:
+    def loan(self, row: TapeRow) -> mirror.LoanFacts | None:
         if row.loan_id is not None:
-            return self.by_id.get(row.loan_id)
-        return self.by_ref.get(str(row.loan_ref))
+            return self.loans.get(row.loan_id)
+        loan_id = self.by_ref.get(str(row.loan_ref))
+        return None if loan_id is None else self.loans.get(loan_id)
 
 
-def _facts(conn: Connection, rows: list[TapeRow], funder: str | None) -> _Facts:
+def _facts(conn: Connection, rows: list[TapeRow]) -> _Facts:
+    by_ref = mirror.loans_by_ref(conn, [str(r.loan_ref) for r in rows if r.loan_id is None])
     ids = [r.loan_id for r in rows if r.loan_id is not None]
-    refs = [str(r.loan_ref) for r in rows if r.loan_id is None]
-    facts = _Facts(mirror.loans_by_id(conn, ids), mirror.loans_by_ref(conn, refs))
-    loans = [*facts.by_id.values(), *facts.by_ref.values()]
-    loan_ids = [loan.loan_id for loan in loans]
-    vins = [loan.vin for loan in loans]
-    facts.standing = mirror.standing(conn, loan_ids)
-    facts.liens = mirror.liens_on(conn, vins)
-    facts.titles = mirror.titles_of(conn, vins)
-    if funder is not None:
-        facts.pledges = mirror.active_pledges(conn, loan_ids)
+    with mirror.tape_keys(conn, [*ids, *by_ref.values()]) as keys:
+        facts = _Facts(mirror.loans(conn, keys), by_ref, mirror.liens(conn, keys))
     facts.names = mirror.lender_names(conn)
+    facts.repossessed_liens = {
+        lien.lien_id
+        for liens in facts.liens.values()
+        for lien in liens
+        if lien.status == LienStatus.REPOSSESSED
+    }
     return facts
 
 
-class _Row:
-    """The findings of one tape row."""
-
-    def __init__(self, row: TapeRow) -> None:
-        self.row = row
-        self.findings: list[Finding] = []
-
-    def add(self, kind: TapeException, message: str, **details: Any) -> None:
-        r = self.row
-        self.findings.append(Finding(r.row, r.loan_key, r.vin, kind, r.balance_cents,
-                                     f"row {r.row}: {message}", details))  # fmt: skip
+def _finding(row: TapeRow, kind: TapeException, message: str, **details: Any) -> Finding:
+    return Finding(row.row, row.loan_key, row.vin, kind, row.balance_cents,
+                   f"row {row.row}: {message}", details)  # fmt: skip
 
 
-def _duplicates(rows: list[TapeRow], facts: _Facts) -> dict[int, list[tuple[TapeException, Any]]]:
-    """Row number -> (kind, details) of the duplicate findings."""
-    identity: dict[int, str] = {}
-    for r in rows:
-        loan = facts.loan(r)
-        identity[r.row] = f"id:{loan.loan_id}" if loan is not None else f"tape:{r.loan_key}"
-    by_loan: dict[str, list[int]] = defaultdict(list)
+def _duplicates(rows: list[TapeRow], loans: list[mirror.LoanFacts | None]
+                ) -> dict[int, list[Finding]]:  # fmt: skip
+    """Row number -> its duplicate findings (the same loan twice; one VIN, several loans)."""
+    identity: dict[int, int | str] = {
+        r.row: loan.loan_id if loan is not None else f"tape:{r.loan_key}"
+        for r, loan in zip(rows, loans, strict=True)
+    }
+    loan_count = Counter(identity.values())
+    vin_count = Counter(r.vin for r in rows)
+    by_loan: dict[int | str, list[int]] = defaultdict(list)
     by_vin: dict[str, list[TapeRow]] = defaultdict(list)
     for r in rows:
-        by_loan[identity[r.row]].append(r.row)
-        by_vin[r.vin].append(r)
-    out: dict[int, list[tuple[TapeException, Any]]] = defaultdict(list)
+        if loan_count[identity[r.row]] > 1:
+            by_loan[identity[r.row]].append(r.row)
+        if vin_count[r.vin] > 1:
+            by_vin[r.vin].append(r)
+    out: dict[int, list[Finding]] = defaultdict(list)
+    by_row = {r.row: r for r in rows}
     for numbers in by_loan.values():
-        if len(numbers) > 1:
-            for n in numbers:
-                out[n].append((TapeException.DUPLICATE_LOAN, [m for m in numbers if m != n]))
+        for n in numbers:
+            others = [m for m in numbers if m != n]
+            out[n].append(_duplicate(by_row[n], TapeException.DUPLICATE_LOAN, others))
     for group in by_vin.values():
         if len({identity[r.row] for r in group}) > 1:
             for r in group:
                 others = [o.row for o in group if identity[o.row] != identity[r.row]]
-                out[r.row].append((TapeException.DUPLICATE_VIN, others))
+                out[r.row].append(_duplicate(r, TapeException.DUPLICATE_VIN, others))
     return out
 
 
-def _liens(out: _Row, loan: Any, lender: str, facts: _Facts, ended: bool) -> None:
-    liens = facts.liens.get(loan.vin, [])
+def _duplicate(row: TapeRow, kind: TapeException, others: list[int]) -> Finding:
+    what = "loan" if kind is TapeException.DUPLICATE_LOAN else "VIN"
+    listed = ", ".join(str(n) for n in others)
+    plural = "s" if len(others) > 1 else ""
+    return _finding(row, kind, f"the same {what} is on row{plural} {listed}", rows=others)
+
+
+def _liens(out: list[Finding], row: TapeRow, loan: mirror.LoanFacts, lender: str,
+           facts: _Facts, ended: bool) -> None:  # fmt: skip
+    liens = facts.liens.get(loan.vin, ())
+    if len(liens) == 1 and liens[0].holder == lender and liens[0].status == LienStatus.ACTIVE:
+        return  # the usual case: one lien, the lender's, first by itself
     active = [lien for lien in liens if lien.status == LienStatus.ACTIVE]
     mine = [lien for lien in active if lien.holder == lender]
     if not mine and not ended:
-        out.add(TapeException.NO_ACTIVE_LIEN, f"{lender} holds no active lien on {loan.vin}",
-                lender=lender, lien_id=loan.lien_id)  # fmt: skip
+        out.append(_finding(row, TapeException.NO_ACTIVE_LIEN,
+                            f"{lender} holds no active lien on {loan.vin}",
+                            lender=lender, lien_id=loan.lien_id))  # fmt: skip
     if mine:
         best = min(mine, key=lambda lien: lien.priority)
         if best.priority != 1:
-            out.add(TapeException.NOT_FIRST_PRIORITY,
-                    f"{lender}'s lien {best.lien_id} on {loan.vin} ranks {best.priority}, "
-                    "not first", lien_id=best.lien_id, priority=best.priority)  # fmt: skip
+            out.append(_finding(row, TapeException.NOT_FIRST_PRIORITY,
+                                f"{lender}'s lien {best.lien_id} on {loan.vin} ranks "
+                                f"{best.priority}, not first",
+                                lien_id=best.lien_id, priority=best.priority))  # fmt: skip
     for lien in active:
         if lien.holder != lender:
             name = facts.names.get(lien.holder, "")
             who = f"{lien.holder} ({name})" if name else lien.holder
-            out.add(TapeException.OTHER_LENDER_LIEN,
-                    f"{who} holds active lien {lien.lien_id} on {loan.vin} (priority "
-                    f"{lien.priority}), registered in block {lien.registered_block}",
-                    holder=lien.holder, holder_name=name, lien_id=lien.lien_id,
-                    priority=lien.priority, registered_block=lien.registered_block,
-                    registered_at=lien.registered_at,
-                    registered_tx=lien.registered_tx)  # fmt: skip
+            out.append(_finding(row, TapeException.OTHER_LENDER_LIEN,
+                                f"{who} holds active lien {lien.lien_id} on {loan.vin} "
+                                f"(priority {lien.priority}), registered in block "
+                                f"{lien.registered_block}",
+                                holder=lien.holder, holder_name=name, lien_id=lien.lien_id,
+                                priority=lien.priority, registered_block=lien.registered_block,
+                                registered_at=lien.registered_at,
+                                registered_tx=lien.registered_tx))  # fmt: skip
 
 
-def _title(out: _Row, loan: Any, facts: _Facts) -> None:
-    title = facts.titles.get(loan.vin)
-    if title is None:
+def _title(out: list[Finding], row: TapeRow, loan: mirror.LoanFacts) -> None:
+    status, mask = loan.title_status, int(loan.brands or 0)
+    if status is None or (status == TitleStatus.ACTIVE and mask == 0):
         return
-    kind = STATUS_KINDS.get(title.status)
+    kind = STATUS_KINDS.get(status)
     if kind is not None:
-        out.add(kind, f"the title of {loan.vin} is {title.status.lower().replace('_', ' ')}",
-                status=title.status)  # fmt: skip
-    brands = [b for b in brand_names(int(title.brands))
-              if b not in EXPLAINED.get(title.status, frozenset())]  # fmt: skip
+        out.append(_finding(row, kind, f"the title of {loan.vin} is "
+                            f"{status.lower().replace('_', ' ')}", status=status))  # fmt: skip
+    brands = [b for b in brand_names(mask) if b not in EXPLAINED.get(status, frozenset())]
     if brands:
         labels = ", ".join(Brand(b).label for b in brands)
-        out.add(TapeException.TITLE_BRANDED, f"the title of {loan.vin} is branded {labels}",
-                brands=brands)  # fmt: skip
+        out.append(_finding(row, TapeException.TITLE_BRANDED,
+                            f"the title of {loan.vin} is branded {labels}",
+                            brands=brands))  # fmt: skip
 
 
-def _standing(out: _Row, loan: Any, facts: _Facts, tolerance: Tolerance) -> None:
-    s = facts.standing.get(loan.loan_id)
-    if s is not None:
-        dpd, balance, source = int(s.dpd), int(s.exposure_cents), s.source
+def _standing(out: list[Finding], row: TapeRow, loan: mirror.LoanFacts,
+              tolerance: Tolerance) -> None:  # fmt: skip
+    if loan.dpd is not None and loan.exposure_cents is not None:
+        dpd, balance, source = int(loan.dpd), int(loan.exposure_cents), str(loan.source)
     else:
         dpd, source = int(loan.days_past_due), "lender_reported"
         balance = max(0, int(loan.disbursed_amount) - int(loan.total_paid))
-    row = out.row
     if abs(row.dpd - dpd) > tolerance.dpd_days:
-        out.add(TapeException.DPD_MISMATCH,
-                f"the tape says {row.dpd} days past due, the chain {dpd}",
-                tape_dpd=row.dpd, chain_dpd=dpd, source=source)  # fmt: skip
+        out.append(_finding(row, TapeException.DPD_MISMATCH,
+                            f"the tape says {row.dpd} days past due, the chain {dpd}",
+                            tape_dpd=row.dpd, chain_dpd=dpd, source=source))  # fmt: skip
     if tolerance.balance_differs(row.balance_cents, balance):
-        out.add(TapeException.BALANCE_MISMATCH,
-                f"the tape's balance is {row.balance_cents / 100:,.2f}, "
-                f"the chain's {balance / 100:,.2f}",
-                tape_balance_cents=row.balance_cents, chain_balance_cents=balance,
-                source=source)  # fmt: skip
+        out.append(_finding(row, TapeException.BALANCE_MISMATCH,
+                            f"the tape's balance is {row.balance_cents / 100:,.2f}, "
+                            f"the chain's {balance / 100:,.2f}",
+                            tape_balance_cents=row.balance_cents, chain_balance_cents=balance,
+                            source=source))  # fmt: skip
 
 
-def _row(row: TapeRow, facts: _Facts, lender: str | None, funder: str | None,
-         tolerance: Tolerance) -> _Row:  # fmt: skip
-    out = _Row(row)
-    loan = facts.loan(row)
+def _pledge(out: list[Finding], row: TapeRow, loan: mirror.LoanFacts, funder: str) -> None:
+    if loan.funder is not None and loan.funder != funder:
+        out.append(_finding(row, TapeException.PLEDGED_ELSEWHERE,
+                            f"loan {loan.loan_id} is pledged to {loan.funder} (pledge "
+                            f"{loan.pledge_id}, block {loan.pledged_block})",
+                            funder=loan.funder, pledge_id=loan.pledge_id,
+                            pledged_block=loan.pledged_block,
+                            pledged_at=loan.pledged_at))  # fmt: skip
+
+
+def _row(out: list[Finding], row: TapeRow, loan: mirror.LoanFacts | None, facts: _Facts,
+         lender: str | None, funder: str | None, tolerance: Tolerance) -> None:  # fmt: skip
     if loan is None:
         what = f"loan {row.loan_id}" if row.loan_id is not None else f"loan {row.loan_ref}"
-        out.add(TapeException.LOAN_UNKNOWN, f"{what} is not on chain")
-        return out
+        out.append(_finding(row, TapeException.LOAN_UNKNOWN, f"{what} is not on chain"))
+        return
     if row.loan_id is not None and row.loan_ref is not None and loan.loan_ref != row.loan_ref:
-        out.add(TapeException.LOAN_UNKNOWN,
-                f"loan {row.loan_id}'s reference on chain is {loan.loan_ref}, not {row.loan_ref}",
-                chain_loan_ref=loan.loan_ref)  # fmt: skip
-        return out
+        out.append(_finding(row, TapeException.LOAN_UNKNOWN,
+                            f"loan {row.loan_id}'s reference on chain is {loan.loan_ref}, "
+                            f"not {row.loan_ref}", chain_loan_ref=loan.loan_ref))  # fmt: skip
+        return
     if row.vin != loan.vin:
-        out.add(TapeException.VIN_MISMATCH,
-                f"loan {loan.loan_id} is on {loan.vin}, the tape says {row.vin}",
-                chain_vin=loan.vin)  # fmt: skip
-    holder = lender or loan.lender
-    own = next((lien for lien in facts.liens.get(loan.vin, []) if lien.lien_id == loan.lien_id),
-               None)  # fmt: skip
-    repossessed = loan.state == LoanState.REPOSSESSED or (
-        own is not None and own.status == LienStatus.REPOSSESSED
-    )
-    closed = loan.state in CLOSED
-    _liens(out, loan, holder, facts, ended=closed or repossessed)
-    _title(out, loan, facts)
+        out.append(_finding(row, TapeException.VIN_MISMATCH,
+                            f"loan {loan.loan_id} is on {loan.vin}, the tape says {row.vin}",
+                            chain_vin=loan.vin))  # fmt: skip
+    state = loan.state
+    closed = state in CLOSED
+    repossessed = state == LoanState.REPOSSESSED or loan.lien_id in facts.repossessed_liens
+    _liens(out, row, loan, lender or loan.lender, facts, ended=closed or repossessed)
+    _title(out, row, loan)
     if repossessed:
-        out.add(TapeException.REPOSSESSED, f"loan {loan.loan_id}'s vehicle was repossessed",
-                state=loan.state)  # fmt: skip
+        out.append(_finding(row, TapeException.REPOSSESSED,
+                            f"loan {loan.loan_id}'s vehicle was repossessed",
+                            state=state))  # fmt: skip
     if closed and row.balance_cents > 0:
-        out.add(TapeException.CLOSED_ON_CHAIN,
-                f"loan {loan.loan_id} is {loan.state.lower().replace('_', ' ')} on chain but "
-                "live in the tape", state=loan.state)  # fmt: skip
+        out.append(_finding(row, TapeException.CLOSED_ON_CHAIN,
+                            f"loan {loan.loan_id} is {state.lower().replace('_', ' ')} on "
+                            "chain but live in the tape", state=state))  # fmt: skip
     if not closed:
-        _standing(out, loan, facts, tolerance)
-    pledge = facts.pledges.get(loan.loan_id)
-    if funder is not None and pledge is not None and pledge.funder != funder:
-        out.add(TapeException.PLEDGED_ELSEWHERE,
-                f"loan {loan.loan_id} is pledged to {pledge.funder} (pledge {pledge.pledge_id}, "
-                f"block {pledge.pledged_block})", funder=pledge.funder,
-                pledge_id=pledge.pledge_id, pledged_block=pledge.pledged_block,
-                pledged_at=pledge.pledged_at)  # fmt: skip
-    return out
+        _standing(out, row, loan, tolerance)
+    if funder is not None:
+        _pledge(out, row, loan, funder)
 
 
 def check_tape(
@@ -266,16 +273,12 @@ def check_tape(
     if state is None:
         raise MirrorNotReady("the SQL mirror is empty: the indexer has not run yet")
     tolerance = tolerance or Tolerance()
-    facts = _facts(conn, tape.rows, funder)
-    duplicates = _duplicates(tape.rows, facts)
+    facts = _facts(conn, tape.rows)
+    loans = [facts.loan(row) for row in tape.rows]
+    duplicates = _duplicates(tape.rows, loans)
     findings: list[Finding] = []
-    for row in tape.rows:
-        out = _row(row, facts, lender, funder, tolerance)
-        for kind, others in duplicates.get(row.row, []):
-            what = "loan" if kind is TapeException.DUPLICATE_LOAN else "VIN"
-            rows = ", ".join(str(n) for n in others)
-            out.add(kind, f"the same {what} is on row{'s' if len(others) > 1 else ''} {rows}",
-                    rows=others)  # fmt: skip
-        findings.extend(out.findings)
+    for row, loan in zip(tape.rows, loans, strict=True):
+        _row(findings, row, loan, facts, lender, funder, tolerance)
+        findings.extend(duplicates.get(row.row, ()))
     return build_result(tape, state, findings, lender=lender, funder=funder,
                         tolerance=tolerance.as_json())  # fmt: skip

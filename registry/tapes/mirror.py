@@ -1,21 +1,24 @@
-"""What a tape check reads from the SQL mirror, set by set: one query per table and chunk of
-tape rows (``IN`` lists), never one per row.
+"""What a tape check reads from the SQL mirror, for a whole tape at once (never one query
+per row): the tape's loan ids go into a temporary table of the check's transaction, and one
+joined query reads each loan with its standing, title and active pledge, another every lien
+on those loans' vehicles.
 
-Each function takes the keys of a whole tape and returns dicts keyed the way the check looks
-them up. Rows are plain tuples named by the ``select`` (SQLAlchemy ``Row``).
+Loans a tape names by reference are resolved first (:func:`loans_by_ref`, ``IN`` lists or
+``= ANY`` through :meth:`registry.indexer.bulk.BulkWriter.select_in`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, Table, select
+from sqlalchemy import BigInteger, Column, Connection, MetaData, Select, Table, and_, select
 
-from registry.chunks import chunks
 from registry.db.models import Lien, Loan, Participant, Title
 from registry.db.pledges import Pledge
 from registry.enums import Role
+from registry.indexer.bulk import BulkWriter
 from registry.risk.models import LoanStatus
 
 LOANS: Table = Loan.__table__  # type: ignore[attr-defined]
@@ -25,62 +28,110 @@ STATUS: Table = LoanStatus.__table__  # type: ignore[attr-defined]
 PLEDGES: Table = Pledge.__table__  # type: ignore[attr-defined]
 PARTICIPANTS: Table = Participant.__table__  # type: ignore[attr-defined]
 
-#: Values per ``IN`` list: a few thousand keeps the round trips few on both databases
-#: (SQLite allows 32,766 bound parameters, PostgreSQL 65,535).
-CHUNK = 5000
+#: The tape's loan ids, in a temporary table of the check's own transaction.
+KEYS = Table(
+    "_tape_loans",
+    MetaData(),
+    Column("loan_id", BigInteger, primary_key=True, autoincrement=False),
+    prefixes=["TEMPORARY"],
+    postgresql_on_commit="DROP",
+)
 
-_LOAN_COLUMNS = (
+
+class LoanFacts(NamedTuple):
+    """A loan with its risk standing (None: none yet), title and active pledge (None: none)."""
+
+    loan_id: int
+    lien_id: int
+    vin: str
+    lender: str
+    state: str
+    loan_ref: str
+    disbursed_amount: int
+    total_paid: int
+    days_past_due: int
+    dpd: int | None
+    exposure_cents: int | None
+    source: str | None
+    title_status: str | None
+    brands: int | None
+    pledge_id: int | None
+    funder: str | None
+    pledged_block: int | None
+    pledged_at: int | None
+
+
+class LienFacts(NamedTuple):
+    lien_id: int
+    vin: str
+    holder: str
+    status: str
+    priority: int
+    registered_block: int
+    registered_at: int
+    registered_tx: str
+
+
+_LOAN = (
     LOANS.c.loan_id, LOANS.c.lien_id, LOANS.c.vin, LOANS.c.lender, LOANS.c.state,
     LOANS.c.loan_ref, LOANS.c.disbursed_amount, LOANS.c.total_paid, LOANS.c.days_past_due,
+    STATUS.c.dpd, STATUS.c.exposure_cents, STATUS.c.source, TITLES.c.status, TITLES.c.brands,
+    PLEDGES.c.pledge_id, PLEDGES.c.funder, PLEDGES.c.pledged_block, PLEDGES.c.pledged_at,
 )  # fmt: skip
+_LIEN = tuple(LIENS.c[name] for name in LienFacts._fields)
 
 
-def _many(conn: Connection, stmt: Any, column: Any, keys: Iterable[Any]) -> list[Any]:
-    out: list[Any] = []
-    for part in chunks(sorted(set(keys)), CHUNK):
-        out.extend(conn.execute(stmt.where(column.in_(part))).all())
+def _fetch(conn: Connection, stmt: Select[Any]) -> list[tuple[Any, ...]]:
+    """The rows of ``stmt`` (which binds no parameters) straight from the driver: a tape's
+    100,000 loans skip SQLAlchemy's per-row result processing."""
+    sql = str(stmt.compile(dialect=conn.dialect))
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(sql)
+        return list(cursor.fetchall())
+    finally:
+        cursor.close()
+
+
+@contextmanager
+def tape_keys(conn: Connection, loan_ids: Iterable[int]) -> Iterator[Table]:
+    """The temporary table holding ``loan_ids`` while the block runs."""
+    KEYS.create(conn)
+    try:
+        BulkWriter(conn).write(KEYS, ("loan_id",), ("loan_id",),
+                               [(i,) for i in sorted(set(loan_ids))], update=False)  # fmt: skip
+        yield KEYS
+    finally:
+        KEYS.drop(conn)
+
+
+def loans(conn: Connection, keys: Table) -> dict[int, LoanFacts]:
+    """The loans of ``keys`` with their standing, title and active pledge."""
+    stmt = (
+        select(*_LOAN)
+        .select_from(keys)
+        .join(LOANS, LOANS.c.loan_id == keys.c.loan_id)
+        .outerjoin(STATUS, STATUS.c.loan_id == LOANS.c.loan_id)
+        .outerjoin(TITLES, TITLES.c.vin == LOANS.c.vin)
+        .outerjoin(PLEDGES, and_(PLEDGES.c.loan_id == LOANS.c.loan_id, PLEDGES.c.active.is_(True)))
+    )
+    return {r[0]: LoanFacts._make(r) for r in _fetch(conn, stmt)}
+
+
+def liens(conn: Connection, keys: Table) -> dict[str, list[LienFacts]]:
+    """Every lien ever registered on the vehicles of the loans of ``keys``, oldest first."""
+    vins = select(LOANS.c.vin).join(keys, keys.c.loan_id == LOANS.c.loan_id)
+    stmt = select(*_LIEN).where(LIENS.c.vin.in_(vins)).order_by(LIENS.c.lien_id)
+    out: dict[str, list[LienFacts]] = {}
+    for r in _fetch(conn, stmt):
+        out.setdefault(r[1], []).append(LienFacts._make(r))
     return out
 
 
-def loans_by_id(conn: Connection, loan_ids: Iterable[int]) -> dict[int, Any]:
-    return {r.loan_id: r for r in _many(conn, select(*_LOAN_COLUMNS), LOANS.c.loan_id, loan_ids)}
-
-
-def loans_by_ref(conn: Connection, refs: Iterable[str]) -> dict[str, Any]:
-    rows = _many(conn, select(*_LOAN_COLUMNS), LOANS.c.loan_ref, refs)
-    return {r.loan_ref.lower(): r for r in rows}
-
-
-def standing(conn: Connection, loan_ids: Iterable[int]) -> dict[int, Any]:
-    """The risk module's standing (DPD, exposure) of the loans that have one."""
-    stmt = select(STATUS.c.loan_id, STATUS.c.dpd, STATUS.c.exposure_cents, STATUS.c.source)
-    return {r.loan_id: r for r in _many(conn, stmt, STATUS.c.loan_id, loan_ids)}
-
-
-def liens_on(conn: Connection, vins: Iterable[str]) -> dict[str, list[Any]]:
-    """Every lien ever registered on each VIN (any status), oldest first."""
-    stmt = select(
-        LIENS.c.lien_id, LIENS.c.vin, LIENS.c.holder, LIENS.c.status, LIENS.c.priority,
-        LIENS.c.registered_block, LIENS.c.registered_at, LIENS.c.registered_tx,
-    )  # fmt: skip
-    out: dict[str, list[Any]] = {}
-    for r in sorted(_many(conn, stmt, LIENS.c.vin, vins), key=lambda r: r.lien_id):
-        out.setdefault(r.vin, []).append(r)
-    return out
-
-
-def titles_of(conn: Connection, vins: Iterable[str]) -> dict[str, Any]:
-    stmt = select(TITLES.c.vin, TITLES.c.status, TITLES.c.brands)
-    return {r.vin: r for r in _many(conn, stmt, TITLES.c.vin, vins)}
-
-
-def active_pledges(conn: Connection, loan_ids: Iterable[int]) -> dict[int, Any]:
-    """Each loan's active pledge (at most one per loan: the chain refuses a second)."""
-    stmt = select(
-        PLEDGES.c.pledge_id, PLEDGES.c.loan_id, PLEDGES.c.funder, PLEDGES.c.pledged_block,
-        PLEDGES.c.pledged_at,
-    ).where(PLEDGES.c.active.is_(True))  # fmt: skip
-    return {r.loan_id: r for r in _many(conn, stmt, PLEDGES.c.loan_id, loan_ids)}
+def loans_by_ref(conn: Connection, refs: Iterable[str]) -> dict[str, int]:
+    """The loan ids of loan references (lowercase ``0x`` hex) found on chain."""
+    rows = BulkWriter(conn).select_in(LOANS, ("loan_ref", "loan_id"), "loan_ref", sorted(set(refs)))
+    return {str(ref).lower(): int(loan_id) for ref, loan_id in rows}
 
 
 def lender_names(conn: Connection) -> dict[str, str]:

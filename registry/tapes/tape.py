@@ -37,6 +37,7 @@ HEADERS: dict[str, tuple[str, ...]] = {
     "dpd": ("dpd", "dayspastdue", "daysdelinquent", "delinquencydays", "pastduedays"),
 }  # fmt: skip
 REF = re.compile(r"^0x[0-9a-f]{64}$")
+PLAIN_AMOUNT = re.compile(r"^(\d{1,15})(?:\.(\d{1,2}))?$")
 MAX_LOAN_ID = 2**63 - 1
 
 
@@ -102,6 +103,10 @@ def _columns(header: list[str]) -> dict[str, int]:
 
 def _cents(text: str, row: int) -> int:
     cleaned = text.strip().replace(",", "").replace("$", "").replace(" ", "")
+    plain = PLAIN_AMOUNT.match(cleaned)
+    if plain is not None:  # the usual 12345.67, without a Decimal
+        units, cents = plain.groups()
+        return int(units) * 100 + int((cents or "").ljust(2, "0"))
     try:
         value = Decimal(cleaned)
     except InvalidOperation:
