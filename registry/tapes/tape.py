@@ -156,7 +156,7 @@ def parse_tape(data: bytes, name: str = "") -> Tape:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise TapeError("not a loan tape: the file is not UTF-8 text (a CSV file is)") from None
-    reader = csv.reader(io.StringIO(text, newline=""))
+    reader = csv.reader(io.StringIO(text, newline=""), skipinitialspace=True)
     try:
         header = next(reader)
     except StopIteration:
@@ -171,9 +171,8 @@ def parse_tape(data: bytes, name: str = "") -> Tape:
             line = reader.line_num
             if not any(c.strip() for c in cells):
                 continue  # blank lines are not rows
-            if len(cells) < width:
-                raise TapeError(f"row {line}: {len(cells)} cells, the header names {len(header)}",
-                                row=line)  # fmt: skip
+            if len(cells) < width:  # trailing empty cells left out: read as empty
+                cells += [""] * (width - len(cells))
             loan_id, loan_ref = _loan(cells, cols, line)
             try:
                 vin = validate_vin(cells[cols["vin"]].strip().upper())
