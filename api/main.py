@@ -16,7 +16,7 @@ from sqlalchemy import Engine
 from api.config import ApiSettings
 from api.deps import Runtime
 from api.errors import install_error_handlers
-from api.routes import liens, loans, participants, risk, status, vehicles, writes
+from api.routes import funders, liens, loans, participants, risk, status, vehicles, writes
 from api.schemas import ErrorResponse
 from registry.enums import PAGE_ENUMS
 
@@ -72,7 +72,9 @@ def create_app(settings: ApiSettings | None = None, *, engine: Engine | None = N
         responses=_ERRORS,  # type: ignore[arg-type]
     )
     app.state.runtime = runtime
-    routers = [m.router for m in (vehicles, liens, loans, participants, status, writes, risk)]
+    routers = [
+        m.router for m in (vehicles, liens, loans, participants, status, writes, risk, funders)
+    ]
     for router in routers:
         app.include_router(router)
 

@@ -245,13 +245,13 @@ contract LoanLedger is ILoanLedger, Pledges {
     }
 
     /// @inheritdoc ILoanLedger
-    function onLienAssigned(uint256 lienId, address to, bytes calldata funderConsent) external {
+    function onLienAssigned(uint256 lienId, address to, FunderConsent calldata consent) external {
         if (msg.sender != address(registry)) revert LoanUnauthorizedHook(msg.sender);
         uint256 loanId = _loanOfLien[lienId];
         if (loanId == 0) return;
         Loan storage loan = _loans[loanId];
         address from = loan.lender;
-        _checkPledgeConsent(loanId, from, to, funderConsent);
+        _checkPledgeConsent(loanId, from, to, consent.deadline, consent.signature);
         loan.lender = to;
         emit LoanServicingTransferred(loanId, from, to);
     }

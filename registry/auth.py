@@ -36,6 +36,12 @@ class Principal:
             self.role == "lender" and self.participant == lender.lower()
         )
 
+    def sees_pool_of(self, funder: str) -> bool:
+        """A funder's pool and alerts are visible to that funder, auditors and the registrar."""
+        return self.role in ("auditor", "registrar") or (
+            self.role == "funder" and self.participant == funder.lower()
+        )
+
 
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()

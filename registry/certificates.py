@@ -328,6 +328,23 @@ def _lien_statements(
             f"lienholder {lien['holder']} is named {lien['holder_name']!r}",
             lambda: _same(lien["holder_name"], chain.participant_name(lien["holder"], n)),
         )
+    if "loan_id" in lien:  # certificates made before pledges existed do not say
+        pledged = f"pledged to {lien['pledged_to']}" if lien.get("pledged_to") else "not pledged"
+        check.check(
+            f"lien {lid} secures loan {lien['loan_id'] or 'none'}, {pledged}",
+            lambda: _pledge_matches(client, lien, n),
+        )
+
+
+def _pledge_matches(client: RegistryClient, lien: dict[str, Any], n: int) -> tuple[bool, str]:
+    loan_id = client.loan_of_lien(lien["lien_id"], n)
+    pledge = client.pledge_of(loan_id, n) if loan_id else None
+    funder = pledge.funder if pledge else None
+    stated = (lien["loan_id"] or 0, _addr(lien["pledged_to"]) if lien.get("pledged_to") else None)
+    return stated == (loan_id, funder), (
+        f"chain says lien {lien['lien_id']} secures loan {loan_id or 'none'}, "
+        f"{'pledged to ' + funder if funder else 'not pledged'}"
+    )
 
 
 def _lien_matches(

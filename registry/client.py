@@ -295,7 +295,7 @@ class RegistryClient(RegistryReader):
                 self.registry, "assignLien", lien_id, assignee, action=f"assigning lien {lien_id}"
             )
         return self.transact(
-            self.registry, "assignLienWithConsent", lien_id, assignee, funder_consent.encoded(),
+            self.registry, "assignLienWithConsent", lien_id, assignee, funder_consent.as_abi(),
             action=f"assigning lien {lien_id} with the funder's consent",
         )  # fmt: skip
 

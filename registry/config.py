@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     dev_account: int | None = Field(
         None, description="index of a local dev account to sign with (local chain only)"
     )
+    funder_payoff_days: int = Field(
+        30, ge=0, description="days after a payoff that a still-active pledge alerts its funder"
+    )
     api_host: str = "127.0.0.1"
     api_port: int = 8000
 

@@ -24,6 +24,7 @@ from registry import loan_records
 from registry.accounts import dev_account
 from registry.chunks import chunks
 from registry.client import RegistryClient
+from registry.demo_funders import build_pledges
 from registry.errors import InvalidInput
 from registry.schedules import LoanTerms, ScheduleKind, build_schedule, schedule_hash, terms_hash
 from registry.vin import generate_vin
@@ -227,6 +228,7 @@ def build_demo(
     book.loans = len(financed)
 
     _highlights(client, book, cast, vins, fp_lien, loan_of_vehicle, private, rng)
+    build_pledges(reg, book, lenders, loan_of_vehicle, vins)
     tick("fraud and life events", 0)
     return book
 

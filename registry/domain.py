@@ -92,8 +92,5 @@ class FunderConsent:
     deadline: int
     signature: bytes
 
-    def encoded(self) -> bytes:
-        """What ``assignLienWithConsent`` takes: ``abi.encode(deadline, signature)``."""
-        from eth_abi import encode
-
-        return encode(["uint256", "bytes"], [self.deadline, self.signature])
+    def as_abi(self) -> tuple[int, bytes]:
+        return (self.deadline, self.signature)

@@ -177,6 +177,13 @@ class AlertKind(StrEnum):
     BRAND = "brand"
     LIEN_NOT_RELEASED = "lien_not_released"
     REPOSSESSION = "repossession"
+    PLEDGED_TOTAL_LOSS = "pledged_total_loss"
+    PLEDGED_BRAND = "pledged_brand"
+    PLEDGED_REPOSSESSION = "pledged_repossession"
+    PLEDGED_OTHER_LIEN = "pledged_other_lien"
+    PLEDGED_PAYOFF_UNREMITTED = "pledged_payoff_unremitted"
+    PLEDGED_LIEN_RELEASED = "pledged_lien_released"
+    PLEDGED_LIEN_ASSIGNED = "pledged_lien_assigned"
 
 
 class Severity(StrEnum):

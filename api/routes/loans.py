@@ -1,4 +1,5 @@
-"""A lender's loans and one loan's timeline: visible to that lender, auditors and the registrar."""
+"""A lender's loans and one loan's timeline: visible to that lender, auditors and the registrar
+(and a loan to the funder it is pledged to)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,9 @@ from registry.queries.loans import loan, loan_timeline, loans_of_lender
 
 router = APIRouter(tags=["loans"])
 
-LoanReader = Annotated[Principal, Depends(require_roles("lender", "auditor", "registrar"))]
+LoanReader = Annotated[
+    Principal, Depends(require_roles("lender", "funder", "auditor", "registrar"))
+]
 
 
 def _may_see(principal: Principal, lender: str) -> None:
@@ -59,5 +62,6 @@ def loan_detail(loan_id: IdPath, runtime: RuntimeDep, principal: LoanReader) -> 
     )
     if record is None:
         raise NotFound(f"no loan {loan_id} in the registry", loan_id=loan_id)
-    _may_see(principal, record["lender"])
+    if not (record["funder"] and principal.sees_pool_of(record["funder"])):
+        _may_see(principal, record["lender"])  # its funder sees it too
     return json_response({"loan": record, "events": events}, state, runtime)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import Field
+
 from api.schemas import Freshness, Model
 from api.types import (
     Brand,
@@ -46,6 +48,8 @@ class LienEntry(Model):
     registered_at: int
     tx_hash: str
     log_index: int | None
+    loan_id: int | None = Field(None, description="the loan the lien secures")
+    pledged_to: str | None = Field(None, description="the funder that loan is pledged to")
 
 
 class TotalLossEntry(Cite):
@@ -219,6 +223,8 @@ class LoanRecord(Model):
     originated_at: int
     updated_block: int
     delinquency_bucket: Bucket
+    funder: str | None = Field(None, description="the funder the loan is pledged to now")
+    pledge_id: int | None = None
 
 
 class LenderLoans(Model):

@@ -16,6 +16,13 @@ interface ILoanLedger {
         ChargedOff
     }
 
+    /// @notice A funder's signed consent (EIP-712 `PledgeConsent`) to one assignment of the lien of
+    /// a loan pledged to it; empty (no signature) when the loan is not pledged.
+    struct FunderConsent {
+        uint256 deadline; // unix time after which the consent is void
+        bytes signature; // EIP-712 signature of PledgeConsent by the funder holding the pledge
+    }
+
     error LoanNotFound(uint256 loanId);
     error LoanUnauthorizedAccount(address account, bytes32 neededRole);
     error LoanLienNotActive(uint256 lienId);
@@ -48,7 +55,6 @@ interface ILoanLedger {
     event LoanServicingTransferred(uint256 indexed loanId, address indexed from, address indexed to);
 
     /// @notice Called by the registry when a lien is assigned, so the loan it secures follows it.
-    /// A pledged loan's assignment needs `funderConsent`, the funder's signed consent (see
-    /// {Pledges}); empty otherwise.
-    function onLienAssigned(uint256 lienId, address to, bytes calldata funderConsent) external;
+    /// A pledged loan's assignment needs `consent`, the funder's signed consent (see {Pledges}).
+    function onLienAssigned(uint256 lienId, address to, FunderConsent calldata consent) external;
 }

@@ -164,15 +164,16 @@ abstract contract Pledges is IPledges, EIP712, Signatures {
     function _isFunder(address account) internal view virtual returns (bool);
 
     /// @dev Called when the lien securing `loanId` is assigned from `from` to `to`: a pledged loan
-    /// needs `consent` = abi.encode(uint256 deadline, bytes signature), the funder's EIP-712
-    /// `PledgeConsent`, which is then used up (the pledge's nonce moves on).
-    function _checkPledgeConsent(uint256 loanId, address from, address to, bytes calldata consent) internal {
+    /// needs its funder's EIP-712 `PledgeConsent` (`signature`, valid until `deadline`), which is
+    /// then used up (the pledge's nonce moves on).
+    function _checkPledgeConsent(uint256 loanId, address from, address to, uint256 deadline, bytes calldata signature)
+        internal
+    {
         uint256 pledgeId = _activePledge[loanId];
         if (pledgeId == 0) return;
         Pledge storage p = _pledges[pledgeId];
         address funder = p.funder;
-        if (consent.length == 0) revert PledgeConsentMissing(loanId, pledgeId, funder);
-        (uint256 deadline, bytes memory signature) = abi.decode(consent, (uint256, bytes));
+        if (signature.length == 0) revert PledgeConsentMissing(loanId, pledgeId, funder);
         if (block.timestamp > deadline) revert PledgeConsentExpired(loanId, deadline);
         uint32 nonce = p.nonce;
         bytes32 digest = _hashTypedDataV4(
@@ -203,8 +204,8 @@ abstract contract Pledges is IPledges, EIP712, Signatures {
     }
 
     function _transfer(uint256 pledgeId, uint256 loanId, address newFunder) private {
-        if (newFunder == msg.sender) revert PledgeSameFunder(loanId, newFunder);
         _release(loanId, uint8(PledgeReleaseReason.Sale));
+        if (newFunder == msg.sender) revert PledgeSameFunder(loanId, newFunder);
         _pledge(pledgeId, loanId, newFunder, _lenderOfPledged(loanId));
     }
 

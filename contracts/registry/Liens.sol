@@ -69,20 +69,21 @@ abstract contract Liens is RegistryBase {
      * Emits {LienAssigned}.
      */
     function assignLien(uint256 lienId, address to) external {
-        _assign(lienId, to, "");
+        _assign(lienId, to, ILoanLedger.FunderConsent(0, ""));
     }
 
     /**
      * @notice Assigns the lien of a loan pledged to a funder, with the funder's signed consent
-     * (`funderConsent`: abi.encode(deadline, EIP-712 `PledgeConsent` signature), checked by the
-     * loan ledger).
+     * (EIP-712 `PledgeConsent`, checked by the loan ledger).
      *
      * Requirements: as {assignLien}; a valid, unexpired consent of the funder holding the pledge.
      *
      * Emits {LienAssigned}.
      */
-    function assignLienWithConsent(uint256 lienId, address to, bytes calldata funderConsent) external {
-        _assign(lienId, to, funderConsent);
+    function assignLienWithConsent(uint256 lienId, address to, ILoanLedger.FunderConsent calldata consent)
+        external
+    {
+        _assign(lienId, to, consent);
     }
 
     // ------------------------------------------------------------------ views
@@ -124,7 +125,7 @@ abstract contract Liens is RegistryBase {
 
     // --------------------------------------------------------------- internal
 
-    function _assign(uint256 lienId, address to, bytes memory funderConsent) private {
+    function _assign(uint256 lienId, address to, ILoanLedger.FunderConsent memory consent) private {
         Lien storage l = _liens[lienId];
         LienStatus status = l.status;
         if (status != LienStatus.Active) {
@@ -137,7 +138,7 @@ abstract contract Liens is RegistryBase {
         l.holder = to;
         emit LienAssigned(lienId, l.vin, msg.sender, to);
         ILoanLedger ledger = loanLedger;
-        if (address(ledger) != address(0)) ledger.onLienAssigned(lienId, to, funderConsent);
+        if (address(ledger) != address(0)) ledger.onLienAssigned(lienId, to, consent);
     }
 
     function _register(bytes32 vin, bool floorPlan, uint256 lienId) private {

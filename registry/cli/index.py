@@ -24,7 +24,7 @@ if TYPE_CHECKING:  # imported when the command runs: `registry --help` stays qui
 
 #: Extension modules `registry index` runs by default (``--core-only`` leaves them out):
 #: each exposes the factory of :data:`registry.indexer.handlers.EXTENSION_FACTORY`.
-DEFAULT_EXTENSIONS = ("registry.risk.hooks",)
+DEFAULT_EXTENSIONS = ("registry.risk.hooks", "registry.risk.funders")
 
 
 def index_handlers(

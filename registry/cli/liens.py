@@ -44,10 +44,26 @@ def release(lien_id: int, dev_account: int | None, keystore: Path | None) -> Non
 @lien.command("assign")
 @click.argument("lien_id", type=int)
 @click.option("--to", "to", required=True, help="The lender the lien is assigned to.")
+@click.option(
+    "--funder-consent",
+    type=click.Path(path_type=Path, exists=True),
+    default=None,
+    help="The funder's consent file (`registry pledge consent`), when the loan is pledged.",
+)
 @with_signer
-def assign(lien_id: int, to: str, dev_account: int | None, keystore: Path | None) -> None:
+def assign(
+    lien_id: int,
+    to: str,
+    funder_consent: Path | None,
+    dev_account: int | None,
+    keystore: Path | None,
+) -> None:
     """Assign LIEN_ID to another lender (a loan sale); its priority is unchanged."""
-    echo_tx(client_for(dev_account, keystore).assign_lien(lien_id, to), "lien assigned")
+    from registry.cli.pledges import load_funder_consent
+
+    consent = load_funder_consent(funder_consent) if funder_consent else None
+    client = client_for(dev_account, keystore)
+    echo_tx(client.assign_lien(lien_id, to, consent), "lien assigned")
 
 
 @lien.command("show")

@@ -240,3 +240,21 @@ def restructure(
     result = client.restructure_loan(loan_id, c.terms_hash, c.schedule_hash)
     c.keep(settings, client.tx.chain_id, loan_id)
     echo_tx(result, "restructured")
+
+
+@loan.command("pledge")
+@click.argument("loan_ids", type=int, nargs=-1, required=True)
+@click.option("--funder", required=True, help="The funder (warehouse lender, trust) address.")
+@with_signer
+def pledge(
+    loan_ids: tuple[int, ...], funder: str, dev_account: int | None, keystore: Path | None
+) -> None:
+    """Pledge LOAN_IDS (serviced by the signer) to a funder; several ids: one transaction."""
+    client = client_for(dev_account, keystore)
+    if len(loan_ids) == 1:
+        result = client.pledge_loan(loan_ids[0], funder)
+    else:
+        result = client.pledge_loans_batch(list(loan_ids), funder)
+    echo_tx(
+        result, f"{len(result.ids)} loan(s) pledged: pledge(s) {', '.join(map(str, result.ids))}"
+    )

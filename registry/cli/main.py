@@ -96,6 +96,10 @@ COMMANDS: dict[str, LazyCommand] = {
         "registry.cli.participants:participant",
         "Admit and remove participants (registrar only).",
     ),
+    "pledge": LazyCommand(
+        "registry.cli.pledges:pledge",
+        "Pledges of loans to funders: release, transfer (sale), show, consent to a lien sale.",
+    ),
     "pool": LazyCommand(
         "registry.cli.tapes:pool", "Funders' pools: how the loans pledged to a funder perform."
     ),

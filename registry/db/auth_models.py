@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlmodel import Field, SQLModel
 
 #: The roles an API key can carry (the chain's roles plus the read-only auditor).
-API_ROLES = ("registrar", "lender", "dealer", "insurer", "auditor")
+API_ROLES = ("registrar", "lender", "dealer", "insurer", "funder", "auditor")
 
 
 class ApiKey(SQLModel, table=True):

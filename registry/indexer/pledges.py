@@ -112,7 +112,12 @@ def rollback(session: Session, ancestor: int, vins: set[str]) -> None:
         conn.execute(delete(PLEDGES).where(PLEDGES.c.vin.in_(chunk)))
 
 
+#: The handler of each pledge event.
+PLEDGE_HANDLERS = {"LoanPledged": loan_pledged, "PledgeReleased": pledge_released}
+
+
 def register_pledge_handlers(registry: HandlerRegistry) -> HandlerRegistry:
     """Adds the pledge handlers and their hooks to ``registry``."""
-    registry.on("LoanPledged", loan_pledged).on("PledgeReleased", pledge_released)
+    for name, handler in PLEDGE_HANDLERS.items():
+        registry.on(name, handler)
     return registry.after_apply(flush).on_rollback(rollback)

@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from registry.db.models import Event, Loan
 from registry.queries import Reader, table
+from registry.queries.pledges import loans_with_funders
 from registry.queries.vehicles import HISTORY_COLUMNS, event_row
 from registry.risk.delinquency import bucket_of
 
@@ -23,8 +24,8 @@ def _loan(d: dict[str, Any]) -> dict[str, Any]:
 def loans_of_lender(
     reader: Reader, lender: str, *, state: str | None = None, offset: int = 0, limit: int = 100
 ) -> list[dict[str, Any]]:
-    """Loans currently serviced by ``lender``, newest first."""
-    stmt = select(LOANS).where(LOANS.c.lender == lender.lower())
+    """Loans currently serviced by ``lender``, newest first, each with its funder."""
+    stmt = loans_with_funders().where(LOANS.c.lender == lender.lower())
     if state:
         stmt = stmt.where(LOANS.c.state == state.upper())
     stmt = stmt.order_by(LOANS.c.loan_id.desc()).offset(offset).limit(limit)
@@ -32,7 +33,8 @@ def loans_of_lender(
 
 
 def loan(reader: Reader, loan_id: int) -> dict[str, Any] | None:
-    rows = reader.dicts(select(LOANS).where(LOANS.c.loan_id == loan_id))
+    """One loan with its funder (``funder``, ``pledge_id``: None when not pledged)."""
+    rows = reader.dicts(loans_with_funders().where(LOANS.c.loan_id == loan_id))
     return _loan(rows[0]) if rows else None
 
 

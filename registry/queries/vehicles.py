@@ -13,11 +13,13 @@ from registry.db.models import (
     BrandRecord,
     Event,
     Lien,
+    Loan,
     OdometerReading,
     Participant,
     Title,
     TotalLoss,
 )
+from registry.db.pledges import Pledge
 from registry.enums import EventKind, LienStatus, Role, TitleStatus
 from registry.errors import InvalidInput, NotFound
 from registry.queries import MirrorState, Query, Reader, as_json, block_time, table
@@ -29,6 +31,8 @@ LIENS = table(Lien)
 PARTICIPANTS = table(Participant)
 LOSSES = table(TotalLoss)
 EVENTS = table(Event)
+LOANS = table(Loan)
+PLEDGES = table(Pledge)
 
 _TITLE = Query(
     select(
@@ -66,6 +70,13 @@ _NAME = (
     .limit(1)
     .scalar_subquery()
 )
+_LOAN = select(LOANS.c.loan_id).where(LOANS.c.lien_id == LIENS.c.lien_id).scalar_subquery()
+_PLEDGED_TO = (
+    select(PLEDGES.c.funder)
+    .where(PLEDGES.c.lien_id == LIENS.c.lien_id, PLEDGES.c.active.is_(True))
+    .limit(1)
+    .scalar_subquery()
+)
 _ACTIVE_LIENS = Query(
     select(
         LIENS.c.lien_id,
@@ -76,6 +87,8 @@ _ACTIVE_LIENS = Query(
         LIENS.c.registered_block,
         LIENS.c.registered_at,
         LIENS.c.registered_tx,
+        _LOAN,
+        _PLEDGED_TO,
     )
     .where(LIENS.c.vin == bindparam("vin"), LIENS.c.status == LienStatus.ACTIVE)
     .order_by(LIENS.c.priority, LIENS.c.lien_id)
@@ -135,8 +148,12 @@ def title_certificate(
             "registered_at": at,
             "tx_hash": tx,
             "log_index": None,
+            "loan_id": loan_id,
+            "pledged_to": funder,
         }
-        for lid, prio, holder, name, fp, blk, at, tx in reader.rows(_ACTIVE_LIENS, vin=vin)
+        for lid, prio, holder, name, fp, blk, at, tx, loan_id, funder in reader.rows(
+            _ACTIVE_LIENS, vin=vin
+        )
     ]
     total_loss = None
     if status == TitleStatus.TOTAL_LOSS:

@@ -3,7 +3,8 @@
 An alert's ``key`` is deterministic (``kind:tx_hash:log_index`` for an event, or
 ``kind:loan:...`` for a rule that trips as time passes), so indexing the same chain twice,
 or replaying it after a reorg, never stores one twice. Storing an alert also puts it in
-the webhook outbox of every lender it concerns, in the same transaction.
+the webhook outbox of every participant it concerns (lenders; funders for the alerts about
+loans pledged to them), in the same transaction.
 """
 
 from __future__ import annotations
@@ -33,6 +34,15 @@ KINDS: dict[AlertKind, str] = {
     AlertKind.BRAND: "a new brand on the title of a vehicle under lien",
     AlertKind.LIEN_NOT_RELEASED: "a lien still stands 30 days after its lender's loan was paid off",
     AlertKind.REPOSSESSION: "the collateral was repossessed",
+    AlertKind.PLEDGED_TOTAL_LOSS: "a total loss declared on the vehicle of a loan pledged to you",
+    AlertKind.PLEDGED_BRAND: "a new brand on the title of a loan pledged to you",
+    AlertKind.PLEDGED_REPOSSESSION: "the collateral of a loan pledged to you was repossessed",
+    AlertKind.PLEDGED_OTHER_LIEN: "another lender's active lien on the vehicle of a loan pledged "
+    "to you",
+    AlertKind.PLEDGED_PAYOFF_UNREMITTED: "a loan pledged to you was paid off days ago and its "
+    "pledge is still active (the payoff did not reach you)",
+    AlertKind.PLEDGED_LIEN_RELEASED: "the lien securing a loan pledged to you was released",
+    AlertKind.PLEDGED_LIEN_ASSIGNED: "the lien securing a loan pledged to you was assigned",
 }
 
 

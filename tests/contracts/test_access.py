@@ -22,7 +22,8 @@ from tests.kit.chain import Registry, ref
 from tests.kit.expect import reverts
 from tests.kit.vins import fresh_vin
 
-PARTICIPANTS = ("registrar", "lender", "lender2", "dealer", "insurer", "owner", "buyer", "outsider")
+PARTICIPANTS = ("registrar", "lender", "lender2", "dealer", "insurer", "owner", "buyer", "outsider",
+                "funder", "funder2")  # fmt: skip
 LENDERS = frozenset({"lender", "lender2"})
 NOBODY: frozenset[str] = frozenset()
 
@@ -40,6 +41,7 @@ class Scene:
     defaulted: int
     policy: int  # the insurer's, active
     claim: int  # open
+    pledged: int  # the lender's active loan, pledged to the funder
 
     def address(self, role: str) -> str:
         return self.registry.everyone[role].address
@@ -100,6 +102,22 @@ def _originator(fn: str, args: Callable[[Scene], list[Any]]) -> Access:
         "LENDER",
         {"lender2": "LoanNotLienholder"},
     )
+
+
+def _pledgor(fn: str, args: Callable[[Scene], list[Any]]) -> Access:
+    return Access(
+        "LoanLedger",
+        fn,
+        args,
+        frozenset({"lender"}),
+        "LoanUnauthorizedAccount",
+        "LENDER",
+        {"lender2": "LoanNotLender"},
+    )
+
+
+def _pledge_funder(fn: str, args: Callable[[Scene], list[Any]]) -> Access:
+    return Access("LoanLedger", fn, args, frozenset({"funder"}), "PledgeNotFunder")
 
 
 def _new_vin(s: Scene) -> bytes:
@@ -185,6 +203,13 @@ ACCESS: list[Access] = [
         frozenset({"lender"}),
         "RegistryNotLienholder",
     ),
+    Access(
+        "CollateralRegistry",
+        "assignLienWithConsent",
+        lambda s: [s.lien, s.address("lender2"), (0, b"")],
+        frozenset({"lender"}),
+        "RegistryNotLienholder",
+    ),
     _module_only("moduleReleaseLien", lambda s: [s.lien, s.address("lender")]),
     _module_only("moduleRepossess", lambda s: [s.lien, s.address("lender")]),
     _module_only("moduleRecordTotalLoss", lambda s: [s.free_vin, s.address("insurer"), True]),
@@ -204,10 +229,16 @@ ACCESS: list[Access] = [
     Access(
         "LoanLedger",
         "onLienAssigned",
-        lambda s: [s.lien, s.address("lender2")],
+        lambda s: [s.lien, s.address("lender2"), (0, b"")],
         NOBODY,
         "LoanUnauthorizedHook",
     ),
+    _pledgor("pledgeLoan", lambda s: [s.active, s.address("funder")]),
+    _pledgor("pledgeLoansBatch", lambda s: [[s.active], s.address("funder")]),
+    _pledge_funder("releasePledge", lambda s: [s.pledged, 1]),
+    _pledge_funder("releasePledgesBatch", lambda s: [[s.pledged], 0]),
+    _pledge_funder("transferPledge", lambda s: [s.pledged, s.address("funder2")]),
+    _pledge_funder("transferPledgesBatch", lambda s: [[s.pledged], s.address("funder2")]),
     # --------------------------------------------------------- InsuranceLedger
     Access(
         "InsuranceLedger",
@@ -247,6 +278,7 @@ def scene(registry: Registry) -> Scene:
         defaulted=defaulted,
         policy=policy,
         claim=registry.insurer.file_claim(policy, ref(), 1_000).id,
+        pledged=registry.pledged_loan()[2],
     )
 
 

@@ -136,6 +136,8 @@ def _free_fields(entry: dict[str, Any]) -> list[tuple[str, str, str]]:
                 "ParticipantAdmitted",
                 "transferTitleWithConsent",
                 "recordSale",
+                "assignLienWithConsent",
+                "onLienAssigned",
                 "StringTooLong",
             )
             if not allowed:

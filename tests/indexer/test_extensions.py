@@ -18,6 +18,8 @@ from registry.config import Settings, get_settings
 from registry.contracts import write_deployment
 from registry.errors import ConfigurationError
 from registry.indexer import load_extension
+from registry.indexer.pledges import PLEDGE_HANDLERS
+from registry.indexer.pledges import rollback as rollback_pledges
 from registry.indexer.projections import CORE_HANDLERS
 from tests.kit.chain import Registry
 from tests.kit.vins import fresh_vins
@@ -43,14 +45,17 @@ def test_importing_an_extension_registers_nothing(tmp_path: Path) -> None:
     importlib.import_module(EXAMPLE)
     importlib.import_module("registry.risk.hooks")
     core = index_handlers(Settings(data_dir=tmp_path), core_only=True)
-    assert [set(r.handlers) for r in core] == [set(CORE_HANDLERS)]
-    assert not core[0].after_batch_hooks and not core[0].rollback_hooks
+    assert [set(r.handlers) for r in core] == [set(CORE_HANDLERS) | set(PLEDGE_HANDLERS)]
+    assert not core[0].after_batch_hooks
+    assert core[0].rollback_hooks == [rollback_pledges]  # the pledges projection's own
 
 
-def test_the_default_handlers_are_the_core_and_the_risk_rules(tmp_path: Path) -> None:
-    core, risk = index_handlers(Settings(data_dir=tmp_path))
-    assert set(core.handlers) == set(CORE_HANDLERS)
+def test_the_default_handlers_are_the_core_the_risk_and_the_funder_rules(tmp_path: Path) -> None:
+    core, risk, funders = index_handlers(Settings(data_dir=tmp_path, funder_payoff_days=5))
+    assert set(core.handlers) == set(CORE_HANDLERS) | set(PLEDGE_HANDLERS)
     assert {"LoanOriginated", "LoanPaymentRecorded", "LienRegistered"} <= set(risk.handlers)
+    assert {"LoanPledged", "LienReleased", "LienAssigned"} <= set(funders.handlers)
+    assert funders.after_batch_hooks and funders.rollback_hooks
     assert risk.after_batch_hooks and risk.rollback_hooks and risk.after_apply_hooks
     # each call builds its own registries, bound to its settings: nothing shared
     again = index_handlers(Settings(data_dir=tmp_path / "other"))

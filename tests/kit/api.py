@@ -53,6 +53,8 @@ class Keys:
     dealer: str
     insurer: str
     auditor: str
+    funder: str
+    funder2: str
 
 
 def make_keys(mirror: Mirror, label: str = "test") -> Keys:
@@ -65,6 +67,8 @@ def make_keys(mirror: Mirror, label: str = "test") -> Keys:
         dealer=mirror.key("dealer", c.dealer.address, label),
         insurer=mirror.key("insurer", c.insurer.address, label),
         auditor=mirror.key("auditor", c.outsider.address, label),
+        funder=mirror.key("funder", c.funder.address, label),
+        funder2=mirror.key("funder", c.funder2.address, label),
     )
 
 

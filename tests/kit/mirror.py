@@ -22,16 +22,21 @@ from registry.contracts import write_deployment
 from registry.db import make_engine, migrate
 from registry.indexer import HandlerRegistry, Indexer, core_handlers, latest_state
 from registry.risk.alerts import list_alerts
+from registry.risk.funders import FunderSettings, funder_handlers
 from registry.risk.hooks import RiskSettings, risk_handlers
 from registry.risk.models import LoanStatus
 from registry.risk.standing import SETTLE_SECONDS
 from tests.kit.chain import Registry
 
 
-def handler_registries(risk: RiskSettings | None) -> list[HandlerRegistry]:
-    """What ``registry index`` runs: the core projections, then the risk rules (given their
-    settings)."""
-    return [core_handlers()] if risk is None else [core_handlers(), risk_handlers(risk)]
+def handler_registries(
+    risk: RiskSettings | None, funders: FunderSettings | None = None
+) -> list[HandlerRegistry]:
+    """What ``registry index`` runs: the core projections, then the risk rules and the funder
+    rules (given their settings)."""
+    if risk is None:
+        return [core_handlers()]
+    return [core_handlers(), risk_handlers(risk), funder_handlers(funders or FunderSettings())]
 
 
 def migrated_engine(url: str) -> Engine:
@@ -51,6 +56,8 @@ class Mirror:
     data_dir: Path
     #: the risk rules' settings, or None for the core projections alone
     risk: RiskSettings | None = None
+    #: the funder rules' settings (they run with the risk rules)
+    funders: FunderSettings | None = None
 
     @classmethod
     def create(
@@ -61,14 +68,17 @@ class Mirror:
         *,
         risk: bool = False,
         settle_seconds: int = SETTLE_SECONDS,
+        payoff_days: int = FunderSettings.payoff_days,
     ) -> Mirror:
         """A migrated, empty mirror in ``data_dir`` (SQLite there unless ``url``); ``risk``
-        runs the risk rules too, a new loan settling for ``settle_seconds``."""
+        runs the risk and funder rules too, a new loan settling for ``settle_seconds``, a
+        pledge outliving its loan's payoff by ``payoff_days`` alerting its funder."""
         data_dir.mkdir(parents=True, exist_ok=True)
         url = url or f"sqlite:///{data_dir / 'registry.sqlite'}"
         write_deployment(data_dir / "deployments.json", registry.deployment)
         rules = RiskSettings(data_dir / "loans", settle_seconds) if risk else None
-        return cls(registry, migrated_engine(url), url, data_dir, rules)
+        funders = FunderSettings(payoff_days) if risk else None
+        return cls(registry, migrated_engine(url), url, data_dir, rules, funders)
 
     @property
     def records(self) -> Path:
@@ -77,7 +87,7 @@ class Mirror:
         return self.data_dir / "loans"
 
     def handlers(self) -> list[HandlerRegistry]:
-        return handler_registries(self.risk)
+        return handler_registries(self.risk, self.funders)
 
     def indexer(self, **options: Any) -> Indexer:
         """An indexer of this mirror, no confirmations awaited (unless ``options`` say)."""

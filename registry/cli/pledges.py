@@ -1,0 +1,111 @@
+"""`registry pledge …`: funders release, sell and show pledges, and consent to lien assignments.
+
+A lender pledges with `registry loan pledge`; a pledged loan's lien is assigned with
+`registry lien assign --funder-consent FILE`, the file written here by `registry pledge consent`.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import click
+
+from registry.cli.common import client_for, echo_tx, with_signer
+from registry.domain import FunderConsent
+from registry.errors import InvalidInput
+
+REASONS = click.Choice(["repurchase", "remittance"], case_sensitive=False)
+
+
+def load_funder_consent(path: Path) -> FunderConsent:
+    """A funder's consent from a file written by `registry pledge consent`.
+
+    Raises:
+        InvalidInput: the file is not one.
+    """
+    try:
+        raw = json.loads(path.read_text())
+        return FunderConsent(
+            int(raw["loan_id"]), int(raw["deadline"]), bytes.fromhex(raw["signature"][2:])
+        )
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise InvalidInput(
+            f"{path} is not a consent file written by `registry pledge consent`: {exc}"
+        ) from None
+
+
+@click.group()
+def pledge() -> None:
+    """Pledges of loans to funders: release, transfer (sale), show, consent to a lien sale."""
+
+
+@pledge.command("release")
+@click.argument("loan_ids", type=int, nargs=-1, required=True)
+@click.option("--reason", type=REASONS, required=True, help="Why the funder releases it.")
+@with_signer
+def release(
+    loan_ids: tuple[int, ...], reason: str, dev_account: int | None, keystore: Path | None
+) -> None:
+    """Release the signer's (the funder's) pledges of LOAN_IDS."""
+    client = client_for(dev_account, keystore)
+    if len(loan_ids) == 1:
+        result = client.release_pledge(loan_ids[0], reason)
+    else:
+        result = client.release_pledges_batch(list(loan_ids), reason)
+    echo_tx(result, f"{len(loan_ids)} pledge(s) released")
+
+
+@pledge.command("transfer")
+@click.argument("loan_ids", type=int, nargs=-1, required=True)
+@click.option("--to", "to", required=True, help="The funder buying the pledges.")
+@with_signer
+def transfer(
+    loan_ids: tuple[int, ...], to: str, dev_account: int | None, keystore: Path | None
+) -> None:
+    """Sell the signer's pledges of LOAN_IDS to another funder (release and pledge in one tx)."""
+    client = client_for(dev_account, keystore)
+    if len(loan_ids) == 1:
+        result = client.transfer_pledge(loan_ids[0], to)
+    else:
+        result = client.transfer_pledges_batch(list(loan_ids), to)
+    echo_tx(result, f"{len(result.ids)} pledge(s) transferred: {', '.join(map(str, result.ids))}")
+
+
+@pledge.command("show")
+@click.argument("loan_id", type=int)
+def show(loan_id: int) -> None:
+    """The active pledge of LOAN_ID, as the chain holds it now."""
+    client = client_for(None, None, sign=False)
+    found = client.pledge_of(loan_id)
+    if found is None:
+        click.echo(f"loan {loan_id} is not pledged")
+        return
+    name = client.participant_names([found.funder]).get(found.funder)
+    who = f"{name} ({found.funder})" if name else found.funder
+    click.echo(f"loan {loan_id} is pledged to {who}: pledge {found.pledge_id}")
+
+
+@pledge.command("consent")
+@click.argument("loan_id", type=int)
+@click.option("--to", "to", required=True, help="The lender the loan's lien is assigned to.")
+@click.option("--valid-hours", type=float, default=72.0, show_default=True)
+@click.option("--out", type=click.Path(path_type=Path), required=True)
+@with_signer
+def consent(
+    loan_id: int,
+    to: str,
+    valid_hours: float,
+    out: Path,
+    dev_account: int | None,
+    keystore: Path | None,
+) -> None:
+    """Sign, as the funder, consent to assign the lien of pledged LOAN_ID; write it to --out."""
+    client = client_for(dev_account, keystore)
+    deadline = int(time.time() + valid_hours * 3600)
+    signed = client.sign_pledge_consent(loan_id, to, deadline=deadline)
+    record = {"loan_id": loan_id, "to": to, "deadline": deadline,
+              "signature": "0x" + signed.signature.hex()}  # fmt: skip
+    out.write_text(json.dumps(record, indent=2) + "\n")
+    click.echo(f"consent for loan {loan_id} written to {out} (valid {valid_hours:g} h)")
