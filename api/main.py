@@ -16,7 +16,7 @@ from sqlalchemy import Engine
 from api.config import ApiSettings
 from api.deps import Runtime
 from api.errors import install_error_handlers
-from api.routes import funders, liens, loans, participants, risk, status, vehicles, writes
+from api.routes import funders, liens, loans, participants, risk, status, tapes, vehicles, writes
 from api.schemas import ErrorResponse
 from registry.enums import PAGE_ENUMS
 
@@ -72,9 +72,8 @@ def create_app(settings: ApiSettings | None = None, *, engine: Engine | None = N
         responses=_ERRORS,  # type: ignore[arg-type]
     )
     app.state.runtime = runtime
-    routers = [
-        m.router for m in (vehicles, liens, loans, participants, status, writes, risk, funders)
-    ]
+    modules = (vehicles, liens, loans, participants, status, writes, risk, funders, tapes)
+    routers = [m.router for m in modules]
     for router in routers:
         app.include_router(router)
 
