@@ -47,8 +47,8 @@ TAPE_BODY: dict[str, Any] = {
 def _parties(principal: Principal, lender: str | None, funder: str | None
              ) -> tuple[str | None, str | None]:  # fmt: skip
     """Who the check is about: a funder's key checks for itself, a lender's its own tape."""
-    who = checksum_address(lender, "lender address").lower() if lender else None
-    pool = checksum_address(funder, "funder address").lower() if funder else None
+    who = None if lender is None else checksum_address(lender, "lender address").lower()
+    pool = None if funder is None else checksum_address(funder, "funder address").lower()
     me = principal.participant
     if principal.role == "funder":
         if pool not in (None, me):

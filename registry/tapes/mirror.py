@@ -95,14 +95,13 @@ def _fetch(conn: Connection, stmt: Select[Any]) -> list[tuple[Any, ...]]:
 
 @contextmanager
 def tape_keys(conn: Connection, loan_ids: Iterable[int]) -> Iterator[Table]:
-    """The temporary table holding ``loan_ids`` while the block runs."""
+    """The temporary table holding ``loan_ids`` while the block runs (created in the caller's
+    transaction: should the block fail, the rollback that follows removes it)."""
     KEYS.create(conn)
-    try:
-        BulkWriter(conn).write(KEYS, ("loan_id",), ("loan_id",),
-                               [(i,) for i in sorted(set(loan_ids))], update=False)  # fmt: skip
-        yield KEYS
-    finally:
-        KEYS.drop(conn)
+    BulkWriter(conn).write(KEYS, ("loan_id",), ("loan_id",),
+                           [(i,) for i in sorted(set(loan_ids))], update=False)  # fmt: skip
+    yield KEYS
+    KEYS.drop(conn)
 
 
 def loans(conn: Connection, keys: Table) -> dict[int, LoanFacts]:
