@@ -119,10 +119,16 @@ def loans(conn: Connection, keys: Table) -> dict[int, LoanFacts]:
 
 def liens(conn: Connection, keys: Table) -> dict[str, list[LienFacts]]:
     """Every lien ever registered on the vehicles of the loans of ``keys``, oldest first."""
-    vins = select(LOANS.c.vin).join(keys, keys.c.loan_id == LOANS.c.loan_id)
-    stmt = select(*_LIEN).where(LIENS.c.vin.in_(vins)).order_by(LIENS.c.lien_id)
+    stmt = (
+        select(*_LIEN)
+        .select_from(keys)
+        .join(LOANS, LOANS.c.loan_id == keys.c.loan_id)
+        .join(LIENS, LIENS.c.vin == LOANS.c.vin)
+    )
+    seen = {r[0]: r for r in _fetch(conn, stmt)}  # a VIN of two tape loans comes twice
     out: dict[str, list[LienFacts]] = {}
-    for r in _fetch(conn, stmt):
+    for lien_id in sorted(seen):
+        r = seen[lien_id]
         out.setdefault(r[1], []).append(LienFacts._make(r))
     return out
 
