@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
 import random
 import sys
 import tempfile
@@ -256,12 +257,17 @@ def main() -> int:
     planted = build(engine, args.loans, work / "tape.csv")
     print(f"mirror and tape built in {time.perf_counter() - t0:.1f} s ({work})", flush=True)
 
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     tape = read_tape(work / "tape.csv")
     with snapshot_connection(engine) as conn:
         result = check_tape(conn, tape, lender=LENDER, funder=FUNDER)
     result.write(work / "result.json", work / "result.csv")
     check_s = time.perf_counter() - start
+    print(
+        f"check: {check_s:.2f} s wall, {time.process_time() - cpu:.2f} s of this process's CPU "
+        f"(the machine's load average: {os.getloadavg()[0]:.1f})",
+        flush=True,
+    )
 
     found = {(f.row - 2, f.kind) for f in result.findings}
     if found != planted:

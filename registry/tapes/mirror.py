@@ -125,11 +125,16 @@ def liens(conn: Connection, keys: Table) -> dict[str, list[LienFacts]]:
         .join(LOANS, LOANS.c.loan_id == keys.c.loan_id)
         .join(LIENS, LIENS.c.vin == LOANS.c.vin)
     )
-    seen = {r[0]: r for r in _fetch(conn, stmt)}  # a VIN of two tape loans comes twice
     out: dict[str, list[LienFacts]] = {}
-    for lien_id in sorted(seen):
-        r = seen[lien_id]
-        out.setdefault(r[1], []).append(LienFacts._make(r))
+    for r in _fetch(conn, stmt):
+        found = out.get(r[1])
+        if found is None:
+            out[r[1]] = [LienFacts._make(r)]
+        else:
+            found.append(LienFacts._make(r))
+    for vin, found in out.items():
+        if len(found) > 1:  # oldest first, once each (a VIN of two tape loans comes twice)
+            out[vin] = sorted({lien.lien_id: lien for lien in found}.values())
     return out
 
 
