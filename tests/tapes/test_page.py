@@ -1,4 +1,4 @@
-"""The funder panel (api/static/funders.js) in headless Chromium against a real uvicorn: a tape
+"""The loan-tape panel (api/static/tapes.js) in headless Chromium against a real uvicorn: a tape
 uploaded and checked, its exceptions listed, the pool report's chart drawn."""
 
 from __future__ import annotations
@@ -39,23 +39,23 @@ def test_panel_checks_a_tape_and_draws_the_pool_chart(
 ) -> None:
     url, keys, tape = server
     page.goto(url + "/")
-    page.fill("#funder-address", CAST.funder.address)
-    page.fill("#funder-key", keys.funder)
-    page.click("#funder-check")
-    expect(page.locator("#funder-error")).to_contain_text("Choose the lender's loan tape")
-    page.set_input_files("#funder-tape", str(tape))
-    page.click("#funder-check")
-    expect(page.locator("#funder-summary")).to_contain_text("2 clean")
-    expect(page.locator("#funder-kinds tbody tr")).to_have_count(2)
-    expect(page.locator("#funder-exceptions li")).to_have_count(2)
-    expect(page.locator("#funder-exceptions")).to_contain_text("pledged elsewhere")
-    expect(page.locator("#funder-exceptions")).to_contain_text("the chain's 25,000.00")
-    page.click("#funder-report")
-    expect(page.locator("#funder-chart svg rect")).to_have_count(5)
-    expect(page.locator("#funder-pool-summary")).to_contain_text("loans pledged")
-    shot = SCREENSHOTS / "funder-panel.png"
+    page.fill("#tape-address", CAST.funder.address)
+    page.fill("#tape-key", keys.funder)
+    page.click("#tape-check")
+    expect(page.locator("#tape-error")).to_contain_text("Choose the lender's loan tape")
+    page.set_input_files("#tape-file", str(tape))
+    page.click("#tape-check")
+    expect(page.locator("#tape-summary")).to_contain_text("2 clean")
+    expect(page.locator("#tape-kinds tbody tr")).to_have_count(2)
+    expect(page.locator("#tape-exceptions li")).to_have_count(2)
+    expect(page.locator("#tape-exceptions")).to_contain_text("pledged elsewhere")
+    expect(page.locator("#tape-exceptions")).to_contain_text("the chain's 25,000.00")
+    page.click("#tape-report")
+    expect(page.locator("#tape-chart svg rect")).to_have_count(5)
+    expect(page.locator("#tape-pool-summary")).to_contain_text("loans pledged")
+    shot = SCREENSHOTS / "tape-panel.png"
     shot.parent.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(shot), full_page=True)
-    page.fill("#funder-key", keys.dealer)
-    page.click("#funder-report")
-    expect(page.locator("#funder-error")).to_contain_text("needs role")
+    page.fill("#tape-key", keys.dealer)
+    page.click("#tape-report")
+    expect(page.locator("#tape-error")).to_contain_text("needs role")

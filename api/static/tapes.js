@@ -1,4 +1,4 @@
-// The funder panel: check a lender's loan tape against the registry (POST /tapes) and show
+// The loan-tape panel: a funder checks a lender's loan tape against the registry (POST /tapes) and show
 // the pool report with its delinquency chart (GET /funders/{address}/pool/report), with a
 // funder's (or an auditor's) API key. Plain JS, no build step; it adds its own section.
 "use strict";
@@ -20,47 +20,47 @@
 
   function build() {
     const section = document.createElement("section");
-    section.id = "funder";
+    section.id = "tapes";
     section.className = "card";
     section.innerHTML = `
-      <h2>Funder pool <span class="hint">loan-tape check and pool report, for a funder or auditor key</span></h2>
-      <form id="funder-form" autocomplete="off" style="flex-wrap:wrap;max-width:none">
-        <input id="funder-address" placeholder="Funder address 0x…" aria-label="Funder address"
+      <h2>Loan tape and pool report <span class="hint">check a lender's tape against the registry, for a funder or auditor key</span></h2>
+      <form id="tape-form" autocomplete="off" style="flex-wrap:wrap;max-width:none">
+        <input id="tape-address" placeholder="Funder address 0x…" aria-label="Funder address"
                style="${input};min-width:320px">
-        <input id="funder-key" type="password" placeholder="API key" aria-label="API key"
+        <input id="tape-key" type="password" placeholder="API key" aria-label="API key"
                style="${input};max-width:220px">
-        <input id="funder-tape" type="file" accept=".csv,text/csv" aria-label="Loan tape (CSV)"
+        <input id="tape-file" type="file" accept=".csv,text/csv" aria-label="Loan tape (CSV)"
                style="${input}">
-        <button type="submit" id="funder-check">Check tape</button>
-        <button type="button" id="funder-report">Pool report</button>
+        <button type="submit" id="tape-check">Check tape</button>
+        <button type="button" id="tape-report">Pool report</button>
       </form>
-      <div id="funder-error" class="error" role="alert" hidden style="margin-top:12px"></div>
-      <div id="funder-result" hidden>
-        <p id="funder-summary"></p>
-        <table id="funder-kinds"><thead><tr><th>Exception</th><th>Rows</th><th>Balance</th></tr></thead><tbody></tbody></table>
+      <div id="tape-error" class="error" role="alert" hidden style="margin-top:12px"></div>
+      <div id="tape-result" hidden>
+        <p id="tape-summary"></p>
+        <table id="tape-kinds"><thead><tr><th>Exception</th><th>Rows</th><th>Balance</th></tr></thead><tbody></tbody></table>
         <h3 style="font-size:16px;margin:16px 0 8px">Exceptions</h3>
-        <ol id="funder-exceptions" style="list-style:none;padding:0;margin:0"></ol>
-        <p id="funder-clean" class="muted" hidden>No exceptions: every row is what the registry says.</p>
+        <ol id="tape-exceptions" style="list-style:none;padding:0;margin:0"></ol>
+        <p id="tape-clean" class="muted" hidden>No exceptions: every row is what the registry says.</p>
       </div>
-      <div id="funder-pool" hidden>
-        <p id="funder-pool-summary"></p>
-        <div id="funder-chart"></div>
-        <p id="funder-trend" class="hint"></p>
+      <div id="tape-pool" hidden>
+        <p id="tape-pool-summary"></p>
+        <div id="tape-chart"></div>
+        <p id="tape-trend" class="hint"></p>
       </div>`;
     (document.querySelector("main") || document.body).appendChild(section);
-    $("funder-address").value = store.getItem("funder.address") || "";
-    $("funder-key").value = store.getItem("funder.key") || "";
-    $("funder-form").addEventListener("submit", (e) => { e.preventDefault(); checkTape(); });
-    $("funder-report").addEventListener("click", () => poolReport());
+    $("tape-address").value = store.getItem("tapes.funder") || "";
+    $("tape-key").value = store.getItem("tapes.key") || "";
+    $("tape-form").addEventListener("submit", (e) => { e.preventDefault(); checkTape(); });
+    $("tape-report").addEventListener("click", () => poolReport());
   }
 
   function who() {
-    const address = $("funder-address").value.trim();
-    const key = $("funder-key").value.trim();
+    const address = $("tape-address").value.trim();
+    const key = $("tape-key").value.trim();
     if (!/^0x[0-9a-fA-F]{40}$/.test(address)) throw new Error("Enter the funder's address (0x and 40 hex digits).");
     if (!key) throw new Error("Enter an API key of that funder or an auditor.");
-    store.setItem("funder.address", address);
-    store.setItem("funder.key", key);
+    store.setItem("tapes.funder", address);
+    store.setItem("tapes.key", key);
     return { address, key };
   }
 
@@ -73,53 +73,53 @@
   }
 
   function fail(message) {
-    $("funder-error").textContent = message;
-    $("funder-error").hidden = false;
+    $("tape-error").textContent = message;
+    $("tape-error").hidden = false;
   }
 
   async function checkTape() {
-    $("funder-error").hidden = true;
+    $("tape-error").hidden = true;
     try {
       const { address, key } = who();
-      const file = $("funder-tape").files[0];
+      const file = $("tape-file").files[0];
       if (!file) throw new Error("Choose the lender's loan tape (a CSV file).");
       const params = new URLSearchParams({ funder: address, name: file.name });
       const result = await call(`/tapes?${params}`, key,
         { method: "POST", body: file, headers: { "Content-Type": "text/csv" } });
       renderTape(result);
-    } catch (e) { fail(e.message); $("funder-result").hidden = true; }
+    } catch (e) { fail(e.message); $("tape-result").hidden = true; }
   }
 
   function renderTape(r) {
     const s = r.summary;
-    $("funder-summary").innerHTML =
+    $("tape-summary").innerHTML =
       `<b>${count(s.rows)}</b> rows (${money(s.balance_cents)}) as of block ${esc(r.block)}: ` +
       `<b>${count(s.clean_rows)}</b> clean, <b>${count(s.rows_with_exceptions)}</b> with ` +
       `${count(s.exceptions)} exceptions (${money(s.balance_with_exceptions_cents)}). ` +
       `<span class="hint">Result <code>${esc(r.id.slice(0, 18))}…</code></span>`;
-    $("funder-kinds").querySelector("tbody").innerHTML = KINDS.filter((k) => s.by_kind[k].count)
+    $("tape-kinds").querySelector("tbody").innerHTML = KINDS.filter((k) => s.by_kind[k].count)
       .map((k) => `<tr><td>${esc(label(k))}</td><td>${count(s.by_kind[k].count)}</td>` +
         `<td>${money(s.by_kind[k].balance_cents)}</td></tr>`).join("");
     const shown = r.exceptions.slice(0, 200);
-    $("funder-exceptions").innerHTML = shown.map((e) =>
+    $("tape-exceptions").innerHTML = shown.map((e) =>
       `<li style="padding:6px 0;border-bottom:1px solid var(--line)"><span class="kind">${esc(label(e.kind))}</span>
         <code>${esc(e.vin)}</code> <span class="hint">loan ${esc(e.loan)}</span><div>${esc(e.message)}</div></li>`).join("") +
       (r.exceptions.length > shown.length ? `<li class="hint">… ${count(r.exceptions.length - shown.length)} more</li>` : "");
-    $("funder-clean").hidden = r.exceptions.length > 0;
-    $("funder-result").hidden = false;
+    $("tape-clean").hidden = r.exceptions.length > 0;
+    $("tape-result").hidden = false;
   }
 
   async function poolReport() {
-    $("funder-error").hidden = true;
+    $("tape-error").hidden = true;
     try {
       const { address, key } = who();
       renderPool(await call(`/funders/${encodeURIComponent(address)}/pool/report`, key));
-    } catch (e) { fail(e.message); $("funder-pool").hidden = true; }
+    } catch (e) { fail(e.message); $("tape-pool").hidden = true; }
   }
 
   function renderPool(p) {
     const o = p.outstanding;
-    $("funder-pool-summary").innerHTML =
+    $("tape-pool-summary").innerHTML =
       `<b>${count(p.loans)}</b> loans pledged; outstanding <b>${count(o.loans)}</b> loans, ` +
       `<b>${money(o.balance_cents)}</b> of ${money(p.original_balance_cents)} original. ` +
       `Payoffs ${count(p.payoffs.loans)} (${count(p.prepayments.loans)} prepaid), charge-offs ` +
@@ -127,10 +127,10 @@
       `<b>${(p.net_loss_ratio * 100).toFixed(2)}%</b>. <span class="hint">Collateral: ` +
       `${p.collateral_events.total_losses} total losses, ${p.collateral_events.brands} brands, ` +
       `${p.collateral_events.repossessions} repossessions.</span>`;
-    $("funder-chart").innerHTML = chart(p.delinquency);
-    $("funder-trend").textContent = p.trend.length ? "Trend: " + p.trend.map((m) =>
+    $("tape-chart").innerHTML = chart(p.delinquency);
+    $("tape-trend").textContent = p.trend.length ? "Trend: " + p.trend.map((m) =>
       `${m.month} ${money(m.balance_cents)} (30+ ${money(m.delinquent_30_plus_cents)})`).join(" · ") : "";
-    $("funder-pool").hidden = false;
+    $("tape-pool").hidden = false;
   }
 
   function chart(steps) {
