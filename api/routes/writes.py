@@ -113,12 +113,12 @@ def issue_title(body: TitleIn, runtime: RuntimeDep, who: Registrar) -> dict[str,
 
 
 class ParticipantRoleIn(BaseModel):
-    role: Literal["registrar", "lender", "dealer", "insurer"]
+    role: Literal["registrar", "lender", "dealer", "insurer", "funder"]
 
 
 class ParticipantIn(BaseModel):
     address: Address
-    role: Literal["registrar", "lender", "dealer", "insurer"]
+    role: Literal["registrar", "lender", "dealer", "insurer", "funder"]
     name: str = Field(min_length=1, max_length=100)
 
 

@@ -7,8 +7,9 @@ from pathlib import Path
 import click
 
 from registry.cli.common import client_for, echo_tx, with_signer
+from registry.enums import PARTICIPANT_ROLES
 
-ROLE_CHOICE = click.Choice(["registrar", "lender", "dealer", "insurer"], case_sensitive=False)
+ROLE_CHOICE = click.Choice([r.lower() for r in PARTICIPANT_ROLES], case_sensitive=False)
 
 
 @click.group()

@@ -26,6 +26,7 @@ from registry.indexer.state import LIEN_ID, BatchState, Record
 PLEDGES: Table = Pledge.__table__  # type: ignore[attr-defined]
 COLUMNS: tuple[str, ...] = tuple(c.name for c in PLEDGES.c)
 _SCRATCH = "pledges"
+_BY_VIN = "pledges_by_vin"
 _REASONS = tuple(r.value for r in PledgeReleaseReason)
 
 
@@ -36,23 +37,45 @@ def _rows(state: BatchState) -> dict[int, Record]:
     return rows
 
 
+def _by_vin(state: BatchState) -> dict[str | None, set[int]]:
+    found: dict[str | None, set[int]] | None = state.scratch.get(_BY_VIN)
+    if found is None:
+        found = state.scratch[_BY_VIN] = {}
+    return found
+
+
+def batch_pledges_on(state: BatchState, vin: str) -> list[Record]:
+    """The pledges on ``vin``'s loans that this batch made or released so far (as they stand
+    after the events handled up to now; active or not)."""
+    rows = _rows(state)
+    return [rows[i] for i in sorted(_by_vin(state).get(vin, ()))]
+
+
+def _keep(state: BatchState, row: Record) -> None:
+    _rows(state)[row["pledge_id"]] = row
+    _by_vin(state).setdefault(row["vin"], set()).add(row["pledge_id"])
+
+
 def loan_pledged(ctx: EventContext) -> None:
     a, ev = ctx.event.args, ctx.event
-    _rows(ctx.state)[a["pledgeId"]] = {
-        "pledge_id": a["pledgeId"],
-        "loan_id": a["loanId"],
-        "lien_id": ctx.values[LIEN_ID],
-        "vin": ctx.vin,
-        "lender": a["lender"],
-        "funder": a["funder"],
-        "pledged_block": ev.block_number,
-        "pledged_log_index": ev.log_index,
-        "pledged_at": ctx.block_time,
-        "released_block": None,
-        "released_at": None,
-        "release_reason": None,
-        "active": True,
-    }
+    _keep(
+        ctx.state,
+        {
+            "pledge_id": a["pledgeId"],
+            "loan_id": a["loanId"],
+            "lien_id": ctx.values[LIEN_ID],
+            "vin": ctx.vin,
+            "lender": a["lender"],
+            "funder": a["funder"],
+            "pledged_block": ev.block_number,
+            "pledged_log_index": ev.log_index,
+            "pledged_at": ctx.block_time,
+            "released_block": None,
+            "released_at": None,
+            "release_reason": None,
+            "active": True,
+        },
+    )
 
 
 def pledge_released(ctx: EventContext) -> None:
@@ -60,7 +83,7 @@ def pledge_released(ctx: EventContext) -> None:
     rows = _rows(ctx.state)
     pledge_id = a["pledgeId"]
     if pledge_id not in rows:
-        _load_released(ctx, rows)
+        _load_released(ctx)
     row = rows.get(pledge_id)
     if row is None:
         return  # pledged before the mirror's first block: nothing to change
@@ -73,8 +96,9 @@ def pledge_released(ctx: EventContext) -> None:
     )
 
 
-def _load_released(ctx: EventContext, rows: dict[int, Record]) -> None:
+def _load_released(ctx: EventContext) -> None:
     """Reads the stored rows of every pledge the batch releases that it did not make."""
+    rows = _rows(ctx.state)
     wanted = {
         ev.args["pledgeId"] for ev in ctx.state.batch if ev.name == "PledgeReleased"
     } - rows.keys()
@@ -85,7 +109,8 @@ def _load_released(ctx: EventContext, rows: dict[int, Record]) -> None:
     ):
         row = dict(zip(COLUMNS, values, strict=True))
         row["active"] = bool(row["active"])  # SQLite hands booleans back as 0/1
-        rows.setdefault(row["pledge_id"], row)
+        if row["pledge_id"] not in rows:
+            _keep(ctx.state, row)
 
 
 def flush(session: Session, state: BatchState) -> None:
@@ -100,7 +125,7 @@ def flush(session: Session, state: BatchState) -> None:
         set_={c: stmt.excluded[c] for c in COLUMNS if c != "pledge_id"},
     )
     conn.execute(stmt, list(rows.values()))
-    state.scratch[_SCRATCH] = {}
+    state.scratch[_SCRATCH], state.scratch[_BY_VIN] = {}, {}
 
 
 def rollback(session: Session, ancestor: int, vins: set[str]) -> None:

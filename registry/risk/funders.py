@@ -21,7 +21,7 @@ from sqlmodel import Session
 from registry.enums import AlertKind, Brand, LoanState, ReleaseReason, Severity
 from registry.indexer.bulk import BulkWriter
 from registry.indexer.handlers import EventContext, HandlerRegistry
-from registry.indexer.pledges import COLUMNS, PLEDGES
+from registry.indexer.pledges import COLUMNS, PLEDGES, batch_pledges_on
 from registry.indexer.state import BatchState
 from registry.risk import standing
 from registry.risk.alerts import NewAlert, event_key, remove_after, store
@@ -86,9 +86,7 @@ def active_pledges(ctx: EventContext, vin: str) -> list[dict[str, Any]]:
     elif vin not in stored:
         stored.update(_stored_pledges(ctx, {vin}))
     rows = dict(stored[vin])
-    for pledge_id, row in scratch.get("pledges", {}).items():  # registry.indexer.pledges
-        if row["vin"] == vin:
-            rows[pledge_id] = row
+    rows.update((r["pledge_id"], r) for r in batch_pledges_on(ctx.state, vin))
     return [r for _, r in sorted(rows.items()) if r["active"]]
 
 

@@ -63,3 +63,18 @@ def test_a_pledged_loan_s_lien_is_assigned_with_the_funder_s_consent_file(
     garbled = run("lien", "assign", str(lien_id), "--to", registry.cast.lender.address,
                   "--funder-consent", str(out), "--dev-account", LENDER2)  # fmt: skip
     assert garbled.exit_code == 1 and "is not a consent file" in garbled.output
+
+
+def test_the_registrar_admits_and_removes_a_funder(
+    run: Callable[..., Result], registry: Registry
+) -> None:
+    newcomer = registry.cast.outsider.address
+    admitted = run("participant", "admit", newcomer, "--role", "funder", "--name", "Pier Trust",
+                   "--dev-account", "0")  # fmt: skip
+    assert admitted.exit_code == 0, admitted.output
+    assert run("participant", "check", newcomer, "--role", "funder").exit_code == 0
+    refused = run("participant", "remove", newcomer, "--role", "funder", "--dev-account", FUNDER)
+    assert refused.exit_code == 1 and "registrar role" in refused.output
+    removed = run("participant", "remove", newcomer, "--role", "funder", "--dev-account", "0")
+    assert removed.exit_code == 0, removed.output
+    assert run("participant", "check", newcomer, "--role", "funder").exit_code == 1

@@ -194,3 +194,16 @@ def test_the_funder_reads_its_alerts_through_the_api(chain: Registry, mirror: Mi
             headers=bearer(keys.lender),
         )
         assert lender_view.json()["items"] == []  # told to the funder, not the lender
+
+
+def test_a_reorg_takes_back_a_funder_alert(chain: Registry, fresh_mirror: Mirror) -> None:
+    vin, lien, _, _ = chain.pledged_loan()
+    fresh_mirror.index()
+    chain.lender.release_lien(lien)  # the block the reorg replaces
+    fresh_mirror.index()
+    assert _told(fresh_mirror, vin) == ["pledged_lien_released"]
+    chain.rpc.request("anvil_reorg", [1, []])
+    chain.rpc.request("evm_mine", [])
+    fresh_mirror.index()
+    assert _told(fresh_mirror, vin) == []
+    assert chain.reader.lien(lien).status == "ACTIVE"

@@ -1,0 +1,106 @@
+// The funder's panel: the loans pledged to it (state, lien, collateral) and its alerts, read
+// with the funder's (or an auditor's) API key. Plain JS, no build step; its own section.
+"use strict";
+(function () {
+  const cfg = window.REGISTRY_CONFIG;
+  const SEVERITY = Object.fromEntries(cfg.enums.severities.map((s, i) =>
+    [s, ["#6b7685", "#b26a00", "#d0461f", "#8e1b12"][i]]));
+  const store = window.sessionStorage;
+  const esc = (s) => String(s ?? "").replace(/[&<>"']/g, (c) =>
+    ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
+  const label = (s) => String(s || "").replace(/_/g, " ").toLowerCase();
+  const short = (h) => (h && h.length > 14 ? h.slice(0, 8) + "…" + h.slice(-6) : h || "");
+
+  function build() {
+    const section = document.createElement("section");
+    section.id = "funder";
+    section.className = "card";
+    section.innerHTML = `
+      <h2>Funder pool <span class="hint">the loans pledged to a funder, and its alerts</span></h2>
+      <form id="funder-form" autocomplete="off" style="flex-wrap:wrap;max-width:none">
+        <input id="funder-address" placeholder="Funder address 0x…" aria-label="Funder address"
+               style="text-transform:none;letter-spacing:0;font-size:14px;min-width:320px">
+        <input id="funder-key" type="password" placeholder="API key" aria-label="API key"
+               style="text-transform:none;letter-spacing:0;font-size:14px;max-width:220px">
+        <button type="submit">Show pool</button>
+      </form>
+      <div id="funder-error" class="error" role="alert" hidden style="margin-top:12px"></div>
+      <div id="funder-body" hidden>
+        <p id="funder-summary"></p>
+        <table id="funder-pool" style="width:100%;border-collapse:collapse;font-size:14px">
+          <thead><tr><th>Loan</th><th>VIN</th><th>Lender</th><th>State</th><th>DPD</th>
+            <th>Lien</th><th>Title</th></tr></thead><tbody></tbody></table>
+        <h3 style="font-size:16px;margin:16px 0 8px">Alerts</h3>
+        <ol id="funder-alerts" style="list-style:none;padding:0;margin:0"></ol>
+        <p id="funder-no-alerts" class="muted" hidden>No alerts about this pool.</p>
+      </div>`;
+    (document.querySelector("main") || document.body).appendChild(section);
+    document.getElementById("funder-address").value = store.getItem("funder.address") || "";
+    document.getElementById("funder-key").value = store.getItem("funder.key") || "";
+    section.querySelector("#funder-form").addEventListener("submit", (e) => { e.preventDefault(); load(); });
+  }
+
+  async function getJSON(path, key) {
+    const r = await fetch(path, { headers: { Accept: "application/json", Authorization: "Bearer " + key } });
+    const body = await r.json().catch(() => ({}));
+    if (!r.ok) throw new Error((body.error && body.error.message) || `request failed (${r.status})`);
+    return body;
+  }
+
+  async function load() {
+    const funder = document.getElementById("funder-address").value.trim();
+    const key = document.getElementById("funder-key").value.trim();
+    document.getElementById("funder-error").hidden = true;
+    if (!/^0x[0-9a-fA-F]{40}$/.test(funder)) { return fail("Enter the funder's address (0x and 40 hex digits)."); }
+    if (!key) { return fail("Enter an API key of that funder, an auditor or the registrar."); }
+    store.setItem("funder.address", funder);
+    store.setItem("funder.key", key);
+    try {
+      const base = `/funders/${encodeURIComponent(funder)}`;
+      const [pool, alerts] = await Promise.all([
+        getJSON(`${base}/pool?limit=500`, key),
+        getJSON(`${base}/alerts?limit=50`, key),
+      ]);
+      render(pool, alerts.items || []);
+    } catch (e) { fail(e.message); }
+  }
+
+  function fail(message) {
+    const err = document.getElementById("funder-error");
+    err.textContent = message;
+    err.hidden = false;
+    document.getElementById("funder-body").hidden = true;
+  }
+
+  function row(p) {
+    const lien = p.lien_status === "ACTIVE" ? `${p.lien_id} (priority ${p.lien_priority})` : `${p.lien_id} ${label(p.lien_status)}`;
+    const others = (p.active_liens || 0) > (p.lien_status === "ACTIVE" ? 1 : 0) ? " · other liens" : "";
+    const title = [label(p.title_status), ...(p.brands || []).map(label)].join(", ");
+    return `<tr style="border-top:1px solid var(--line)"><td>${esc(p.loan_id)}</td>
+      <td><code>${esc(p.vin)}</code></td><td class="hash" title="${esc(p.lender)}">${esc(short(p.lender))}</td>
+      <td>${esc(label(p.state))}</td><td>${esc(p.days_past_due)}</td>
+      <td>${esc(lien)}${esc(others)}</td><td>${esc(title)}</td></tr>`;
+  }
+
+  function alertItem(a) {
+    const color = SEVERITY[a.severity] || "#6b7685";
+    return `<li style="padding:8px 0;border-bottom:1px solid var(--line)">
+      <span class="tag" style="background:${color};color:#fff">${esc(a.severity)}</span>
+      <span class="kind">${esc(label(a.kind))}</span> <code>${esc(a.vin)}</code>
+      <div>${esc(a.message)}</div></li>`;
+  }
+
+  function render(pool, alerts) {
+    const shown = pool.items.length;
+    document.getElementById("funder-summary").innerHTML =
+      `<b>${pool.total.toLocaleString("en-US")}</b> loan${pool.total === 1 ? "" : "s"} pledged` +
+      (shown < pool.total ? ` <span class="hint">(first ${shown} shown)</span>` : "") + ".";
+    document.querySelector("#funder-pool tbody").innerHTML = pool.items.map(row).join("");
+    document.getElementById("funder-alerts").innerHTML = alerts.map(alertItem).join("");
+    document.getElementById("funder-no-alerts").hidden = alerts.length > 0;
+    document.getElementById("funder-body").hidden = false;
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", build);
+  else build();
+})();

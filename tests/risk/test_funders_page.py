@@ -1,0 +1,42 @@
+"""The funder's panel (api/static/funders.js) in headless Chromium against a real uvicorn."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from api.main import create_app
+from tests.kit.api import Keys, api_settings, make_keys, uvicorn_thread
+from tests.kit.browser import SCREENSHOTS
+from tests.kit.chain import CAST, Registry
+from tests.kit.mirror import Mirror
+
+
+@pytest.fixture(scope="module")
+def server(chain: Registry, mirror: Mirror) -> Iterator[tuple[str, Keys, str]]:
+    vin, _, _, _ = chain.pledged_loan()
+    chain.lender2.register_lien(vin)  # another lender's lien on the pledged car
+    chain.pledged_loan()
+    mirror.index()
+    with uvicorn_thread(create_app(api_settings(mirror))) as url:
+        yield url, make_keys(mirror, "funder-page"), vin
+
+
+def test_panel_lists_the_pool_and_its_alerts(page: Page, server: tuple[str, Keys, str]) -> None:
+    url, keys, vin = server
+    page.goto(url + "/")
+    page.fill("#funder-address", CAST.funder.address)
+    page.fill("#funder-key", keys.funder)
+    page.click("#funder-form button[type=submit]")
+    expect(page.locator("#funder-summary")).to_contain_text("2 loans pledged")
+    expect(page.locator("#funder-pool tbody tr")).to_have_count(2)
+    expect(page.locator("#funder-pool")).to_contain_text(vin)
+    expect(page.locator("#funder-alerts li").first).to_contain_text("pledged other lien")
+    shot = SCREENSHOTS / "funder-panel.png"
+    shot.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(shot), full_page=True)
+    page.fill("#funder-key", keys.lender)
+    page.click("#funder-form button[type=submit]")
+    expect(page.locator("#funder-error")).to_contain_text("needs role")
