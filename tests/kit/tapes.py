@@ -111,53 +111,76 @@ def _row(source: _Loan, /, *expected: K, **changes: object) -> Row:
     return row
 
 
+class _Supply:
+    """Hands out the book's loans, ``PER_KIND`` at a time, each to one plant only."""
+
+    def __init__(self, loans: list[_Loan]) -> None:
+        self._loans = iter(loans)
+
+    def some(self, k: int = PER_KIND) -> list[_Loan]:
+        return [next(self._loans) for _ in range(k)]
+
+    def rest(self) -> list[_Loan]:
+        return list(self._loans)
+
+
 def planted_book(chain: Registry, size: int = 2_000, seed: int = 9) -> PlantedBook:
     """A tape of ``size`` rows over a fresh book of the cast's lender, exceptions planted."""
-    rng = random.Random(seed)
-    lender, lender2 = chain.lender, chain.lender2
-    registrar, insurer = chain.registrar, chain.insurer
-    n = PER_KIND
-    behind = _titles(chain, n)  # another lender registers first on these
+    behind = _titles(chain, PER_KIND)  # another lender registers first on these
     for vin in behind:
-        lender2.register_lien(vin)
-    book = _originate(chain, _titles(chain, size - 20 * n) + behind, _amount)
-    loans = book[:-n]
-    plants: list[Row] = [_row(x, K.NOT_FIRST_PRIORITY, K.OTHER_LENDER_LIEN) for x in book[-n:]]
-    take = iter(loans)
-
-    def some(k: int = n) -> list[_Loan]:
-        return [next(take) for _ in range(k)]
-
+        chain.lender2.register_lien(vin)
+    book = _originate(chain, _titles(chain, size - 20 * PER_KIND) + behind, _amount)
+    plants = [_row(x, K.NOT_FIRST_PRIORITY, K.OTHER_LENDER_LIEN) for x in book[-PER_KIND:]]
+    supply = _Supply(book[:-PER_KIND])
     near: dict[str, list[Row]] = {}
-    plants += _pledges(chain, book, some(), some(), some(), near)
+    plants += _pledges(chain, book, supply.some(), supply.some(), supply.some(), near)
+    plants += _chain_plants(chain, supply)
+    plants += _tape_plants(chain, supply)
+    near |= _near_misses(chain, book, supply)
+    rows = plants + [_row(x) for x in supply.rest()] + [r for g in near.values() for r in g]
+    assert len(rows) <= size, f"{len(rows)} rows planted for a tape of {size}"
+    more = _originate(chain, _titles(chain, size - len(rows)), _amount) if len(rows) < size else []
+    rows += [_row(x) for x in more]
+    random.Random(seed).shuffle(rows)
+    where = {id(r): i for i, r in enumerate(rows)}
+    c = chain.cast
+    return PlantedBook(
+        rows, c.lender.address.lower(), c.lender2.address.lower(), c.funder.address.lower(),
+        c.funder2.address.lower(),
+        {what: [where[id(r)] for r in group] for what, group in near.items()},
+    )  # fmt: skip
 
-    for x in some():  # the lender released the loan's lien
+
+def _chain_plants(chain: Registry, supply: _Supply) -> list[Row]:
+    """Loans changed on chain: lien released, another lender's lien, title brands and
+    statuses, repossession, payoff and charge-off."""
+    lender, registrar, insurer = chain.lender, chain.registrar, chain.insurer
+    plants = []
+    for x in supply.some():  # the lender released the loan's lien
         lender.release_lien(x.lien_id)
         plants.append(_row(x, K.NO_ACTIVE_LIEN))
-    for x in some():
-        lender2.register_lien(x.vin)
+    for x in supply.some():
+        chain.lender2.register_lien(x.vin)
         plants.append(_row(x, K.OTHER_LENDER_LIEN))
-    for x, brand in zip(some(), ("flood", "odometer-not-actual", "flood", "lemon", "fire"),
-                        strict=True):  # fmt: skip
+    brands = ("flood", "odometer-not-actual", "flood", "lemon", "fire")
+    for x, brand in zip(supply.some(), brands, strict=True):
         registrar.apply_brand(x.vin, brand)
         plants.append(_row(x, K.TITLE_BRANDED))
-    for x in some():
+    for x in supply.some():
         policy = insurer.record_policy(x.vin, chain.cast.lender.address, ref("pol"),
                                        2_000_000_000).id  # fmt: skip
         insurer.declare_total_loss(insurer.file_claim(policy, ref("claim"), 900_000).id)
         plants.append(_row(x, K.TITLE_TOTAL_LOSS))
-    for x in some():
-        registrar.apply_brand(x.vin, "stolen")
-        plants.append(_row(x, K.TITLE_STOLEN))
-    for x in some():
-        registrar.apply_brand(x.vin, "junk")
-        plants.append(_row(x, K.TITLE_JUNK))
-    for x in some():
+    for brand, kind in (("stolen", K.TITLE_STOLEN), ("junk", K.TITLE_JUNK)):
+        for x in supply.some():
+            registrar.apply_brand(x.vin, brand)
+            plants.append(_row(x, kind))
+    for x in supply.some():
         lender.record_delinquency(x.loan_id, 95)
         lender.declare_default(x.loan_id)
         lender.repossess(x.loan_id)
         plants.append(_row(x, K.REPOSSESSED, dpd=95))
-    for i, x in enumerate(some()):
+    for i, x in enumerate(supply.some()):
         if i < 3:
             lender.pay_off(x.loan_id)
         else:
@@ -165,58 +188,57 @@ def planted_book(chain: Registry, size: int = 2_000, seed: int = 9) -> PlantedBo
             lender.declare_default(x.loan_id)
             lender.charge_off(x.loan_id, x.amount)
         plants.append(_row(x, K.CLOSED_ON_CHAIN))
-    for i, x in enumerate(some()):
+    return plants
+
+
+def _tape_plants(chain: Registry, supply: _Supply) -> list[Row]:
+    """Rows that say what the chain does not: DPD, balance, VIN, an unknown loan, a loan
+    twice, one VIN for two loans."""
+    plants = []
+    for i, x in enumerate(supply.some()):
         if i < 2:  # the chain says late, the tape current
-            lender.record_delinquency(x.loan_id, 45)
+            chain.lender.record_delinquency(x.loan_id, 45)
             plants.append(_row(x, K.DPD_MISMATCH))
         else:
             plants.append(_row(x, K.DPD_MISMATCH, dpd=31 + i))
-    for i, x in enumerate(some()):
+    for i, x in enumerate(supply.some()):
         plants.append(_row(x, K.BALANCE_MISMATCH, balance_cents=x.amount * (90 + i) // 100))
-    for vin, x in zip(fresh_vins(n), some(), strict=True):
+    for vin, x in zip(fresh_vins(PER_KIND), supply.some(), strict=True):
         plants.append(_row(x, K.VIN_MISMATCH, vin=vin))
-    for i, vin in enumerate(fresh_vins(n)):
+    for i, vin in enumerate(fresh_vins(PER_KIND)):
         unknown = f"0x{ref('unknown').hex()}" if i % 2 else str(10**9 + i)
         plants.append(Row(unknown, vin, 500_000, expected={K.LOAN_UNKNOWN}, ref=i % 2 == 1))
-    for x in some():  # the same loan twice
+    for x in supply.some():  # the same loan twice
         plants += [_row(x, K.DUPLICATE_LOAN), _row(x, K.DUPLICATE_LOAN)]
-    twice = some(3)
+    twice = supply.some(3)
     for x, y in zip(twice, _second_loans(chain, twice), strict=True):
         plants += [_row(x, K.DUPLICATE_VIN), _row(y, K.DUPLICATE_VIN)]
+    return plants
 
-    near["second lien of the same lender"] = [_row(x) for x in some()]
+
+def _near_misses(chain: Registry, book: list[_Loan], supply: _Supply) -> dict[str, list[Row]]:
+    """Rows a careless check would flag, each clean."""
+    lender, lender2 = chain.lender, chain.lender2
+    near: dict[str, list[Row]] = {}
+    near["second lien of the same lender"] = [_row(x) for x in supply.some()]
     for r in near["second lien of the same lender"]:
         lender.register_lien(r.vin)
-    near["release then a new lien"] = [_row(x) for x in some()]
+    near["release then a new lien"] = [_row(x) for x in supply.some()]
     for r in near["release then a new lien"]:
         lender.release_lien(_lien_of(book, r))
         lender.register_lien(r.vin)
-    near["another lender's lien, released"] = [_row(x) for x in some()]
+    near["another lender's lien, released"] = [_row(x) for x in supply.some()]
     for r in near["another lender's lien, released"]:
         lender2.release_lien(lender2.register_lien(r.vin).id)
     near["figures within tolerance"] = [
         _row(x, balance_cents=x.amount + x.amount // 200, dpd=i % 5 + 1)
-        for i, x in enumerate(some())
+        for i, x in enumerate(supply.some())
     ]
-    near["paid off, zero in the tape"] = [_row(x, balance_cents=0) for x in some()]
+    near["paid off, zero in the tape"] = [_row(x, balance_cents=0) for x in supply.some()]
     for r in near["paid off, zero in the tape"]:
         lender.pay_off(int(r.loan))
-    near["named by reference"] = [_row(x, loan=x.loan_ref, ref=True) for x in some()]
-
-    clean = [_row(x) for x in take]
-    rows = plants + clean + [r for group in near.values() for r in group]
-    assert len(rows) <= size, f"{len(rows)} rows planted for a tape of {size}"
-    more = _originate(chain, _titles(chain, size - len(rows)), _amount) if len(rows) < size else []
-    rows += [_row(x) for x in more]
-    order = list(range(len(rows)))
-    rng.shuffle(order)
-    shuffled = [rows[i] for i in order]
-    where = {id(r): i for i, r in enumerate(shuffled)}
-    return PlantedBook(
-        shuffled, chain.cast.lender.address.lower(), chain.cast.lender2.address.lower(),
-        chain.cast.funder.address.lower(), chain.cast.funder2.address.lower(),
-        {what: [where[id(r)] for r in group] for what, group in near.items()},
-    )  # fmt: skip
+    near["named by reference"] = [_row(x, loan=x.loan_ref, ref=True) for x in supply.some()]
+    return near
 
 
 def _pledges(chain: Registry, book: list[_Loan], elsewhere: list[_Loan], sold: list[_Loan],
