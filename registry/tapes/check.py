@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection
@@ -102,6 +103,10 @@ def _facts(conn: Connection, rows: list[TapeRow]) -> _Facts:
     return facts
 
 
+def _when(timestamp: int) -> str:
+    return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
 def _finding(row: TapeRow, kind: TapeException, message: str, **details: Any) -> Finding:
     return Finding(row.row, row.loan_key, row.vin, kind, row.balance_cents,
                    f"row {row.row}: {message}", details)  # fmt: skip
@@ -169,7 +174,7 @@ def _liens(out: list[Finding], row: TapeRow, loan: mirror.LoanFacts, lender: str
             out.append(_finding(row, TapeException.OTHER_LENDER_LIEN,
                                 f"{who} holds active lien {lien.lien_id} on {loan.vin} "
                                 f"(priority {lien.priority}), registered in block "
-                                f"{lien.registered_block}",
+                                f"{lien.registered_block} ({_when(lien.registered_at)})",
                                 holder=lien.holder, holder_name=name, lien_id=lien.lien_id,
                                 priority=lien.priority, registered_block=lien.registered_block,
                                 registered_at=lien.registered_at,

@@ -88,6 +88,7 @@ def test_details_name_what_is_wrong(result: TapeResult, book: PlantedBook, chain
         assert f.details["holder_name"] == "Second Credit Union"
         assert f.details["registered_block"] > 0 and f.details["registered_at"] > 0
         assert book.other_lender in f.message and "registered in block" in f.message
+        assert "Second Credit Union" in f.message and " UTC)" in f.message
     for f in by_kind[K.NOT_FIRST_PRIORITY]:
         assert f.details["priority"] == 2
     for f in by_kind[K.VIN_MISMATCH]:
