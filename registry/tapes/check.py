@@ -89,7 +89,7 @@ class _Facts:
 
 
 def _facts(conn: Connection, rows: list[TapeRow]) -> _Facts:
-    by_ref = mirror.loans_by_ref(conn, [str(r.loan_ref) for r in rows if r.loan_id is None])
+    by_ref = mirror.loans_by_ref(conn, [r.loan_ref for r in rows if r.loan_ref is not None])
     ids = [r.loan_id for r in rows if r.loan_id is not None]
     with mirror.tape_keys(conn, [*ids, *by_ref.values()]) as keys:
         facts = _Facts(mirror.loans(conn, keys), by_ref, mirror.liens(conn, keys))
@@ -232,10 +232,12 @@ def _row(out: list[Finding], row: TapeRow, loan: mirror.LoanFacts | None, facts:
         what = f"loan {row.loan_id}" if row.loan_id is not None else f"loan {row.loan_ref}"
         out.append(_finding(row, TapeException.LOAN_UNKNOWN, f"{what} is not on chain"))
         return
-    if row.loan_id is not None and row.loan_ref is not None and loan.loan_ref != row.loan_ref:
+    named = facts.by_ref.get(row.loan_ref) if row.loan_ref is not None else loan.loan_id
+    if named != loan.loan_id:  # a row with both: the reference is another loan's, or none
+        what = f"loan {named}'s" if named is not None else "no loan's"
         out.append(_finding(row, TapeException.LOAN_UNKNOWN,
-                            f"loan {row.loan_id}'s reference on chain is {loan.loan_ref}, "
-                            f"not {row.loan_ref}", chain_loan_ref=loan.loan_ref))  # fmt: skip
+                            f"the reference {row.loan_ref} is {what}, not loan {loan.loan_id}'s",
+                            ref_loan_id=named))  # fmt: skip
         return
     if row.vin != loan.vin:
         out.append(_finding(row, TapeException.VIN_MISMATCH,

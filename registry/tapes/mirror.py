@@ -46,7 +46,6 @@ class LoanFacts(NamedTuple):
     vin: str
     lender: str
     state: str
-    loan_ref: str
     disbursed_amount: int
     total_paid: int
     days_past_due: int
@@ -74,7 +73,7 @@ class LienFacts(NamedTuple):
 
 _LOAN = (
     LOANS.c.loan_id, LOANS.c.lien_id, LOANS.c.vin, LOANS.c.lender, LOANS.c.state,
-    LOANS.c.loan_ref, LOANS.c.disbursed_amount, LOANS.c.total_paid, LOANS.c.days_past_due,
+    LOANS.c.disbursed_amount, LOANS.c.total_paid, LOANS.c.days_past_due,
     STATUS.c.dpd, STATUS.c.exposure_cents, STATUS.c.source, TITLES.c.status, TITLES.c.brands,
     PLEDGES.c.pledge_id, PLEDGES.c.funder, PLEDGES.c.pledged_block, PLEDGES.c.pledged_at,
 )  # fmt: skip

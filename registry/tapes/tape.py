@@ -23,6 +23,7 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import NamedTuple
 
 from registry.errors import InvalidInput, InvalidVin
 from registry.vin import validate_vin
@@ -47,8 +48,7 @@ class TapeError(InvalidInput):
     code = "invalid_tape"
 
 
-@dataclass(frozen=True, slots=True)
-class TapeRow:
+class TapeRow(NamedTuple):
     """One loan as the tape states it (``row`` is the file's line number, the header is 1)."""
 
     row: int

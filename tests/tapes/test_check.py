@@ -164,3 +164,25 @@ def test_the_same_result_on_postgresql(
         on_pg = run_check(pg, book, lender=book.lender, funder=book.funder)
         pg.engine.dispose()
     assert on_pg.body == result.body
+
+
+def test_a_row_naming_a_loan_by_id_and_reference(mirror: Mirror) -> None:
+    from sqlalchemy import select
+
+    from registry.db.models import Loan
+
+    loans = Loan.__table__  # type: ignore[attr-defined]
+    with mirror.engine.connect() as conn:
+        (a, ref_a, vin_a), (b, ref_b, _) = conn.execute(
+            select(loans.c.loan_id, loans.c.loan_ref, loans.c.vin).order_by(loans.c.loan_id)
+            .limit(2)
+        ).all()  # fmt: skip
+    unknown = "0x" + "7" * 64
+    data = f"loan_id,loan_ref,vin,balance\n{a},{ref_a},{vin_a},0\n{a},{ref_b},{vin_a},0\n"
+    data += f"{a},{unknown},{vin_a},0\n"
+    with snapshot_connection(mirror.engine) as conn:
+        result = check_tape(conn, parse_tape(data.encode()))
+    by_row = {f.row: f for f in result.findings if f.kind is K.LOAN_UNKNOWN}
+    assert sorted(by_row) == [3, 4]  # row 2 names the loan both ways alike
+    assert by_row[3].details == {"ref_loan_id": b} and f"loan {b}'s" in by_row[3].message
+    assert by_row[4].details == {"ref_loan_id": None} and "no loan's" in by_row[4].message
