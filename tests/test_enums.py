@@ -14,7 +14,16 @@ from enum import StrEnum
 from api.config import ApiSettings
 from api.main import STATIC_DIR, page_config_js
 from registry.contracts import CONTRACT_NAMES, abi, load_artifact
-from registry.enums import PAGE_ENUMS, SOLIDITY_ENUMS, Brand, Bucket, EventKind, StandingBucket
+from registry.enums import (
+    PAGE_ENUMS,
+    PARTICIPANT_ROLES,
+    SOLIDITY_ENUMS,
+    Brand,
+    Bucket,
+    EventKind,
+    Role,
+    StandingBucket,
+)
 from registry.queries.vehicles import event_kind
 
 
@@ -82,3 +91,14 @@ def test_every_event_of_the_contracts_has_one_kind_and_every_kind_an_event() -> 
     assert kinds["CollateralRegistry", "LienReleased"] is EventKind.LIEN
     assert kinds["LoanLedger", "LoanPaidOff"] is EventKind.LOAN
     assert kinds["InsuranceLedger", "TotalLossDeclared"] is EventKind.INSURANCE
+
+
+def test_every_role_is_a_role_constant_of_the_contracts() -> None:
+    constants = {
+        entry["name"]
+        for contract in CONTRACT_NAMES
+        for entry in abi(contract)
+        if entry["type"] == "function" and entry["name"].endswith("_ROLE") and not entry["inputs"]
+    }
+    assert constants == {r.solidity_name for r in Role}  # FUNDER_ROLE included
+    assert set(PARTICIPANT_ROLES) == set(Role) - {Role.MODULE, Role.DEFAULT_ADMIN}

@@ -87,7 +87,7 @@
     $("liens").querySelector("tbody").innerHTML = c.liens.map((l) => `<tr>
       <td>${l.priority}</td>
       <td><strong>${esc(l.holder_name || "unnamed lender")}</strong><br><span class="addr">${esc(l.holder)}</span></td>
-      <td>${l.floor_plan ? '<span class="tag fp">floor plan</span>' : '<span class="tag">loan</span>'}</td>
+      <td>${l.floor_plan ? '<span class="tag fp">floor plan</span>' : '<span class="tag">loan</span>'}${l.pledged_to ? ` <span class="tag pledged" title="pledged to ${esc(l.pledged_to)}">pledged</span>` : ""}</td>
       <td>${esc(when(l.registered_at))}<br><span class="muted">block ${l.registered_block}</span></td>
       <td>${txLink(l.tx_hash)}</td></tr>`).join("");
     $("liens").hidden = c.liens.length === 0;

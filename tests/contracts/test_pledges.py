@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import pytest
 
+from registry.addresses import checksum_address
+from registry.domain import FunderConsent
 from registry.enums import PledgeReleaseReason
 from registry.errors import InvalidInput
 from tests.kit.chain import HOUR, Registry
@@ -238,3 +240,32 @@ def test_a_removed_funder_takes_no_new_pledge_but_still_releases(registry: Regis
     finally:
         registry.registrar.admit_participant(funder2, "funder", "Keystone Auto Trust 2026-1")
     assert registry.reader.has_role("funder", funder2)
+
+
+#: Init code of a contract wallet answering every ERC-1271 ``isValidSignature`` with the magic
+#: value 0x1626ba7e (runtime: PUSH4 magic, SHL 224, MSTORE at 0, RETURN 32 bytes) ...
+APPROVING_WALLET = "0x6010600c60003960106000f3" + "631626ba7e60e01b60005260206000f3"
+#: ... and of one answering with 32 zero bytes (no approval).
+REFUSING_WALLET = "0x6005600c60003960056000f3" + "60206000f3"
+
+
+def test_a_contract_funder_consents_through_erc_1271(registry: Registry) -> None:
+    """A trust run by a contract (a multisig) consents by ``isValidSignature``, not ECDSA."""
+    wallets = {}
+    for name, code in (("approving", APPROVING_WALLET), ("refusing", REFUSING_WALLET)):
+        created = registry.registrar.tx.send(None, code, action=f"deploying a {name} wallet")
+        wallets[name] = checksum_address(str(created.contract_address))
+        registry.registrar.admit_participant(wallets[name], "funder", f"{name} trust")
+    to = registry.cast.lender2.address
+    for name, wallet in wallets.items():
+        _, lien_id, loan_id = registry.active_loan()
+        registry.lender.pledge_loan(loan_id, wallet)
+        with reverts("PledgeConsentMissing", funder=wallet):
+            registry.lender.assign_lien(lien_id, to)
+        consent = FunderConsent(loan_id, registry.now() + HOUR, b"\x01" * 65)  # not ECDSA
+        if name == "refusing":
+            with reverts("PledgeConsentInvalid", loanId=loan_id, funder=wallet):
+                registry.lender.assign_lien(lien_id, to, consent)
+        else:
+            registry.lender.assign_lien(lien_id, to, consent)
+            assert same(registry.reader.loan(loan_id).lender, to)

@@ -40,3 +40,18 @@ def test_panel_lists_the_pool_and_its_alerts(page: Page, server: tuple[str, Keys
     page.fill("#funder-key", keys.lender)
     page.click("#funder-form button[type=submit]")
     expect(page.locator("#funder-error")).to_contain_text("needs role")
+
+
+def test_the_title_check_marks_the_lien_whose_loan_is_pledged(
+    page: Page, server: tuple[str, Keys, str]
+) -> None:
+    url, _, vin = server
+    page.goto(url + "/")
+    page.fill("#vin", vin)
+    page.click("#search button[type=submit]")
+    rows = page.locator("#liens tbody tr")
+    expect(rows).to_have_count(2)
+    expect(rows.nth(0).locator(".pledged")).to_have_attribute(
+        "title", f"pledged to {CAST.funder.address.lower()}"
+    )
+    expect(rows.nth(1).locator(".pledged")).to_have_count(0)  # lender2's lien secures no loan
