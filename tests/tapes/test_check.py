@@ -186,3 +186,13 @@ def test_a_row_naming_a_loan_by_id_and_reference(mirror: Mirror) -> None:
     assert sorted(by_row) == [3, 4]  # row 2 names the loan both ways alike
     assert by_row[3].details == {"ref_loan_id": b} and f"loan {b}'s" in by_row[3].message
     assert by_row[4].details == {"ref_loan_id": None} and "no loan's" in by_row[4].message
+
+
+def test_an_empty_mirror_is_not_ready(tmp_path: Path) -> None:
+    from registry.errors import MirrorNotReady
+    from tests.kit.mirror import migrated_engine
+
+    engine = migrated_engine(f"sqlite:///{tmp_path / 'empty.sqlite'}")
+    tape = parse_tape(b"loan_id,vin,balance\n1,1HGCM82633A004352,10\n")
+    with snapshot_connection(engine) as conn, pytest.raises(MirrorNotReady, match="indexer"):
+        check_tape(conn, tape)
