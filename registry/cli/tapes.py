@@ -32,8 +32,11 @@ def tape() -> None:
 @click.argument("tape_file", metavar="TAPE.csv",
                 type=click.Path(path_type=Path, dir_okay=False, exists=True))  # fmt: skip
 @click.option("--lender", default=None, help="The tape's lender (default: each loan's servicer).")
-@click.option("--funder", default=None,
-              help="The funder the pool is pledged to (without it, pledges are not checked).")
+@click.option(
+    "--funder",
+    default=None,
+    help="The funder the pool is pledged to (without it, pledges are not checked).",
+)
 @click.option("--json", "json_path", type=click.Path(path_type=Path, dir_okay=False),
               default=None, help="Write the result as JSON to this file.")  # fmt: skip
 @click.option("--csv", "csv_path", type=click.Path(path_type=Path, dir_okay=False),
