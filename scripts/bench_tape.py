@@ -123,17 +123,20 @@ def _vin_mismatch(b: Book, r: int, extra: int) -> list[K]:
 
 def _no_lien(b: Book, r: int, _extra: int) -> list[K]:
     _set(b.liens, r, status="RELEASED", priority=0)
+    _set(b.titles, r, active_liens=0)
     return [K.NO_ACTIVE_LIEN]
 
 
 def _behind(b: Book, r: int, extra: int) -> list[K]:
     _set(b.liens, r, priority=2)
+    _set(b.titles, r, active_liens=2)
     b.liens.append({**b.liens[r], "lien_id": extra, "holder": OTHER_LENDER,
                     "original_holder": OTHER_LENDER, "priority": 1})  # fmt: skip
     return [K.NOT_FIRST_PRIORITY, K.OTHER_LENDER_LIEN]
 
 
 def _other_lien(b: Book, r: int, extra: int) -> list[K]:
+    _set(b.titles, r, active_liens=2)
     b.liens.append({**b.liens[r], "lien_id": extra, "holder": OTHER_LENDER,
                     "original_holder": OTHER_LENDER, "priority": 2})  # fmt: skip
     return [K.OTHER_LENDER_LIEN]
@@ -150,12 +153,14 @@ def _title(status: str, brand: Brand, kind: K) -> Callable[[Book, int, int], lis
 def _repossessed(b: Book, r: int, _extra: int) -> list[K]:
     _set(b.loans, r, state="REPOSSESSED")
     _set(b.liens, r, status="REPOSSESSED", priority=0)
+    _set(b.titles, r, active_liens=0)
     return [K.REPOSSESSED]
 
 
 def _closed(b: Book, r: int, _extra: int) -> list[K]:
     _set(b.loans, r, state="PAID_OFF")
     _set(b.liens, r, status="RELEASED", priority=0)
+    _set(b.titles, r, active_liens=0)
     _set(b.status, r, state="PAID_OFF", bucket="closed", exposure_cents=0)
     return [K.CLOSED_ON_CHAIN]
 
@@ -211,6 +216,7 @@ def _duplicates(b: Book, rng: random.Random, pairs: int) -> None:
         b.status[c].update(vin=vin, lien_id=second["lien_id"])
         b.pledges[c].update(vin=vin, lien_id=second["lien_id"])
         b.titles[c] = None  # type: ignore[call-overload]
+        b.titles[a]["active_liens"] = 2
         b.tape[c][1] = vin.lower()
         b.planted |= {(a, K.DUPLICATE_VIN), (c, K.DUPLICATE_VIN)}
 

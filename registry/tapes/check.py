@@ -79,7 +79,6 @@ class _Facts:
     by_ref: dict[str, int]
     liens: dict[str, list[mirror.LienFacts]] = field(default_factory=dict)
     names: dict[str, str] = field(default_factory=dict)
-    repossessed_liens: set[int] = field(default_factory=set)
 
     def loan(self, row: TapeRow) -> mirror.LoanFacts | None:
         if row.loan_id is not None:
@@ -88,18 +87,20 @@ class _Facts:
         return None if loan_id is None else self.loans.get(loan_id)
 
 
-def _facts(conn: Connection, rows: list[TapeRow]) -> _Facts:
+def _sole_lien(loan: mirror.LoanFacts, lender: str) -> bool:
+    """The usual case: the loan's own lien is the vehicle's one active lien, the lender's."""
+    return (loan.active_liens == 1 and loan.lien_status == LienStatus.ACTIVE
+            and loan.lien_holder == lender)  # fmt: skip
+
+
+def _facts(conn: Connection, rows: list[TapeRow], lender: str | None) -> _Facts:
     by_ref = mirror.loans_by_ref(conn, [r.loan_ref for r in rows if r.loan_ref is not None])
     ids = [r.loan_id for r in rows if r.loan_id is not None]
     with mirror.tape_keys(conn, [*ids, *by_ref.values()]) as keys:
-        facts = _Facts(mirror.loans(conn, keys), by_ref, mirror.liens(conn, keys))
+        facts = _Facts(mirror.loans(conn, keys), by_ref)
+    others = [x.vin for x in facts.loans.values() if not _sole_lien(x, lender or x.lender)]
+    facts.liens = mirror.liens_on(conn, others)
     facts.names = mirror.lender_names(conn)
-    facts.repossessed_liens = {
-        lien.lien_id
-        for liens in facts.liens.values()
-        for lien in liens
-        if lien.status == LienStatus.REPOSSESSED
-    }
     return facts
 
 
@@ -151,9 +152,9 @@ def _duplicate(row: TapeRow, kind: TapeException, others: list[int]) -> Finding:
 
 def _liens(out: list[Finding], row: TapeRow, loan: mirror.LoanFacts, lender: str,
            facts: _Facts, ended: bool) -> None:  # fmt: skip
-    liens = facts.liens.get(loan.vin, ())
-    if len(liens) == 1 and liens[0].holder == lender and liens[0].status == LienStatus.ACTIVE:
+    if _sole_lien(loan, lender):
         return  # the usual case: one lien, the lender's, first by itself
+    liens = facts.liens.get(loan.vin, ())
     active = [lien for lien in liens if lien.status == LienStatus.ACTIVE]
     mine = [lien for lien in active if lien.holder == lender]
     if not mine and not ended:
@@ -245,7 +246,7 @@ def _row(out: list[Finding], row: TapeRow, loan: mirror.LoanFacts | None, facts:
                             chain_vin=loan.vin))  # fmt: skip
     state = loan.state
     closed = state in CLOSED
-    repossessed = state == LoanState.REPOSSESSED or loan.lien_id in facts.repossessed_liens
+    repossessed = state == LoanState.REPOSSESSED or loan.lien_status == LienStatus.REPOSSESSED
     _liens(out, row, loan, lender or loan.lender, facts, ended=closed or repossessed)
     _title(out, row, loan)
     if repossessed:
@@ -280,7 +281,7 @@ def check_tape(
     if state is None:
         raise MirrorNotReady("the SQL mirror is empty: the indexer has not run yet")
     tolerance = tolerance or Tolerance()
-    facts = _facts(conn, tape.rows)
+    facts = _facts(conn, tape.rows, lender)
     loans = [facts.loan(row) for row in tape.rows]
     duplicates = _duplicates(tape.rows, loans)
     findings: list[Finding] = []

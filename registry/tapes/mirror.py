@@ -1,7 +1,8 @@
 """What a tape check reads from the SQL mirror, for a whole tape at once (never one query
 per row): the tape's loan ids go into a temporary table of the check's transaction, and one
-joined query reads each loan with its standing, title and active pledge, another every lien
-on those loans' vehicles.
+joined query reads each loan with its own lien, standing, title and active pledge. Every lien
+of a vehicle is read (:func:`liens_on`) only where the loan's own lien is not the vehicle's
+one active lien: the usual loan needs no more.
 
 Loans a tape names by reference are resolved first (:func:`loans_by_ref`, ``IN`` lists or
 ``= ANY`` through :meth:`registry.indexer.bulk.BulkWriter.select_in`).
@@ -39,7 +40,8 @@ KEYS = Table(
 
 
 class LoanFacts(NamedTuple):
-    """A loan with its risk standing (None: none yet), title and active pledge (None: none)."""
+    """A loan with its own lien, its risk standing (None: none yet), title and active pledge
+    (None: none)."""
 
     loan_id: int
     lien_id: int
@@ -49,11 +51,15 @@ class LoanFacts(NamedTuple):
     disbursed_amount: int
     total_paid: int
     days_past_due: int
+    lien_holder: str | None
+    lien_status: str | None
+    lien_priority: int | None
     dpd: int | None
     exposure_cents: int | None
     source: str | None
     title_status: str | None
     brands: int | None
+    active_liens: int | None
     pledge_id: int | None
     funder: str | None
     pledged_block: int | None
@@ -74,7 +80,9 @@ class LienFacts(NamedTuple):
 _LOAN = (
     LOANS.c.loan_id, LOANS.c.lien_id, LOANS.c.vin, LOANS.c.lender, LOANS.c.state,
     LOANS.c.disbursed_amount, LOANS.c.total_paid, LOANS.c.days_past_due,
+    LIENS.c.holder, LIENS.c.status, LIENS.c.priority,
     STATUS.c.dpd, STATUS.c.exposure_cents, STATUS.c.source, TITLES.c.status, TITLES.c.brands,
+    TITLES.c.active_liens,
     PLEDGES.c.pledge_id, PLEDGES.c.funder, PLEDGES.c.pledged_block, PLEDGES.c.pledged_at,
 )  # fmt: skip
 _LIEN = tuple(LIENS.c[name] for name in LienFacts._fields)
@@ -104,11 +112,12 @@ def tape_keys(conn: Connection, loan_ids: Iterable[int]) -> Iterator[Table]:
 
 
 def loans(conn: Connection, keys: Table) -> dict[int, LoanFacts]:
-    """The loans of ``keys`` with their standing, title and active pledge."""
+    """The loans of ``keys`` with their own lien, standing, title and active pledge."""
     stmt = (
         select(*_LOAN)
         .select_from(keys)
         .join(LOANS, LOANS.c.loan_id == keys.c.loan_id)
+        .outerjoin(LIENS, LIENS.c.lien_id == LOANS.c.lien_id)
         .outerjoin(STATUS, STATUS.c.loan_id == LOANS.c.loan_id)
         .outerjoin(TITLES, TITLES.c.vin == LOANS.c.vin)
         .outerjoin(PLEDGES, and_(PLEDGES.c.loan_id == LOANS.c.loan_id, PLEDGES.c.active.is_(True)))
@@ -116,24 +125,12 @@ def loans(conn: Connection, keys: Table) -> dict[int, LoanFacts]:
     return {r[0]: LoanFacts._make(r) for r in _fetch(conn, stmt)}
 
 
-def liens(conn: Connection, keys: Table) -> dict[str, list[LienFacts]]:
-    """Every lien ever registered on the vehicles of the loans of ``keys``, oldest first."""
-    stmt = (
-        select(*_LIEN)
-        .select_from(keys)
-        .join(LOANS, LOANS.c.loan_id == keys.c.loan_id)
-        .join(LIENS, LIENS.c.vin == LOANS.c.vin)
-    )
+def liens_on(conn: Connection, vins: Iterable[str]) -> dict[str, list[LienFacts]]:
+    """Every lien ever registered on each of ``vins``, oldest first."""
+    rows = BulkWriter(conn).select_in(LIENS, LienFacts._fields, "vin", sorted(set(vins)))
     out: dict[str, list[LienFacts]] = {}
-    for r in _fetch(conn, stmt):
-        found = out.get(r[1])
-        if found is None:
-            out[r[1]] = [LienFacts._make(r)]
-        else:
-            found.append(LienFacts._make(r))
-    for vin, found in out.items():
-        if len(found) > 1:  # oldest first, once each (a VIN of two tape loans comes twice)
-            out[vin] = sorted({lien.lien_id: lien for lien in found}.values())
+    for r in sorted(rows):
+        out.setdefault(r[1], []).append(LienFacts._make(r))
     return out
 
 
