@@ -6,6 +6,8 @@ that applies. The lender is ``lender`` when given, else the loan's current servi
 collateral checks look at the loan's VIN on chain (a tape VIN that differs is reported once,
 as ``vin_mismatch``):
 
+* ``loan_unknown``: no loan has the row's id or reference (or a row giving both names two
+  different loans): nothing else is checked for that row;
 * ``no_active_lien``: the lender holds no active lien on the VIN (not reported when the loan
   is paid off, charged off or repossessed: those end the lien, and are reported themselves);
 * ``not_first_priority``: the lender's best active lien ranks below first;
@@ -19,7 +21,8 @@ as ``vin_mismatch``):
 * ``dpd_mismatch`` / ``balance_mismatch`` (open loans): beyond the tolerance from the risk
   module's standing (its DPD and principal outstanding; the lender-recorded DPD and
   ``disbursed - paid`` for a loan without one);
-* ``pledged_elsewhere``: the loan's active pledge is to another funder than ``funder``;
+* ``pledged_elsewhere``: the loan's active pledge is to another funder than ``funder`` (only
+  checked when ``funder`` is given);
 * ``duplicate_loan`` / ``duplicate_vin``: the same loan on several rows; one VIN on rows of
   different loans.
 """
