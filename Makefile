@@ -53,6 +53,7 @@ bench: setup  ## the benchmarks the issues name (each prints a JSON line last)
 	$(PY) scripts/bench_index.py
 	$(PY) scripts/bench_api.py
 	$(PY) scripts/bench_risk.py
+	$(PY) scripts/bench_tape.py
 
 chain-down:
 	$(REGISTRY) chain down

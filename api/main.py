@@ -23,6 +23,7 @@ from api.routes import (
     participants,
     risk,
     status,
+    tapes,
     vehicles,
     watches,
     writes,
@@ -86,10 +87,8 @@ def create_app(settings: ApiSettings | None = None, *, engine: Engine | None = N
         responses=_ERRORS,  # type: ignore[arg-type]
     )
     app.state.runtime = runtime
-    routers = [
-        m.router
-        for m in (vehicles, liens, loans, participants, status, writes, risk, funders, watches)
-    ]
+    modules = (vehicles, liens, loans, participants, status, writes, risk, funders, tapes, watches)
+    routers = [m.router for m in modules]
     for router in routers:
         app.include_router(router)
 

@@ -246,6 +246,43 @@ class EventKind(StrEnum):
     INSURANCE = "insurance"
 
 
+class TapeException(StrEnum):
+    """What a loan-tape check finds wrong with a tape row (``registry.tapes.check``)."""
+
+    LOAN_UNKNOWN = "loan_unknown"  # no loan with this id or reference on chain
+    VIN_MISMATCH = "vin_mismatch"  # the tape's VIN is not the loan's
+    NO_ACTIVE_LIEN = "no_active_lien"  # the lender holds no active lien on the VIN
+    NOT_FIRST_PRIORITY = "not_first_priority"  # the lender's best lien does not rank first
+    OTHER_LENDER_LIEN = "other_lender_lien"  # another lender's active lien stands on the VIN
+    TITLE_BRANDED = "title_branded"
+    TITLE_TOTAL_LOSS = "title_total_loss"
+    TITLE_STOLEN = "title_stolen"
+    TITLE_JUNK = "title_junk"
+    REPOSSESSED = "repossessed"
+    CLOSED_ON_CHAIN = "closed_on_chain"  # paid off or charged off on chain, live in the tape
+    DPD_MISMATCH = "dpd_mismatch"
+    BALANCE_MISMATCH = "balance_mismatch"
+    PLEDGED_ELSEWHERE = "pledged_elsewhere"  # actively pledged to another funder
+    DUPLICATE_LOAN = "duplicate_loan"  # the same loan on two or more rows
+    DUPLICATE_VIN = "duplicate_vin"  # the same VIN on rows of different loans
+
+
+class DelinquencyStep(StrEnum):
+    """The 30-day delinquency steps of a pool report, as securitisation disclosures show them."""
+
+    CURRENT = "current"  # 0-29 days past due
+    DPD_30_59 = "30-59"
+    DPD_60_89 = "60-89"
+    DPD_90_119 = "90-119"
+    DPD_120_PLUS = "120+"
+
+    @classmethod
+    def of(cls, dpd: int) -> DelinquencyStep:
+        """The step of a loan ``dpd`` days past due."""
+        steps = list(cls)
+        return steps[min(max(dpd, 0) // 30, len(steps) - 1)]
+
+
 #: The enums mirrored from Solidity enums: (contract that declares it, Solidity enum name).
 SOLIDITY_ENUMS: dict[type[ChainEnum], tuple[str, str]] = {
     TitleStatus: ("CollateralRegistry", "TitleStatus"),
@@ -266,4 +303,6 @@ PAGE_ENUMS: dict[str, type[StrEnum]] = {
     "alertKinds": AlertKind,
     "severities": Severity,
     "buckets": Bucket,
+    "tapeExceptions": TapeException,
+    "delinquencySteps": DelinquencyStep,
 }

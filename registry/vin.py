@@ -88,9 +88,9 @@ def _describe(char: str) -> str:
 
 
 def _check_characters(vin: str) -> None:
+    if ALLOWED.issuperset(vin):
+        return  # the usual case, decided in one set operation (a loan tape checks 100,000)
     bad = [(i + 1, c) for i, c in enumerate(vin) if c not in ALLOWED]
-    if not bad:
-        return
     parts = [f"{_describe(c)} at position {pos}" for pos, c in bad]
     listed = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
     if all(c in FORBIDDEN_LETTERS for _, c in bad):

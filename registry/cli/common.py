@@ -13,6 +13,8 @@ import click
 from registry.errors import InvalidInput
 
 if TYPE_CHECKING:  # imported where used: the CLI starts without web3 and pydantic
+    from sqlalchemy import Engine
+
     from registry.client import RegistryClient
     from registry.config import Settings
     from registry.transactor import TxResult
@@ -31,6 +33,22 @@ signer_options = [
         help="Sign with this encrypted keystore (password: REGISTRY_KEY_PASSWORD).",
     ),
 ]
+
+
+database_option = click.option(
+    "--database-url", default=None, help="SQLAlchemy URL of the mirror (default: settings)."
+)
+
+
+def mirror_engine(database_url: str | None) -> Engine:
+    """An engine on the mirror (``--database-url``, else the settings'), migrated to the latest
+    schema."""
+    from registry.config import get_settings
+    from registry.db import make_engine, migrate
+
+    url = database_url or get_settings().db_url
+    migrate(url)
+    return make_engine(url)
 
 
 def with_signer(fn: Any) -> Any:

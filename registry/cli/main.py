@@ -100,12 +100,19 @@ COMMANDS: dict[str, LazyCommand] = {
         "registry.cli.pledges:pledge",
         "Pledges of loans to funders: release, transfer (sale), show, consent to a lien sale.",
     ),
+    "pool": LazyCommand(
+        "registry.cli.tapes:pool", "Funders' pools: how the loans pledged to a funder perform."
+    ),
     "risk": LazyCommand(
         "registry.cli.risk:risk",
         "Loan risk: delinquency, alerts and the portfolio report (from the SQL mirror).",
     ),
     "serve": LazyCommand(
         "registry.cli.serve:serve", "Serve the API and the web page (no reload, no access log)."
+    ),
+    "tape": LazyCommand(
+        "registry.cli.tapes:tape",
+        "Loan tapes: check a lender's list of pool loans against the registry.",
     ),
     "title": LazyCommand(
         "registry.cli.titles:title", "Vehicle titles: issue, transfer, odometer, brands, sales."

@@ -7,25 +7,11 @@ import signal
 import threading
 from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 
-if TYPE_CHECKING:
-    from sqlalchemy import Engine
-
-database_option = click.option(
-    "--database-url", default=None, help="SQLAlchemy URL of the mirror (default: settings)."
-)
-
-
-def engine_of(database_url: str | None) -> Engine:
-    from registry.config import get_settings
-    from registry.db import make_engine, migrate
-
-    url = database_url or get_settings().db_url
-    migrate(url)
-    return make_engine(url)
+from registry.cli.common import database_option, mirror_engine
 
 
 def _money(cents: int) -> str:
@@ -52,7 +38,7 @@ def report(lender: str, stress: float, lgd: float, as_json: bool, database_url: 
     if stress <= 0 or not 0 <= lgd <= 1:
         raise click.BadParameter("--stress must be positive and --lgd between 0 and 1")
     address = checksum_address(lender, "lender address").lower()
-    with engine_of(database_url).connect() as conn:
+    with mirror_engine(database_url).connect() as conn:
         data = portfolio(conn, address, stress=stress, lgd=lgd)
     if as_json:
         click.echo(json.dumps(data, indent=1, default=str))
@@ -101,7 +87,7 @@ def alerts_cmd(lender: str | None, kind: str | None, vin: str | None, limit: int
     """Risk alerts, newest first."""
     from registry.risk.alerts import list_alerts
 
-    with engine_of(database_url).connect() as conn:
+    with mirror_engine(database_url).connect() as conn:
         items = list_alerts(conn, lender=lender, kind=kind, vin=vin, limit=limit)
     if as_json:
         click.echo(json.dumps(items, indent=1, default=str))
@@ -126,7 +112,7 @@ def import_schedules(directory: Path | None, database_url: str | None) -> None:
     from registry.risk import standing
     from registry.risk.records import import_records, record_files
 
-    engine = engine_of(database_url)
+    engine = mirror_engine(database_url)
     with engine.begin() as conn:
         chain_id = standing.chain_id(conn)
         base = directory or get_settings().data_dir / "loans"
@@ -143,7 +129,7 @@ def recompute_cmd(database_url: str | None) -> None:
     """Recompute every loan's delinquency at the mirror's chain time."""
     from registry.risk import standing
 
-    with engine_of(database_url).begin() as conn:
+    with mirror_engine(database_url).begin() as conn:
         _, now = standing.chain_now(conn)
         n = standing.recompute(conn, now)
     click.echo(f"{n} loans recomputed")
@@ -173,7 +159,7 @@ def add(url: str, participant: str, secret: str | None, database_url: str | None
     """Send PARTICIPANT's alerts and notices to URL (Standard Webhooks signatures)."""
     from registry.risk.webhooks import add_webhook
 
-    with engine_of(database_url).begin() as conn:
+    with mirror_engine(database_url).begin() as conn:
         hook = add_webhook(conn, participant, url, secret, allow_private=_private_urls())
     click.echo(f"webhook {hook['id']} for {hook['participant']} -> {hook['url']}")
     if secret is None:
@@ -188,7 +174,7 @@ def list_cmd(participant: str | None, as_json: bool, database_url: str | None) -
     """Registered webhooks with their delivered and pending counts."""
     from registry.risk.webhooks import list_webhooks
 
-    with engine_of(database_url).connect() as conn:
+    with mirror_engine(database_url).connect() as conn:
         items = list_webhooks(conn, participant)
     if as_json:
         click.echo(json.dumps(items, indent=1, default=str))
@@ -207,7 +193,7 @@ def remove(webhook_id: int, database_url: str | None) -> None:
     """Stop sending to webhook WEBHOOK_ID (its pending deliveries are dropped)."""
     from registry.risk.webhooks import remove_webhook
 
-    with engine_of(database_url).begin() as conn:
+    with mirror_engine(database_url).begin() as conn:
         remove_webhook(conn, webhook_id)
     click.echo(f"webhook {webhook_id} removed")
 
@@ -230,7 +216,7 @@ def deliver(once: bool, interval: float, database_url: str | None) -> None:
 
     from registry.risk.webhooks import RoundResult, run_worker
 
-    engine = engine_of(database_url)
+    engine = mirror_engine(database_url)
 
     def report_round(r: RoundResult) -> None:
         click.echo(f"delivered {r.delivered}, failed {r.failed} (will retry)")

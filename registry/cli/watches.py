@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from registry.cli.risk import database_option, engine_of
+from registry.cli.common import database_option, mirror_engine
 
 participant_option = click.option(
     "--participant", required=True, help="The watcher: the participant address hearing notices."
@@ -50,7 +50,7 @@ def add(
     listed = list(vins)
     if vin_file is not None:
         listed += parse_vin_file(vin_file.read_text(encoding="utf-8-sig"))
-    with engine_of(database_url).begin() as conn:
+    with mirror_engine(database_url).begin() as conn:
         added = add_watches(conn, participant, vins=listed, addresses=addresses, label=label)
     click.echo(f"{len(added)} watches for {participant.lower()}")
 
@@ -63,7 +63,7 @@ def list_cmd(participant: str, as_json: bool, database_url: str | None) -> None:
     """PARTICIPANT's watches."""
     from registry.watches.store import list_watches
 
-    with engine_of(database_url).connect() as conn:
+    with mirror_engine(database_url).connect() as conn:
         items = list_watches(conn, participant)
     if as_json:
         click.echo(json.dumps(items, indent=1))
@@ -84,7 +84,7 @@ def remove(watch_id: int, participant: str, database_url: str | None) -> None:
     """Stop watch WATCH_ID of PARTICIPANT (its notices stay)."""
     from registry.watches.store import remove_watch
 
-    with engine_of(database_url).begin() as conn:
+    with mirror_engine(database_url).begin() as conn:
         remove_watch(conn, watch_id, participant)
     click.echo(f"watch {watch_id} removed")
 
@@ -102,7 +102,7 @@ def notices(
     sends them)."""
     from registry.watches.store import list_notices
 
-    with engine_of(database_url).connect() as conn:
+    with mirror_engine(database_url).connect() as conn:
         items = list_notices(conn, participant, vin=vin, limit=limit)
     if as_json:
         click.echo(json.dumps(items, indent=1, default=str))

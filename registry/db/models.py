@@ -142,7 +142,7 @@ class Loan(SQLModel, table=True):
     vin: str = Field(index=True)
     lender: str = Field(index=True)  # current lender (servicing follows lien assignment)
     state: str  # ORIGINATED | ACTIVE | DELINQUENT | DEFAULTED | PAID_OFF | ...
-    loan_ref: str
+    loan_ref: str = Field(index=True)  # how a loan tape may name the loan
     terms_hash: str
     schedule_hash: str
     disbursed_amount: int = _big(default=0)  # cents

@@ -11,6 +11,8 @@
   ``make_loan``.
 - :mod:`tests.kit.api`: ``api_settings``, ``Keys``/``make_keys``, ``bearer``, ``risk_app``,
   ``uvicorn_thread``, ``registry_serve``.
+- :mod:`tests.kit.tapes`: ``planted_book`` (a loan tape over a real book, every exception
+  kind planted, with near misses).
 - :mod:`tests.kit.fuzz`: schemathesis formats; :mod:`tests.kit.browser`: ``chromium()``;
   :mod:`tests.kit.cli`: ``run_registry``; :mod:`tests.kit.rpc`: scripted and lossy nodes.
 """

@@ -27,9 +27,23 @@ def valid_vins() -> st.SearchStrategy[str]:
     )
 
 
+def loan_tapes(vins: Sequence[str]) -> st.SearchStrategy[str]:
+    """CSV loan tapes ``registry.tapes.parse_tape`` reads: a header, rows of small loan ids,
+    VINs (often the mirror's), balances and days past due."""
+    row = st.tuples(
+        st.integers(0, 50),
+        st.one_of(st.sampled_from(list(vins)), valid_vins()),
+        st.integers(0, 10**9),
+        st.integers(0, 999),
+    ).map(lambda r: f"{r[0]},{r[1]},{r[2] // 100}.{r[2] % 100:02d},{r[3]}")
+    return st.lists(row, max_size=5).map(lambda rows: "\n".join(["loan_id,vin,balance,dpd", *rows]))
+
+
 def register_formats(vins: Sequence[str], addresses: Sequence[str]) -> None:
-    """Teaches schemathesis the ``vin``, ``vin-file`` and ``evm-address`` formats, drawing
-    often from values the mirror knows so that answers other than 404 get checked too."""
+    """Teaches schemathesis the ``vin``, ``vin-file``, ``evm-address`` and ``loan-tape``
+    formats, drawing often from values the mirror knows so that answers other than 404 get
+    checked too."""
+    schemathesis.openapi.format("loan-tape", loan_tapes(vins))
     schemathesis.openapi.format("vin", st.one_of(st.sampled_from(list(vins)), valid_vins()))
     vin_files = st.lists(valid_vins(), min_size=1, max_size=5).map(
         lambda vs: "vin\n" + "\n".join(vs) + "\n"

@@ -1,7 +1,7 @@
 """watches: watches and notices; webhooks belong to any participant (lender -> participant)
 
 Revision ID: 0009_watches
-Revises: 0006_funders
+Revises: 0007_tapes
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0009_watches"
-down_revision = "0006_funders"
+down_revision = "0007_tapes"
 branch_labels = None
 depends_on = None
 

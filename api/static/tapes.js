@@ -1,0 +1,153 @@
+// The loan-tape panel: a funder checks a lender's loan tape against the registry (POST /tapes) and show
+// the pool report with its delinquency chart (GET /funders/{address}/pool/report), with a
+// funder's (or an auditor's) API key. Plain JS, no build step; it adds its own section.
+"use strict";
+(function () {
+  const cfg = window.REGISTRY_CONFIG;
+  // Vocabularies from the server (/config.js, from registry/enums.py), in their order.
+  const KINDS = cfg.enums.tapeExceptions;
+  const STEPS = cfg.enums.delinquencySteps;
+  const COLORS = ["#1e7d46", "#c9a100", "#e07b00", "#d0461f", "#8e1b12"];
+  const store = window.sessionStorage;
+  const esc = (s) => String(s ?? "").replace(/[&<>"']/g, (c) =>
+    ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
+  const money = (cents) => (Number(cents || 0) / 100).toLocaleString("en-US",
+    { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+  const count = (n) => Number(n || 0).toLocaleString("en-US");
+  const label = (s) => String(s || "").replace(/_/g, " ");
+  const $ = (id) => document.getElementById(id);
+  const input = "text-transform:none;letter-spacing:0;font-size:14px";
+
+  function build() {
+    const section = document.createElement("section");
+    section.id = "tapes";
+    section.className = "card";
+    section.innerHTML = `
+      <h2>Loan tape and pool report <span class="hint">check a lender's tape against the registry, for a funder or auditor key</span></h2>
+      <form id="tape-form" autocomplete="off" style="flex-wrap:wrap;max-width:none">
+        <input id="tape-address" placeholder="Funder address 0x…" aria-label="Funder address"
+               style="${input};min-width:320px">
+        <input id="tape-key" type="password" placeholder="API key" aria-label="API key"
+               style="${input};max-width:220px">
+        <input id="tape-file" type="file" accept=".csv,text/csv" aria-label="Loan tape (CSV)"
+               style="${input}">
+        <button type="submit" id="tape-check">Check tape</button>
+        <button type="button" id="tape-report">Pool report</button>
+      </form>
+      <div id="tape-error" class="error" role="alert" hidden style="margin-top:12px"></div>
+      <div id="tape-result" hidden>
+        <p id="tape-summary"></p>
+        <table id="tape-kinds"><thead><tr><th>Exception</th><th>Rows</th><th>Balance</th></tr></thead><tbody></tbody></table>
+        <h3 style="font-size:16px;margin:16px 0 8px">Exceptions</h3>
+        <ol id="tape-exceptions" style="list-style:none;padding:0;margin:0"></ol>
+        <p id="tape-clean" class="muted" hidden>No exceptions: every row is what the registry says.</p>
+      </div>
+      <div id="tape-pool" hidden>
+        <p id="tape-pool-summary"></p>
+        <div id="tape-chart"></div>
+        <p id="tape-trend" class="hint"></p>
+      </div>`;
+    (document.querySelector("main") || document.body).appendChild(section);
+    $("tape-address").value = store.getItem("tapes.funder") || "";
+    $("tape-key").value = store.getItem("tapes.key") || "";
+    $("tape-form").addEventListener("submit", (e) => { e.preventDefault(); checkTape(); });
+    $("tape-report").addEventListener("click", () => poolReport());
+  }
+
+  function who() {
+    const address = $("tape-address").value.trim();
+    const key = $("tape-key").value.trim();
+    if (!/^0x[0-9a-fA-F]{40}$/.test(address)) throw new Error("Enter the funder's address (0x and 40 hex digits).");
+    if (!key) throw new Error("Enter an API key of that funder or an auditor.");
+    store.setItem("tapes.funder", address);
+    store.setItem("tapes.key", key);
+    return { address, key };
+  }
+
+  async function call(path, key, init = {}) {
+    const headers = { Accept: "application/json", Authorization: "Bearer " + key, ...(init.headers || {}) };
+    const r = await fetch(path, { ...init, headers });
+    const body = await r.json().catch(() => ({}));
+    if (!r.ok) throw new Error((body.error && body.error.message) || `request failed (${r.status})`);
+    return body;
+  }
+
+  function fail(message) {
+    $("tape-error").textContent = message;
+    $("tape-error").hidden = false;
+  }
+
+  async function checkTape() {
+    $("tape-error").hidden = true;
+    try {
+      const { address, key } = who();
+      const file = $("tape-file").files[0];
+      if (!file) throw new Error("Choose the lender's loan tape (a CSV file).");
+      const params = new URLSearchParams({ funder: address, name: file.name });
+      const result = await call(`/tapes?${params}`, key,
+        { method: "POST", body: file, headers: { "Content-Type": "text/csv" } });
+      renderTape(result);
+    } catch (e) { fail(e.message); $("tape-result").hidden = true; }
+  }
+
+  function renderTape(r) {
+    const s = r.summary;
+    $("tape-summary").innerHTML =
+      `<b>${count(s.rows)}</b> rows (${money(s.balance_cents)}) as of block ${esc(r.block)}: ` +
+      `<b>${count(s.clean_rows)}</b> clean, <b>${count(s.rows_with_exceptions)}</b> with ` +
+      `${count(s.exceptions)} exceptions (${money(s.balance_with_exceptions_cents)}). ` +
+      `<span class="hint">Result <code>${esc(r.id.slice(0, 18))}…</code></span>`;
+    $("tape-kinds").querySelector("tbody").innerHTML = KINDS.filter((k) => s.by_kind[k].count)
+      .map((k) => `<tr><td>${esc(label(k))}</td><td>${count(s.by_kind[k].count)}</td>` +
+        `<td>${money(s.by_kind[k].balance_cents)}</td></tr>`).join("");
+    const shown = r.exceptions.slice(0, 200);
+    $("tape-exceptions").innerHTML = shown.map((e) =>
+      `<li style="padding:6px 0;border-bottom:1px solid var(--line)"><span class="kind">${esc(label(e.kind))}</span>
+        <code>${esc(e.vin)}</code> <span class="hint">loan ${esc(e.loan)}</span><div>${esc(e.message)}</div></li>`).join("") +
+      (r.exceptions.length > shown.length ? `<li class="hint">… ${count(r.exceptions.length - shown.length)} more</li>` : "");
+    $("tape-clean").hidden = r.exceptions.length > 0;
+    $("tape-result").hidden = false;
+  }
+
+  async function poolReport() {
+    $("tape-error").hidden = true;
+    try {
+      const { address, key } = who();
+      renderPool(await call(`/funders/${encodeURIComponent(address)}/pool/report`, key));
+    } catch (e) { fail(e.message); $("tape-pool").hidden = true; }
+  }
+
+  function renderPool(p) {
+    const o = p.outstanding;
+    $("tape-pool-summary").innerHTML =
+      `<b>${count(p.loans)}</b> loans pledged; outstanding <b>${count(o.loans)}</b> loans, ` +
+      `<b>${money(o.balance_cents)}</b> of ${money(p.original_balance_cents)} original. ` +
+      `Payoffs ${count(p.payoffs.loans)} (${count(p.prepayments.loans)} prepaid), charge-offs ` +
+      `${count(p.charge_offs.loans)} (${money(p.charge_offs.amount_cents)}), net loss ratio ` +
+      `<b>${(p.net_loss_ratio * 100).toFixed(2)}%</b>. <span class="hint">Collateral: ` +
+      `${p.collateral_events.total_losses} total losses, ${p.collateral_events.brands} brands, ` +
+      `${p.collateral_events.repossessions} repossessions.</span>`;
+    $("tape-chart").innerHTML = chart(p.delinquency);
+    $("tape-trend").textContent = p.trend.length ? "Trend: " + p.trend.map((m) =>
+      `${m.month} ${money(m.balance_cents)} (30+ ${money(m.delinquent_30_plus_cents)})`).join(" · ") : "";
+    $("tape-pool").hidden = false;
+  }
+
+  function chart(steps) {
+    const w = 520, h = 190, pad = 30, bw = (w - pad * 2) / STEPS.length;
+    const max = Math.max(1, ...STEPS.map((s) => steps[s].balance_cents));
+    const bars = STEPS.map((s, i) => {
+      const v = steps[s], bh = Math.round((v.balance_cents / max) * (h - 60));
+      const x = pad + i * bw + 8, y = h - 30 - bh;
+      return `<rect x="${x}" y="${y}" width="${bw - 16}" height="${bh}" fill="${COLORS[i]}" rx="3">
+          <title>${esc(s)} days past due: ${v.loans} loans, ${money(v.balance_cents)}</title></rect>
+        <text x="${x + (bw - 16) / 2}" y="${y - 6}" text-anchor="middle">${count(v.loans)}</text>
+        <text x="${x + (bw - 16) / 2}" y="${h - 12}" text-anchor="middle">${esc(s)}</text>`;
+    }).join("");
+    return `<svg viewBox="0 0 ${w} ${h}" width="100%" style="max-width:${w}px" role="img"
+      aria-label="Pool balance by days past due (bar height) and loan counts (labels)">${bars}</svg>`;
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", build);
+  else build();
+})();
