@@ -25,7 +25,11 @@ STATIC_DIR = Path(__file__).resolve().parent / "static"
 _ERRORS = {
     code: {"model": ErrorResponse, "description": what}
     for code, what in (
-        (400, "the request body cannot be read (not JSON, or not UTF-8)"),
+        (
+            400,
+            "the request body cannot be read (not JSON, or not UTF-8), or an as-of moment is "
+            "before the registry's first block or in the future",
+        ),
         (401, "no valid API key"),
         (403, "the key's role or participant may not do this"),
         (404, "no such vehicle, lien, loan or participant"),

@@ -9,9 +9,11 @@ from pathlib import Path
 import click
 
 from registry.cli.common import (
+    AT_HELP,
     client_for,
     echo_record,
     echo_tx,
+    mirror_snapshot,
     reference,
     settings_for,
     with_signer,
@@ -58,6 +60,47 @@ def show(vin: str) -> None:
         lien = client.lien(lien_id)
         kind = "floor plan" if lien.floor_plan else "consumer"
         click.echo(f"  lien {lien_id} (priority {rank}, {kind}) held by {lien.holder}")
+
+
+@title.command("check")
+@click.argument("vin")
+@click.option("--at", "at", default=None, help=AT_HELP)
+@click.option("--database-url", default=None, help="SQLAlchemy URL of the mirror.")
+@click.option("--json", "as_json", is_flag=True, help="The whole certificate as JSON.")
+def check(vin: str, at: str | None, database_url: str | None, as_json: bool) -> None:
+    """The title check of VIN from the SQL mirror: now, or as of --at (naming the block)."""
+    from registry.certificates import seal
+    from registry.queries.asof import resolve, title_certificate_at
+    from registry.queries.vehicles import title_certificate
+    from registry.vin import validate_vin
+
+    v = validate_vin(vin)
+    with mirror_snapshot(database_url) as (reader, state, deployment):
+        asof = resolve(reader, state, at) if at else None
+        body = (
+            title_certificate(reader, v, state, deployment)
+            if asof is None
+            else title_certificate_at(reader, v, asof, deployment)
+        )
+    doc = seal(body)
+    if as_json:
+        click.echo(json.dumps(doc | ({"as_of": asof.as_json()} if asof else {}), indent=2))
+        return
+    blk = body["block"]
+    asked = f" (as of {asof.requested})" if asof else ""
+    click.echo(f"{v}: {body['summary']['verdict']} at block {blk['number']:,}{asked}")
+    click.echo(f"  block hash {blk['hash']}, time {blk['timestamp']}")
+    click.echo(f"  owner {body['title']['owner']}, status {body['title']['status']}, "
+               f"odometer {body['odometer']['reading']:,}")  # fmt: skip
+    for b in body["brands"]:
+        click.echo(f"  brand {b['brand']} (block {b['block']}, by {b['applied_by']})")
+    for lien in body["liens"]:
+        kind = "floor plan" if lien["floor_plan"] else "consumer"
+        name = f" ({lien['holder_name']})" if lien["holder_name"] else ""
+        click.echo(f"  lien {lien['lien_id']} priority {lien['priority']} ({kind}) held by "
+                   f"{lien['holder']}{name}")  # fmt: skip
+    if not body["liens"]:
+        click.echo("  no active liens")
 
 
 @title.command("issue")
