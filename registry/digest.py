@@ -1,0 +1,410 @@
+"""Comparable mirrors: a digest of a mirror's state at a block, the same on every correct
+mirror (SQLite or PostgreSQL, any participant's), and the first block two mirrors differ at.
+
+The state at block ``N`` is the events up to ``N`` and the projections as they stood at ``N``:
+a projection row last changed at or before ``N`` (``updated_block``; ``block_number`` for the
+append-only tables) is taken as stored; a row changed since is rebuilt as of ``N`` by
+replaying its VIN's events up to ``N`` through the projection handlers (participants: their
+events). Every row is written as canonical JSON (booleans as booleans, event arguments with
+sorted keys) without local-only columns (surrogate ids), in a canonical order (chain order
+for events and append-only rows, the natural key for the others), and hashed with SHA-256
+table by table; the digest hashes the chain id, the registry address, the block and every
+table's digest. The risk tables are left out: they derive from a lender's private loan
+records, which other participants' mirrors do not hold.
+
+:func:`compare` bisects on blocks between two :class:`Source` s (a database, or another
+instance's ``GET /status/digest``) to the first block at which they differ, then names the
+rows written at that block that differ.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from sqlalchemy import Boolean, Connection, Engine, Table, select
+from sqlalchemy.types import JSON
+
+from registry.db.models import PROJECTIONS, Event
+from registry.errors import ChainUnavailable, InvalidInput, OutOfRange
+from registry.indexer.projections import PARTICIPANT_EVENTS
+from registry.indexer.state import APPENDED, EVENT_COLUMNS, KEYED, BatchState
+from registry.queries import Reader, mirror_state, snapshot_connection
+from registry.queries.asof import replay, vin_rows
+
+#: Every digested table: name -> (table, natural key, the column saying when a row was
+#: written, whether the natural key sorts in SQL as it does in Python: integers only).
+_EVENTS: Table = Event.__table__  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class Spec:
+    table: Table
+    key: tuple[str, ...]
+    block_column: str
+    columns: tuple[str, ...]
+    booleans: tuple[int, ...]  # positions of the boolean columns (SQLite says 0/1)
+    json_columns: tuple[int, ...]  # positions of the JSON columns (SQLite hands back text)
+    kind: str | None  # the BatchState attribute of a keyed projection (None: append-only)
+
+
+def _spec(table: Table, key: tuple[str, ...], block_column: str, kind: str | None) -> Spec:
+    cols = [c for c in table.c if c.name != "id"]
+    return Spec(
+        table, key, block_column, tuple(c.name for c in cols),
+        tuple(i for i, c in enumerate(cols) if isinstance(c.type, Boolean)),
+        tuple(i for i, c in enumerate(cols) if isinstance(c.type, JSON)),
+        kind,
+    )  # fmt: skip
+
+
+def _specs() -> dict[str, Spec]:
+    out = {"events": _spec(_EVENTS, ("tx_hash", "log_index"), "block_number", None)}
+    keyed = {tbl.name: (kind, pk) for kind, (tbl, pk) in KEYED.items()}
+    appended = {tbl.name for tbl in APPENDED.values()}
+    for model in PROJECTIONS:
+        tbl: Table = model.__table__  # type: ignore[attr-defined]
+        if tbl.name in keyed:
+            kind, pk = keyed[tbl.name]
+            out[tbl.name] = _spec(tbl, pk, "updated_block", kind)
+        elif tbl.name in appended:
+            out[tbl.name] = _spec(tbl, ("tx_hash", "log_index"), "block_number", None)
+    return out
+
+
+SPECS: dict[str, Spec] = _specs()
+TABLES: tuple[str, ...] = tuple(SPECS)
+
+Values = list[Any]  # a row's canonical values, in Spec.columns order
+
+
+@dataclass(frozen=True)
+class TableDigest:
+    rows: int
+    digest: str
+
+
+@dataclass(frozen=True)
+class Digest:
+    """A mirror's digest at ``block``, and each table's."""
+
+    chain_id: int
+    registry: str
+    block: int
+    digest: str
+    tables: dict[str, TableDigest]
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "chain_id": self.chain_id,
+            "registry": self.registry,
+            "block": self.block,
+            "digest": self.digest,
+            "tables": {n: {"rows": t.rows, "digest": t.digest} for n, t in self.tables.items()},
+        }
+
+    @classmethod
+    def from_json(cls, doc: dict[str, Any]) -> Digest:
+        tables = {
+            n: TableDigest(int(t["rows"]), str(t["digest"])) for n, t in doc["tables"].items()
+        }
+        return cls(int(doc["chain_id"]), str(doc["registry"]), int(doc["block"]),
+                   str(doc["digest"]), tables)  # fmt: skip
+
+
+# ------------------------------------------------------------------------- the state
+
+
+def _canonical(spec: Spec, row: Sequence[Any]) -> Values:
+    values = list(row)
+    for i in spec.booleans:
+        if values[i] is not None:
+            values[i] = bool(values[i])
+    for i in spec.json_columns:
+        if isinstance(values[i], (str, bytes)):
+            values[i] = json.loads(values[i])
+    return values
+
+
+def _encode(values: Values) -> bytes:
+    return json.dumps(values, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+class _State:
+    """The rows of one mirror as they stood at ``block`` (one database snapshot)."""
+
+    def __init__(self, conn: Connection, block: int) -> None:
+        self.conn = conn
+        self.block = block
+        self._replayed: dict[str, BatchState] = {}
+        self._participants: BatchState | None = None
+
+    def _stored(self, spec: Spec, where: Any) -> Iterator[Sequence[Any]]:
+        cols = [spec.table.c[c] for c in spec.columns]
+        stmt = select(*cols).where(where)
+        if spec.kind is None:  # chain order, in SQL (integers: the same order everywhere)
+            stmt = stmt.order_by(spec.table.c.block_number, spec.table.c.log_index)
+        result = self.conn.execution_options(stream_results=True, yield_per=5000).execute(stmt)
+        yield from result
+
+    def _replay_vin(self, vin: str) -> BatchState:
+        state = self._replayed.get(vin)
+        if state is None:
+            state = replay(vin_rows(Reader.of(self.conn), vin, self.block))
+            self._replayed[vin] = state
+        return state
+
+    def _replay_participants(self) -> BatchState:
+        if self._participants is None:
+            e = _EVENTS
+            rows = self.conn.execute(
+                select(*(e.c[c] for c in EVENT_COLUMNS))
+                .where(e.c.event.in_(PARTICIPANT_EVENTS), e.c.block_number <= self.block)
+                .order_by(e.c.block_number, e.c.log_index)
+            ).all()
+            self._participants = replay(rows)
+        return self._participants
+
+    def rows(self, name: str, only_block: int | None = None) -> Iterator[Values]:
+        """The table's rows at the block, canonical, in canonical order (``only_block``: only
+        those written at that block)."""
+        spec = SPECS[name]
+        col = spec.table.c[spec.block_column]
+        upper = col <= self.block if only_block is None else col == only_block
+        stored = (_canonical(spec, r) for r in self._stored(spec, upper))
+        if spec.kind is None:
+            return stored
+        return iter(self._keyed(spec, list(stored), only_block))
+
+    def _keyed(self, spec: Spec, out: list[Values], only_block: int | None) -> list[Values]:
+        """A keyed projection's rows: those stored, and as of the block those changed since."""
+        col = spec.table.c[spec.block_column]
+        later: list[Values] = []
+        changed = [r for r in self._stored(spec, col > self.block)]
+        if spec.kind == "participants":
+            if changed:
+                later = self._from_replay(spec, self._replay_participants(), None)
+        else:
+            for vin in sorted({r[spec.columns.index("vin")] for r in changed}):
+                later += self._from_replay(spec, self._replay_vin(vin), vin)
+        if only_block is not None:
+            where = spec.columns.index(spec.block_column)
+            later = [r for r in later if r[where] == only_block]
+        key = [spec.columns.index(k) for k in spec.key]
+        merged = {tuple(r[i] for i in key): r for r in out}
+        merged.update({tuple(r[i] for i in key): r for r in later})
+        return [merged[k] for k in sorted(merged)]
+
+    def _from_replay(self, spec: Spec, state: BatchState, vin: str | None) -> list[Values]:
+        assert spec.kind is not None
+        rows: dict[Any, dict[str, Any]] = getattr(state, spec.kind)
+        return [
+            _canonical(spec, [r[c] for c in spec.columns])
+            for r in rows.values()
+            if vin is None or r.get("vin") == vin
+        ]
+
+
+def _table_digest(rows: Iterator[Values]) -> TableDigest:
+    h = hashlib.sha256()
+    count = 0
+    for values in rows:
+        h.update(_encode(values))
+        h.update(b"\n")
+        count += 1
+    return TableDigest(count, "0x" + h.hexdigest())
+
+
+def _mirror_block(conn: Connection, block: int | None) -> tuple[int, str, int]:
+    state = mirror_state(Reader.of(conn))
+    if state is None:
+        raise OutOfRange("the SQL mirror is empty: run `registry index` first")
+    n = state.indexed_block if block is None else block
+    if n > state.indexed_block:
+        raise OutOfRange(
+            f"block {n} is past what the mirror has indexed (block {state.indexed_block})",
+            block=n,
+            indexed_block=state.indexed_block,
+        )
+    if n < 0:
+        raise InvalidInput(f"block {n} is not a block number", block=n)
+    return state.chain_id, state.registry_address.lower(), n
+
+
+def combine(chain_id: int, registry: str, block: int, tables: dict[str, TableDigest]) -> str:
+    """The digest of a mirror from its tables' digests."""
+    h = hashlib.sha256(f"{chain_id}:{registry.lower()}:{block}\n".encode())
+    for name in sorted(tables):
+        h.update(f"{name}:{tables[name].rows}:{tables[name].digest}\n".encode())
+    return "0x" + h.hexdigest()
+
+
+def digest_of(conn: Connection, block: int | None = None, tables: Sequence[str] = TABLES) -> Digest:
+    """The digest of the mirror on ``conn`` at ``block`` (default: the block it indexed),
+    over ``tables`` (default: all); ``conn`` should be one snapshot
+    (:func:`registry.queries.snapshot_connection`)."""
+    unknown = sorted(set(tables) - set(SPECS))
+    if unknown:
+        raise InvalidInput(f"no digested table {', '.join(unknown)}: one of {', '.join(SPECS)}")
+    chain_id, registry, n = _mirror_block(conn, block)
+    state = _State(conn, n)
+    found = {name: _table_digest(state.rows(name)) for name in tables}
+    return Digest(chain_id, registry, n, combine(chain_id, registry, n, found), found)
+
+
+def mirror_digest(engine: Engine, block: int | None = None) -> Digest:
+    """:func:`digest_of` in one snapshot of ``engine``."""
+    with snapshot_connection(engine) as conn:
+        return digest_of(conn, block)
+
+
+def written_at(conn: Connection, block: int, tables: Sequence[str]) -> dict[str, list[Values]]:
+    """The rows of ``tables`` that block ``block`` wrote, as they stood at it."""
+    _mirror_block(conn, block)
+    state = _State(conn, block)
+    return {name: list(state.rows(name, only_block=block)) for name in tables}
+
+
+# ---------------------------------------------------------------------------- compare
+
+
+class Source(Protocol):
+    """A mirror to compare: a database or another instance's API."""
+
+    label: str
+
+    def digest(self, block: int | None, tables: Sequence[str] = TABLES) -> Digest: ...
+
+    def written(self, block: int, tables: Sequence[str]) -> dict[str, list[Values]]: ...
+
+
+@dataclass
+class DatabaseSource:
+    engine: Engine
+    label: str
+
+    def digest(self, block: int | None, tables: Sequence[str] = TABLES) -> Digest:
+        with snapshot_connection(self.engine) as conn:
+            return digest_of(conn, block, tables)
+
+    def written(self, block: int, tables: Sequence[str]) -> dict[str, list[Values]]:
+        with snapshot_connection(self.engine) as conn:
+            return written_at(conn, block, tables)
+
+
+@dataclass
+class ApiSource:
+    """Another instance, through its ``GET /status/digest``."""
+
+    base_url: str
+    label: str
+    timeout: float = 300.0
+
+    def _get(self, **params: Any) -> dict[str, Any]:
+        query = urllib.parse.urlencode({k: v for k, v in params.items() if v is not None})
+        url = f"{self.base_url.rstrip('/')}/status/digest?{query}"
+        try:
+            with urllib.request.urlopen(url, timeout=self.timeout) as response:
+                doc: dict[str, Any] = json.loads(response.read())
+        except urllib.error.HTTPError as exc:
+            body = exc.read().decode(errors="replace")[:300]
+            raise InvalidInput(f"{url} answered {exc.code}: {body}", url=url) from None
+        except OSError as exc:
+            raise ChainUnavailable(f"cannot reach the instance at {url}: {exc}") from None
+        return doc
+
+    def digest(self, block: int | None, tables: Sequence[str] = TABLES) -> Digest:
+        return Digest.from_json(self._get(block=block, tables=",".join(tables)))
+
+    def written(self, block: int, tables: Sequence[str]) -> dict[str, list[Values]]:
+        doc = self._get(block=block, tables=",".join(tables), rows="true")
+        return {name: list(rows) for name, rows in doc["written"].items()}
+
+
+@dataclass(frozen=True)
+class RowDifference:
+    table: str
+    key: tuple[Any, ...]
+    kind: str  # changed | only_here | only_there
+    fields: dict[str, tuple[Any, Any]] = field(default_factory=dict)  # name -> (here, there)
+
+    def __str__(self) -> str:
+        key = ", ".join(str(k) for k in self.key)
+        if self.kind != "changed":
+            return f"{self.table} [{key}]: {self.kind.replace('_', ' ')}"
+        detail = "; ".join(f"{n}: here={a!r} there={b!r}" for n, (a, b) in self.fields.items())
+        return f"{self.table} [{key}]: changed ({detail})"
+
+
+@dataclass
+class Comparison:
+    block: int  # the block compared (both mirrors hold it)
+    equal: bool
+    here: Digest
+    there: Digest
+    first_block: int | None = None  # the first block they differ at
+    tables: list[str] = field(default_factory=list)  # the tables that differ there
+    rows: list[RowDifference] = field(default_factory=list)
+    probes: int = 0  # digests asked of each side while bisecting
+
+
+def _differing(a: Digest, b: Digest) -> list[str]:
+    return sorted(
+        n for n in a.tables.keys() | b.tables.keys() if a.tables.get(n) != b.tables.get(n)
+    )
+
+
+def row_differences(
+    here: dict[str, list[Values]], there: dict[str, list[Values]]
+) -> list[RowDifference]:
+    """The rows of each table that differ between two :func:`written_at` answers."""
+    found: list[RowDifference] = []
+    for name in sorted(here.keys() | there.keys()):
+        spec = SPECS[name]
+        key = [spec.columns.index(k) for k in spec.key]
+        a = {tuple(r[i] for i in key): r for r in here.get(name, [])}
+        b = {tuple(r[i] for i in key): r for r in there.get(name, [])}
+        for k in sorted(a.keys() - b.keys(), key=str):
+            found.append(RowDifference(name, k, "only_here"))
+        for k in sorted(b.keys() - a.keys(), key=str):
+            found.append(RowDifference(name, k, "only_there"))
+        for k in sorted(a.keys() & b.keys(), key=str):
+            fields = {c: (x, y) for c, x, y in zip(spec.columns, a[k], b[k], strict=True) if x != y}
+            if fields:
+                found.append(RowDifference(name, k, "changed", fields))
+    return found
+
+
+def compare(here: Source, there: Source, block: int | None = None) -> Comparison:
+    """Compares two mirrors at ``block`` (default: the highest block both have indexed); when
+    they differ, bisects to the first block they differ at and names the rows it wrote."""
+    top_here, top_there = here.digest(None, ()), there.digest(None, ())
+    if (top_here.chain_id, top_here.registry) != (top_there.chain_id, top_there.registry):
+        raise InvalidInput(
+            f"{here.label} mirrors registry {top_here.registry} on chain {top_here.chain_id}, "
+            f"{there.label} registry {top_there.registry} on chain {top_there.chain_id}"
+        )
+    n = min(top_here.block, top_there.block) if block is None else block
+    a, b = here.digest(n), there.digest(n)
+    result = Comparison(n, a.digest == b.digest, a, b)
+    if result.equal:
+        return result
+    tables = _differing(a, b)
+    lo, hi = -1, n  # they agree at lo (nothing indexed), differ at hi
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        result.probes += 1
+        if _differing(here.digest(mid, tables), there.digest(mid, tables)):
+            hi = mid
+        else:
+            lo = mid
+    result.first_block = hi
+    result.tables = _differing(here.digest(hi, tables), there.digest(hi, tables))
+    result.rows = row_differences(here.written(hi, result.tables), there.written(hi, result.tables))
+    return result
