@@ -103,6 +103,67 @@ def check(vin: str, at: str | None, database_url: str | None, as_json: bool) -> 
         click.echo("  no active liens")
 
 
+@title.command("history")
+@click.argument("vin")
+@click.option("--at", "at", default=None, help=AT_HELP)
+@click.option("--kind", "kinds", multiple=True, help="Only events of this kind (repeatable): "
+              "title, lien, sale, participant, loan, insurance.")  # fmt: skip
+@click.option("--format", "fmt", type=click.Choice(["text", "csv", "json"]), default="text",
+              show_default=True)  # fmt: skip
+@click.option("--out", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Write to this file (default: standard output).")  # fmt: skip
+@click.option("--database-url", default=None, help="SQLAlchemy URL of the mirror.")
+def history_cmd(
+    vin: str,
+    at: str | None,
+    kinds: tuple[str, ...],
+    fmt: str,
+    out: Path | None,
+    database_url: str | None,
+) -> None:
+    """Every event of VIN in words, from the SQL mirror: now, or up to --at; CSV or JSON too."""
+    from registry.enums import EventKind
+    from registry.queries.asof import resolve
+    from registry.queries.vehicles import LATEST, history
+    from registry.timeline import explained, explanations, to_csv
+    from registry.vin import validate_vin
+
+    v = validate_vin(vin)
+    try:
+        wanted = [EventKind(k.lower()) for k in kinds]
+    except ValueError as exc:
+        raise InvalidInput(f"{exc}: one of {', '.join(EventKind)}") from None
+    with mirror_snapshot(database_url) as (reader, state, _deployment):
+        asof = resolve(reader, state, at) if at else None
+        until = asof.block if asof else LATEST
+        items: list[dict[str, object]] = []
+        cursor: str | None = None
+        while True:
+            page, cursor = history(reader, v, cursor=cursor, limit=500, until=until, kinds=wanted)
+            items += page
+            if cursor is None:
+                break
+        if items:
+            last = int(str(items[-1]["block"]))
+            items = explained(items, explanations(reader, v, last))
+        block = asof.block if asof else state.indexed_block
+    if fmt == "csv":
+        text = to_csv(items)
+    elif fmt == "json":
+        doc = {"vin": v, "block": block, "events": items,
+               "as_of": asof.as_json() if asof else None}  # fmt: skip
+        text = json.dumps(doc, indent=2, default=str) + "\n"
+    else:
+        lines = [f"{v}: {len(items)} events up to block {block:,}"]
+        lines += [f"  block {i['block']} log {i['log_index']}  {i['summary']}" for i in items]
+        text = "\n".join(lines) + "\n"
+    if out is None:
+        click.echo(text, nl=False)
+    else:
+        out.write_text(text)
+        click.echo(f"{len(items)} events of {v} written to {out}")
+
+
 @title.command("issue")
 @click.argument("vin")
 @click.option("--owner", required=True)

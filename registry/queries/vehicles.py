@@ -280,12 +280,17 @@ def _history_query(kinds: frozenset[EventKind]) -> Query:
             ),
         ),
     )
-    if kinds:
+    if kinds:  # one equality per event (an IN list would be expanded at execution)
         names = _events_of_kinds(kinds)
         stmt = stmt.where(
-            or_(*(and_(EVENTS.c.contract == c, EVENTS.c.event.in_(sorted(n)))
-                  for c, n in sorted(names.items())))
-        )  # fmt: skip
+            or_(
+                *(
+                    and_(EVENTS.c.contract == contract, EVENTS.c.event == name)
+                    for contract, events in sorted(names.items())
+                    for name in sorted(events)
+                )
+            )
+        )
     return Query(stmt.order_by(EVENTS.c.block_number, EVENTS.c.log_index).limit(bindparam("limit")))
 
 
