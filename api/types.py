@@ -130,9 +130,11 @@ Kinds = Annotated[
 
 def parse_kinds(text: str | None) -> list[EventKind]:
     """The kinds of a :data:`Kinds` parameter (None: every kind)."""
+    if text is None:
+        return []
     kinds: list[EventKind] = []
-    for part in (text or "").split(","):
-        kind = parse(EventKind, part.strip() or None, "event kind")
-        if kind is not None:
-            kinds.append(kind)
+    for part in text.split(","):
+        kind = parse(EventKind, part.strip(), "event kind")
+        assert kind is not None
+        kinds.append(kind)
     return kinds

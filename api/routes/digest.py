@@ -29,7 +29,7 @@ Tables = Annotated[
 
 
 def _tables(text: str | None) -> tuple[str, ...]:
-    if not text:
+    if text is None:
         return TABLES
     names = tuple(t.strip() for t in text.split(","))
     unknown = [n for n in names if n not in TABLES]

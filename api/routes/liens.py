@@ -36,7 +36,7 @@ def vin_liens(
     v = validate_vin(vin)
 
     def build(conn: Reader, state: MirrorState) -> dict[str, Any]:
-        if not at:
+        if at is None:
             return {"vin": v, "items": liens_of_vin(conn, v, active_only=active)}
         asof = resolve(conn, state, at)
         items = liens_at(conn, v, asof, active_only=active)

@@ -54,7 +54,7 @@ def title_check(vin: Vin, request: Request, at: AtParam = None) -> Response:
     v = validate_vin(vin)
 
     def build(conn: Reader, state: MirrorState) -> tuple[bytes, AsOf | None]:
-        asof = resolve(conn, state, at) if at else None
+        asof = resolve(conn, state, at) if at is not None else None
         key = ("title", v, asof and asof.block, state.indexed_block, state.indexed_hash)
         part = runtime.cached(key)
         if part is None:
@@ -125,7 +125,7 @@ def vehicle_history(
     who = (caller.role, caller.participant) if caller else None
 
     def build(conn: Reader, state: MirrorState) -> tuple[bytes, AsOf | None]:
-        asof = resolve(conn, state, at) if at else None
+        asof = resolve(conn, state, at) if at is not None else None
         key = ("history", v, cursor, limit, who, tuple(kinds), asof and asof.block,
                state.indexed_block, state.indexed_hash)  # fmt: skip
         part = runtime.cached(key)
@@ -178,7 +178,7 @@ def vehicle_history_export(
     kinds = parse_kinds(kind)
 
     def build(conn: Reader, state: MirrorState) -> tuple[list[dict[str, Any]], AsOf | None]:
-        asof = resolve(conn, state, at) if at else None
+        asof = resolve(conn, state, at) if at is not None else None
         until = asof.block if asof else LATEST
         items: list[dict[str, Any]] = []
         cursor: str | None = None
@@ -207,7 +207,7 @@ def vehicle_odometer(vin: Vin, request: Request, at: AtParam = None) -> Response
     v = validate_vin(vin)
 
     def build(conn: Reader, state: MirrorState) -> dict[str, Any]:
-        asof = resolve(conn, state, at) if at else None
+        asof = resolve(conn, state, at) if at is not None else None
         readings = odometer_series(conn, v, until=asof.block if asof else LATEST)  # 404
         body: dict[str, Any] = {"vin": v, "readings": readings}
         if asof is not None:

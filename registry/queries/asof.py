@@ -11,6 +11,7 @@ timestamp, so a certificate taken as of it verifies against the chain like any o
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -36,10 +37,15 @@ PARTICIPANTS = table(Participant)
 
 #: What ``at`` may be: a block number, or an ISO-8601 date or instant (UTC unless it names
 #: an offset), e.g. ``2026-11-30``, ``2026-11-30T17:45:00Z``, ``2026-11-30T17:45+01:00``.
-AT_PATTERN = (
-    r"^([0-9]{1,18}|[0-9]{4}-[0-9]{2}-[0-9]{2}"
-    r"([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?(Z|[+-][0-9]{2}:?[0-9]{2})?)?)$"
+_DAY = (
+    r"((0[13578]|1[02])-(0[1-9]|[12][0-9]|3[01])|(0[469]|11)-(0[1-9]|[12][0-9]|30)"
+    r"|02-(0[1-9]|[12][0-9]))"
 )
+_TIME = (
+    r"[T ]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?"
+    r"(Z|[+-](0[0-9]|1[0-4]):?[0-5][0-9])?"
+)
+AT_PATTERN = rf"^([0-9]{{1,18}}|[1-9][0-9]{{3}}-{_DAY}({_TIME})?)$"
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,18 +81,24 @@ def _iso(t: int) -> str:
 
 
 def parse_instant(text: str) -> int:
-    """The unix time of an ISO-8601 date or instant (UTC unless it names an offset)."""
-    try:
-        moment = datetime.fromisoformat(text.strip())
-    except ValueError:
+    """The unix time of an ISO-8601 date or instant (UTC unless it names an offset).
+
+    :class:`InvalidInput` when ``text`` is not shaped like one (:data:`AT_PATTERN`),
+    :class:`OutOfRange` for a shape the calendar does not hold (29 February 2027).
+    """
+    if re.fullmatch(AT_PATTERN, text) is None or text.isdigit():
         raise InvalidInput(
             f"at={text!r} is neither a block number nor an ISO-8601 date or instant "
             "(e.g. 2026-11-30 or 2026-11-30T17:45:00Z)",
             at=text,
-        ) from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return int(moment.timestamp())
+        )
+    try:
+        moment = datetime.fromisoformat(text)
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        return int(moment.timestamp())
+    except (ValueError, OverflowError) as exc:
+        raise OutOfRange(f"{text} is not a moment of the calendar ({exc})", at=text) from None
 
 
 def resolve(reader: Reader, state: MirrorState, at: str) -> AsOf:
