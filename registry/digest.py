@@ -5,11 +5,12 @@ The state at block ``N`` is the events up to ``N`` and the projections as they s
 a projection row last changed at or before ``N`` (``updated_block``; ``block_number`` for the
 append-only tables) is taken as stored; a row changed since is rebuilt as of ``N`` by
 replaying its VIN's events up to ``N`` through the projection handlers (participants: their
-events). Every row is written as canonical JSON (booleans as booleans, event arguments with
-sorted keys) without local-only columns (surrogate ids), in a canonical order (chain order
-for events and append-only rows, the natural key for the others), and hashed with SHA-256
-table by table; the digest hashes the chain id, the registry address, the block and every
-table's digest. The risk tables are left out: they derive from a lender's private loan
+events). Every row is written as one line of JSON (an array of its values in column order,
+booleans as booleans, the events' arguments as the indexer wrote them, which SQLite and
+PostgreSQL's ``json`` both keep verbatim) without local-only columns (surrogate ids), in a
+canonical order (chain order for events and append-only rows, the natural key for the
+others), and hashed with SHA-256 table by table; the digest hashes the chain id, the
+registry address, the block and every table's digest. The risk tables are left out: they derive from a lender's private loan
 records, which other participants' mirrors do not hold.
 
 :func:`compare` bisects on blocks between two :class:`Source` s (a database, or another
@@ -24,18 +25,18 @@ import json
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from sqlalchemy import Boolean, Connection, Engine, Table, select
+from sqlalchemy import BigInteger, Boolean, Connection, Engine, Integer, Table, Text, cast, select
 from sqlalchemy.types import JSON
 
 from registry.db.models import PROJECTIONS, Event
 from registry.errors import ChainUnavailable, InvalidInput, OutOfRange
 from registry.indexer.projections import PARTICIPANT_EVENTS
 from registry.indexer.state import APPENDED, EVENT_COLUMNS, KEYED, BatchState
-from registry.queries import Reader, mirror_state, snapshot_connection
+from registry.queries import Query, Reader, mirror_state, snapshot_connection
 from registry.queries.asof import replay, vin_rows
 
 #: Every digested table: name -> (table, natural key, the column saying when a row was
@@ -122,6 +123,7 @@ class Digest:
 
 
 def _canonical(spec: Spec, row: Sequence[Any]) -> Values:
+    """A row's values as JSON values (booleans as booleans, JSON columns decoded)."""
     values = list(row)
     for i in spec.booleans:
         if values[i] is not None:
@@ -132,8 +134,44 @@ def _canonical(spec: Spec, row: Sequence[Any]) -> Values:
     return values
 
 
-def _encode(values: Values) -> bytes:
-    return json.dumps(values, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+_quote = json.encoder.encode_basestring_ascii
+
+
+def _encoder(spec: Spec) -> Callable[[Sequence[Any]], str]:
+    """A function writing one row (as the database hands it back: booleans as 0/1 or
+    booleans, JSON columns as their text) as one line of JSON: an array of the values in
+    column order, strings escaped by json's own escaper, the JSON columns' text as stored
+    (the indexer writes it; both databases keep it verbatim). Generated per table, as
+    :mod:`registry.events` does: about three times cheaper than ``json.dumps``."""
+    parts = []
+    for i, col in enumerate(spec.table.c[c] for c in spec.columns):
+        v = f"r[{i}]"
+        if i in spec.booleans:
+            parts.append(f"('null' if {v} is None else 'true' if {v} else 'false')")
+        elif i in spec.json_columns:
+            parts.append(f"('null' if {v} is None else {v})")
+        elif isinstance(col.type, (Integer, BigInteger)):
+            parts.append(f"('null' if {v} is None else str(int({v})))")
+        else:
+            parts.append(f"('null' if {v} is None else _quote({v}))")
+    source = f"def encode(r):\n    return '[' + ','.join(({', '.join(parts)},)) + ']\\n'\n"
+    namespace: dict[str, Any] = {"_quote": _quote}
+    exec(source, namespace)  # built from the table's column names and types only
+    encode: Callable[[Sequence[Any]], str] = namespace["encode"]
+    return encode
+
+
+_ENCODERS: dict[str, Callable[[Sequence[Any]], str]] = {}
+
+
+def _encode_of(spec: Spec) -> Callable[[Sequence[Any]], str]:
+    found = _ENCODERS.get(spec.table.name)
+    if found is None:
+        found = _ENCODERS.setdefault(spec.table.name, _encoder(spec))
+    return found
+
+
+Row = Sequence[Any]  # a row as the database hands it back, in Spec.columns order
 
 
 class _State:
@@ -145,13 +183,26 @@ class _State:
         self._replayed: dict[str, BatchState] = {}
         self._participants: BatchState | None = None
 
-    def _stored(self, spec: Spec, where: Any) -> Iterator[Sequence[Any]]:
-        cols = [spec.table.c[c] for c in spec.columns]
+    def _stored(self, spec: Spec, where: Any) -> Iterator[Row]:
+        """Stored rows, streamed from the DB-API cursor (a server-side one on PostgreSQL)."""
+        cols = [
+            cast(spec.table.c[c], Text) if i in spec.json_columns else spec.table.c[c]
+            for i, c in enumerate(spec.columns)
+        ]  # JSON as its text: PostgreSQL's json keeps the text it was given
         stmt = select(*cols).where(where)
         if spec.kind is None:  # chain order, in SQL (integers: the same order everywhere)
             stmt = stmt.order_by(spec.table.c.block_number, spec.table.c.log_index)
-        result = self.conn.execution_options(stream_results=True, yield_per=5000).execute(stmt)
-        yield from result
+        sql, order, params = Query(stmt).compiled(self.conn.dialect)
+        raw = self.conn.connection.dbapi_connection
+        assert raw is not None
+        postgres = self.conn.dialect.name == "postgresql"
+        cur = raw.cursor(name=f"digest_{spec.table.name}") if postgres else raw.cursor()
+        try:
+            cur.execute(sql, tuple(params[n] for n in order) if order is not None else params)
+            while batch := cur.fetchmany(20_000):
+                yield from batch
+        finally:
+            cur.close()
 
     def _replay_vin(self, vin: str) -> BatchState:
         state = self._replayed.get(vin)
@@ -171,22 +222,22 @@ class _State:
             self._participants = replay(rows)
         return self._participants
 
-    def rows(self, name: str, only_block: int | None = None) -> Iterator[Values]:
-        """The table's rows at the block, canonical, in canonical order (``only_block``: only
-        those written at that block)."""
+    def rows(self, name: str, only_block: int | None = None) -> Iterator[Row]:
+        """The table's rows at the block, in canonical order (``only_block``: only those
+        written at that block)."""
         spec = SPECS[name]
         col = spec.table.c[spec.block_column]
         upper = col <= self.block if only_block is None else col == only_block
-        stored = (_canonical(spec, r) for r in self._stored(spec, upper))
+        stored = self._stored(spec, upper)
         if spec.kind is None:
             return stored
         return iter(self._keyed(spec, list(stored), only_block))
 
-    def _keyed(self, spec: Spec, out: list[Values], only_block: int | None) -> list[Values]:
+    def _keyed(self, spec: Spec, out: list[Row], only_block: int | None) -> list[Row]:
         """A keyed projection's rows: those stored, and as of the block those changed since."""
         col = spec.table.c[spec.block_column]
-        later: list[Values] = []
-        changed = [r for r in self._stored(spec, col > self.block)]
+        later: list[Row] = []
+        changed = list(self._stored(spec, col > self.block))
         if spec.kind == "participants":
             if changed:
                 later = self._from_replay(spec, self._replay_participants(), None)
@@ -201,23 +252,28 @@ class _State:
         merged.update({tuple(r[i] for i in key): r for r in later})
         return [merged[k] for k in sorted(merged)]
 
-    def _from_replay(self, spec: Spec, state: BatchState, vin: str | None) -> list[Values]:
+    def _from_replay(self, spec: Spec, state: BatchState, vin: str | None) -> list[Row]:
         assert spec.kind is not None
         rows: dict[Any, dict[str, Any]] = getattr(state, spec.kind)
         return [
-            _canonical(spec, [r[c] for c in spec.columns])
+            tuple(r[c] for c in spec.columns)
             for r in rows.values()
             if vin is None or r.get("vin") == vin
         ]
 
 
-def _table_digest(rows: Iterator[Values]) -> TableDigest:
+def _table_digest(spec: Spec, rows: Iterator[Row]) -> TableDigest:
     h = hashlib.sha256()
+    encode = _encode_of(spec)
     count = 0
-    for values in rows:
-        h.update(_encode(values))
-        h.update(b"\n")
+    lines: list[str] = []
+    for row in rows:
+        lines.append(encode(row))
         count += 1
+        if len(lines) >= 10_000:
+            h.update("".join(lines).encode())
+            lines.clear()
+    h.update("".join(lines).encode())
     return TableDigest(count, "0x" + h.hexdigest())
 
 
@@ -254,7 +310,7 @@ def digest_of(conn: Connection, block: int | None = None, tables: Sequence[str] 
         raise InvalidInput(f"no digested table {', '.join(unknown)}: one of {', '.join(SPECS)}")
     chain_id, registry, n = _mirror_block(conn, block)
     state = _State(conn, n)
-    found = {name: _table_digest(state.rows(name)) for name in tables}
+    found = {name: _table_digest(SPECS[name], state.rows(name)) for name in tables}
     return Digest(chain_id, registry, n, combine(chain_id, registry, n, found), found)
 
 
@@ -268,7 +324,10 @@ def written_at(conn: Connection, block: int, tables: Sequence[str]) -> dict[str,
     """The rows of ``tables`` that block ``block`` wrote, as they stood at it."""
     _mirror_block(conn, block)
     state = _State(conn, block)
-    return {name: list(state.rows(name, only_block=block)) for name in tables}
+    return {
+        name: [_canonical(SPECS[name], r) for r in state.rows(name, only_block=block)]
+        for name in tables
+    }
 
 
 # ---------------------------------------------------------------------------- compare
@@ -279,6 +338,10 @@ class Source(Protocol):
 
     label: str
 
+    def head(self) -> tuple[int, str, int]:
+        """(chain id, registry address, the block it indexed)."""
+        ...
+
     def digest(self, block: int | None, tables: Sequence[str] = TABLES) -> Digest: ...
 
     def written(self, block: int, tables: Sequence[str]) -> dict[str, list[Values]]: ...
@@ -288,6 +351,10 @@ class Source(Protocol):
 class DatabaseSource:
     engine: Engine
     label: str
+
+    def head(self) -> tuple[int, str, int]:
+        with snapshot_connection(self.engine) as conn:
+            return _mirror_block(conn, None)
 
     def digest(self, block: int | None, tables: Sequence[str] = TABLES) -> Digest:
         with snapshot_connection(self.engine) as conn:
@@ -306,9 +373,9 @@ class ApiSource:
     label: str
     timeout: float = 300.0
 
-    def _get(self, **params: Any) -> dict[str, Any]:
+    def _get(self, path: str = "/status/digest", **params: Any) -> dict[str, Any]:
         query = urllib.parse.urlencode({k: v for k, v in params.items() if v is not None})
-        url = f"{self.base_url.rstrip('/')}/status/digest?{query}"
+        url = f"{self.base_url.rstrip('/')}{path}?{query}"
         try:
             with urllib.request.urlopen(url, timeout=self.timeout) as response:
                 doc: dict[str, Any] = json.loads(response.read())
@@ -318,6 +385,12 @@ class ApiSource:
         except OSError as exc:
             raise ChainUnavailable(f"cannot reach the instance at {url}: {exc}") from None
         return doc
+
+    def head(self) -> tuple[int, str, int]:
+        doc = self._get("/status")
+        if doc.get("indexed_block") is None:
+            raise OutOfRange(f"the instance at {self.base_url} has not indexed anything yet")
+        return int(doc["chain_id"]), str(doc["registry"]).lower(), int(doc["indexed_block"])
 
     def digest(self, block: int | None, tables: Sequence[str] = TABLES) -> Digest:
         return Digest.from_json(self._get(block=block, tables=",".join(tables)))
@@ -384,13 +457,13 @@ def row_differences(
 def compare(here: Source, there: Source, block: int | None = None) -> Comparison:
     """Compares two mirrors at ``block`` (default: the highest block both have indexed); when
     they differ, bisects to the first block they differ at and names the rows it wrote."""
-    top_here, top_there = here.digest(None, ()), there.digest(None, ())
-    if (top_here.chain_id, top_here.registry) != (top_there.chain_id, top_there.registry):
+    (chain_a, registry_a, top_a), (chain_b, registry_b, top_b) = here.head(), there.head()
+    if (chain_a, registry_a) != (chain_b, registry_b):
         raise InvalidInput(
-            f"{here.label} mirrors registry {top_here.registry} on chain {top_here.chain_id}, "
-            f"{there.label} registry {top_there.registry} on chain {top_there.chain_id}"
+            f"{here.label} mirrors registry {registry_a} on chain {chain_a}, "
+            f"{there.label} registry {registry_b} on chain {chain_b}"
         )
-    n = min(top_here.block, top_there.block) if block is None else block
+    n = min(top_a, top_b) if block is None else block
     a, b = here.digest(n), there.digest(n)
     result = Comparison(n, a.digest == b.digest, a, b)
     if result.equal:
