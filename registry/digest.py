@@ -10,8 +10,8 @@ booleans as booleans, the events' arguments as the indexer wrote them, which SQL
 PostgreSQL's ``json`` both keep verbatim) without local-only columns (surrogate ids), in a
 canonical order (chain order for events and append-only rows, the natural key for the
 others), and hashed with SHA-256 table by table; the digest hashes the chain id, the
-registry address, the block and every table's digest. The risk tables are left out: they derive from a lender's private loan
-records, which other participants' mirrors do not hold.
+registry address, the block and every table's digest. The risk tables are left out: they
+derive from a lender's private loan records, which other participants' mirrors do not hold.
 
 :func:`compare` bisects on blocks between two :class:`Source` s (a database, or another
 instance's ``GET /status/digest``) to the first block at which they differ, then names the
@@ -143,18 +143,27 @@ def _encoder(spec: Spec) -> Callable[[Sequence[Any]], str]:
     column order, strings escaped by json's own escaper, the JSON columns' text as stored
     (the indexer writes it; both databases keep it verbatim). Generated per table, as
     :mod:`registry.events` does: about three times cheaper than ``json.dumps``."""
-    parts = []
+    fields, values = [], []
     for i, col in enumerate(spec.table.c[c] for c in spec.columns):
         v = f"r[{i}]"
         if i in spec.booleans:
-            parts.append(f"('null' if {v} is None else 'true' if {v} else 'false')")
+            expr = f"('true' if {v} else 'false')"
         elif i in spec.json_columns:
-            parts.append(f"('null' if {v} is None else {v})")
+            expr = v
         elif isinstance(col.type, (Integer, BigInteger)):
-            parts.append(f"('null' if {v} is None else str(int({v})))")
+            expr = v if not col.nullable else f"('null' if {v} is None else '%d' % {v})"
+            if not col.nullable:
+                fields.append("%d")
+                values.append(expr)
+                continue
         else:
-            parts.append(f"('null' if {v} is None else _quote({v}))")
-    source = f"def encode(r):\n    return '[' + ','.join(({', '.join(parts)},)) + ']\\n'\n"
+            expr = f"_quote({v})"
+        if col.nullable:
+            expr = f"('null' if {v} is None else {expr})"
+        fields.append("%s")
+        values.append(expr)
+    template = "[" + ",".join(fields) + "]\n"
+    source = f"def encode(r):\n    return {template!r} % ({', '.join(values)},)\n"
     namespace: dict[str, Any] = {"_quote": _quote}
     exec(source, namespace)  # built from the table's column names and types only
     encode: Callable[[Sequence[Any]], str] = namespace["encode"]
