@@ -27,6 +27,7 @@ import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any, Protocol
 
 from sqlalchemy import BigInteger, Boolean, Connection, Engine, Integer, Table, Text, cast, select
@@ -256,10 +257,13 @@ class _State:
         if only_block is not None:
             where = spec.columns.index(spec.block_column)
             later = [r for r in later if r[where] == only_block]
-        key = [spec.columns.index(k) for k in spec.key]
-        merged = {tuple(r[i] for i in key): r for r in out}
-        merged.update({tuple(r[i] for i in key): r for r in later})
-        return [merged[k] for k in sorted(merged)]
+        by_key = itemgetter(*(spec.columns.index(k) for k in spec.key))
+        if later:  # rows changed since: theirs as of the block replace the stored ones
+            merged = {by_key(r): r for r in out}
+            merged.update({by_key(r): r for r in later})
+            out = list(merged.values())
+        out.sort(key=by_key)
+        return out
 
     def _from_replay(self, spec: Spec, state: BatchState, vin: str | None) -> list[Row]:
         assert spec.kind is not None
@@ -380,13 +384,17 @@ class ApiSource:
 
     base_url: str
     label: str
+    #: an auditor's (or the registrar's) API key there: naming the rows needs one
+    api_key: str | None = None
     timeout: float = 300.0
 
     def _get(self, path: str = "/status/digest", **params: Any) -> dict[str, Any]:
         query = urllib.parse.urlencode({k: v for k, v in params.items() if v is not None})
         url = f"{self.base_url.rstrip('/')}{path}?{query}"
+        headers = {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
         try:
-            with urllib.request.urlopen(url, timeout=self.timeout) as response:
+            request = urllib.request.Request(url, headers=headers)
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:
                 doc: dict[str, Any] = json.loads(response.read())
         except urllib.error.HTTPError as exc:
             body = exc.read().decode(errors="replace")[:300]

@@ -15,7 +15,7 @@ from sqlalchemy import Engine, text
 from api.main import create_app
 from registry.audit import fresh_index
 from registry.digest import ApiSource, DatabaseSource, compare, mirror_digest
-from registry.errors import OutOfRange
+from registry.errors import InvalidInput, OutOfRange
 from tests.kit.api import api_settings, uvicorn_thread
 from tests.kit.books import populate, random_actions, safely
 from tests.kit.chain import Registry, private_registry
@@ -114,9 +114,14 @@ def test_a_tampered_event_is_found_through_the_other_instances_api(
         ).one()  # fmt: skip
     _tamper(pg.engine, "UPDATE events SET block_time = block_time + 1 "
             "WHERE block_number = :b AND log_index = :l", b=block, l=log)  # fmt: skip
+    auditor = pg.key("auditor", chain[0].cast.outsider.address)
+    lender = pg.key("lender", chain[0].cast.lender.address)
     with uvicorn_thread(create_app(api_settings(pg))) as url:
-        found = compare(DatabaseSource(lite.engine, "sqlite"), ApiSource(url, url))
+        found = compare(DatabaseSource(lite.engine, "sqlite"), ApiSource(url, url, auditor))
         served = ApiSource(url, url).digest(None)
+        for key, refusal in ((None, "401"), (lender, "403")):  # every row: auditors only
+            with pytest.raises(InvalidInput, match=refusal):
+                compare(DatabaseSource(lite.engine, "sqlite"), ApiSource(url, url, key))
     assert served == mirror_digest(pg.engine)
     assert found.first_block == block and "events" in found.tables
     events = [d for d in found.rows if d.table == "events"]

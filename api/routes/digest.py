@@ -13,7 +13,7 @@ from api.deps import KEY_OPTIONAL, Runtime, json_response, public_caller
 from api.schemas.digest import DigestOut
 from api.types import JSON_INT_MAX, documented
 from registry.digest import TABLES, digest_of, written_at
-from registry.errors import InvalidInput
+from registry.errors import InvalidInput, Unauthenticated, Unauthorized
 from registry.queries import MirrorState
 
 router = APIRouter(tags=["status"])
@@ -43,12 +43,27 @@ def mirror_digest(
     request: Request,
     block: Annotated[int | None, Query(ge=0, le=JSON_INT_MAX)] = None,
     tables: Annotated[Tables | None, Query(max_length=400)] = None,
-    rows: Annotated[bool, Query(description="also the rows the block wrote")] = False,
+    rows: Annotated[
+        bool,
+        Query(description="also the rows the block wrote (an auditor's or the registrar's key)"),
+    ] = False,
 ) -> Response:
     """The digest of the mirror's events and projections at ``block`` (default: the block it
-    indexed), the same on every correct mirror of the chain; 400 past the indexed block."""
+    indexed), the same on every correct mirror of the chain; 400 past the indexed block.
+
+    ``rows=true`` adds the rows the block wrote, loans and loan events included: for an
+    auditor's or the registrar's key only (loan data is theirs and its lender's to see).
+    """
     runtime: Runtime = request.app.state.runtime
-    public_caller(request, runtime)
+    caller = public_caller(request, runtime)
+    if rows and caller is None:
+        raise Unauthenticated("rows=true needs an auditor's or the registrar's API key")
+    if rows and caller is not None and caller.role not in ("auditor", "registrar"):
+        raise Unauthorized(
+            f"a {caller.role} key may not read every row: rows=true needs an auditor's or the "
+            "registrar's key",
+            role=caller.role,
+        )
     names = _tables(tables)
 
     def build(conn: Connection, _state: MirrorState) -> dict[str, Any]:

@@ -164,8 +164,12 @@ def digest(block: int | None, database_url: str | None, as_json: bool) -> None:
 @click.option("--block", type=click.IntRange(min=0), default=None,
               help="Default: the highest block both have indexed.")  # fmt: skip
 @click.option("--database-url", default=None, help="This mirror (default: settings).")
+@click.option("--api-key", envvar="REGISTRY_COMPARE_API_KEY", default=None,
+              help="An auditor's API key at OTHER (an API URL), to name the rows.")  # fmt: skip
 @click.option("--json", "as_json", is_flag=True, help="The comparison as JSON.")
-def compare(other: str, block: int | None, database_url: str | None, as_json: bool) -> None:
+def compare(
+    other: str, block: int | None, database_url: str | None, api_key: str | None, as_json: bool
+) -> None:
     """Compare this mirror with OTHER (a database URL, or another instance's API URL).
 
     Digests both at the block; if they differ, bisects to the first block at which they do
@@ -180,7 +184,7 @@ def compare(other: str, block: int | None, database_url: str | None, as_json: bo
     engines = [engine]
     there: Source
     if other.startswith(("http://", "https://")):
-        there = ApiSource(other, other)
+        there = ApiSource(other, other, api_key)
     else:
         engines.append(make_engine(other))
         there = DatabaseSource(engines[-1], other)

@@ -101,15 +101,17 @@ def test_history_downloads(client: TestClient, book: Book) -> None:
     assert js["as_of"] is None and js["block"] >= int(rows[-1]["block"])
 
 
-def test_status_digest(client: TestClient, mirror: Mirror) -> None:
+def test_status_digest(client: TestClient, mirror: Mirror, keys: Keys) -> None:
     mirror.index()
     doc = client.get("/status/digest").json()
     expected = mirror_digest(mirror.engine)
     assert doc["digest"] == expected.digest and doc["block"] == expected.block
-    past = client.get(
-        "/status/digest", params={"block": "5", "tables": "titles,liens", "rows": "true"}
-    )
+    ask = {"block": "5", "tables": "titles,loans", "rows": "true"}
+    past = client.get("/status/digest", params=ask, headers=bearer(keys.auditor))
     assert past.status_code == 200, past.text
-    assert set(past.json()["tables"]) == {"titles", "liens"} and "written" in past.json()
+    assert set(past.json()["tables"]) == {"titles", "loans"} and "written" in past.json()
+    # every row, loans included: an auditor's or the registrar's to read
+    assert client.get("/status/digest", params=ask).status_code == 401
+    assert client.get("/status/digest", params=ask, headers=bearer(keys.lender)).status_code == 403
     r = client.get("/status/digest", params={"block": str(expected.block + 10_000)})
     assert r.status_code == 400 and r.json()["error"]["code"] == "out_of_range"
