@@ -3,8 +3,8 @@
 Fills (or, with ``--reuse``, reuses) the SQLite mirror ``scripts/bench_api.py`` builds, then
 runs the real ``registry audit digest --json`` process on it ``--rounds`` times, timing each
 (start-up, imports and the digest itself, as a user runs it), and checks every round printed
-the same digest. Prints a table, then as its last line one JSON object: ``events``,
-``digest_s`` (the median round), ``rounds``.
+the same digest. Prints a table (with the CPU seconds each round used), then as its last line
+one JSON object: ``events``, ``digest_s`` (the median round), ``rounds``.
 
     .venv/bin/python scripts/bench_digest.py [--size 1000000] [--rounds 3] [--reuse]
 """
@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -27,6 +28,13 @@ sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 
 import bench_api  # noqa: E402  (the mirror's filler, beside this script)
+
+
+def _children_cpu() -> float:
+    """User and system CPU seconds of the finished child processes (load-independent-ish:
+    on a shared machine the wall time also counts the waits for a core)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def main() -> None:
@@ -46,15 +54,17 @@ def main() -> None:
     env["REGISTRY_DATA_DIR"] = str(work)
     cmd = [str(Path(sys.executable).parent / "registry"), "audit", "digest", "--json",
            "--database-url", db_url]  # fmt: skip
-    times, digests, events = [], set(), 0
+    times, cpu, digests, events = [], [], set(), 0
     for i in range(args.rounds):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), _children_cpu()
         out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True)
         times.append(time.perf_counter() - t0)
+        cpu.append(_children_cpu() - c0)
         doc = json.loads(out.stdout.strip().splitlines()[-1])
         digests.add(doc["digest"])
         events = doc["tables"]["events"]["rows"]
-        print(f"  round {i + 1}: {times[-1]:.1f} s  {doc['digest']}", file=sys.stderr)
+        print(f"  round {i + 1}: {times[-1]:.1f} s ({cpu[-1]:.1f} s of CPU)  {doc['digest']}",
+              file=sys.stderr)  # fmt: skip
     assert len(digests) == 1, f"the digest changed between rounds: {digests}"
     print(f"{'events':>10} | {'digest median':>13} {'min':>6} {'max':>6}")
     print(
