@@ -102,6 +102,10 @@ def test_a_tampered_row_is_found_at_the_block_that_wrote_it(
     assert doc["rows"][0]["fields"]["holder"][1] == "0x" + "ab" * 20
     printed = run_registry("audit", "digest", env=env)
     assert printed.returncode == 0 and mirror_digest(lite.engine).digest in printed.stdout
+    past = run_registry("audit", "digest", "--block", str(wrote - 1), "--json", env=env)
+    assert json.loads(past.stdout)["digest"] == mirror_digest(lite.engine, wrote - 1).digest
+    agree = run_registry("audit", "compare", pg.url, "--block", str(wrote - 1), env=env)
+    assert agree.returncode == 0 and "the mirrors agree" in agree.stdout
 
 
 def test_a_tampered_event_is_found_through_the_other_instances_api(

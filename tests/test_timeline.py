@@ -94,7 +94,7 @@ def test_kinds_filter(life: Any) -> None:
 
 
 def test_history_downloads_as_csv_and_json(registry: Registry, life: Any, tmp_path: Path) -> None:
-    vin, first, _, _, mirror = life
+    vin, first, second, _, mirror = life
     env = registry_env(data_dir=mirror.data_dir, database_url=mirror.url,
                        rpc_url=registry.node.rpc_url,
                        deployments_file=mirror.data_dir / "deployments.json")  # fmt: skip
@@ -122,3 +122,11 @@ def test_history_downloads_as_csv_and_json(registry: Registry, life: Any, tmp_pa
     assert f"{first}  ACTIVE" in at.stdout
     check = run_registry("title", "check", vin, "--at", "2999-01-01", env=env)
     assert check.returncode == 1 and "in the future" in check.stderr
+    then = run_registry("title", "check", vin, "--at", str(blocks[3]), "--json", env=env)
+    assert then.returncode == 0, then.stderr
+    doc = json.loads(then.stdout)
+    assert doc["as_of"]["block"] == doc["certificate"]["block"]["number"] <= blocks[3]
+    assert [lien["lien_id"] for lien in doc["certificate"]["liens"]] == [first, second]
+    text = run_registry("title", "check", vin, "--at", str(blocks[2]), env=env)
+    assert f"lien {first} priority 1" in text.stdout and "First Auto Bank" in text.stdout
+    assert f"lien {second}" not in text.stdout
