@@ -14,7 +14,8 @@ from sqlalchemy import Engine, text
 
 from api.main import create_app
 from registry.audit import fresh_index
-from registry.digest import ApiSource, DatabaseSource, compare, mirror_digest
+from registry.compare import ApiSource, DatabaseSource, compare
+from registry.digest import mirror_digest
 from registry.errors import InvalidInput, OutOfRange
 from tests.kit.api import api_settings, uvicorn_thread
 from tests.kit.books import populate, random_actions, safely

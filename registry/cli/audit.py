@@ -175,10 +175,10 @@ def compare(
     Digests both at the block; if they differ, bisects to the first block at which they do
     and names the rows that block wrote that differ. Exits 1 when they differ.
     """
+    from registry.compare import ApiSource, DatabaseSource, Source
+    from registry.compare import compare as compare_mirrors
     from registry.config import get_settings
     from registry.db import make_engine
-    from registry.digest import ApiSource, DatabaseSource, Source
-    from registry.digest import compare as compare_mirrors
 
     engine = make_engine(database_url or get_settings().db_url)
     engines = [engine]
