@@ -52,6 +52,7 @@ bench: setup  ## the benchmarks the issues name (each prints a JSON line last)
 	$(PY) scripts/bench_gas.py
 	$(PY) scripts/bench_index.py
 	$(PY) scripts/bench_api.py
+	$(PY) scripts/bench_digest.py --reuse
 	$(PY) scripts/bench_risk.py
 	$(PY) scripts/bench_tape.py
 

@@ -17,6 +17,7 @@ from api.config import ApiSettings
 from api.deps import Runtime
 from api.errors import install_error_handlers
 from api.routes import (
+    digest,
     funders,
     liens,
     loans,
@@ -36,7 +37,11 @@ STATIC_DIR = Path(__file__).resolve().parent / "static"
 _ERRORS = {
     code: {"model": ErrorResponse, "description": what}
     for code, what in (
-        (400, "the request body cannot be read (not JSON, or not UTF-8)"),
+        (
+            400,
+            "the request body cannot be read (not JSON, or not UTF-8), or an as-of moment is "
+            "before the registry's first block or in the future",
+        ),
         (401, "no valid API key"),
         (
             403,
@@ -88,7 +93,7 @@ def create_app(settings: ApiSettings | None = None, *, engine: Engine | None = N
     )
     app.state.runtime = runtime
     modules = (vehicles, liens, loans, participants, status, writes, risk, funders, tapes, watches)
-    routers = [m.router for m in modules]
+    routers = [m.router for m in (*modules, digest)]
     for router in routers:
         app.include_router(router)
 

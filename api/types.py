@@ -30,6 +30,7 @@ from registry.enums import (
 )
 from registry.enums import Role as ParticipantRole
 from registry.errors import InvalidInput
+from registry.queries.asof import AT_PATTERN
 from registry.queries.vehicles import CURSOR_PATTERN
 
 __all__ = ["AlertKind", "Brand", "Bucket", "EventKind", "LienStatus", "LoanState",
@@ -115,3 +116,38 @@ def parse(enum: type[E], value: str | None, what: str, *, any_case: bool = False
         raise InvalidInput(
             f"unknown {what} {value!r}: one of {', '.join(enum)}", **{what.replace(" ", "_"): value}
         ) from None
+
+
+#: An as-of moment (``?at=``): a block number or an ISO-8601 date or instant.
+At = Annotated[
+    str,
+    documented({
+        "pattern": AT_PATTERN,
+        "examples": ["1200", "2026-11-30", "2026-11-30T17:45:00Z"],
+        "description": "answer as the register stood then: a block number, or an ISO-8601 "
+        "date or instant (UTC unless it names an offset); 400 when it is before the "
+        "registry's first block or in the future",
+    }),
+]  # fmt: skip
+_KINDS = "|".join(k.value for k in EventKind)
+#: Event kinds, comma-separated (``?kind=lien,loan``).
+Kinds = Annotated[
+    str,
+    documented({
+        "pattern": f"^({_KINDS})(,({_KINDS}))*$",
+        "examples": ["lien,loan"],
+        "description": f"only events of these kinds, comma-separated: {', '.join(EventKind)}",
+    }),
+]  # fmt: skip
+
+
+def parse_kinds(text: str | None) -> list[EventKind]:
+    """The kinds of a :data:`Kinds` parameter (None: every kind)."""
+    if text is None:
+        return []
+    kinds: list[EventKind] = []
+    for part in text.split(","):
+        kind = parse(EventKind, part.strip(), "event kind")
+        assert kind is not None
+        kinds.append(kind)
+    return kinds

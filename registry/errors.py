@@ -150,3 +150,11 @@ class MirrorNotReady(RegistryError):
 
     code = "mirror_not_ready"
     status = 503
+
+
+class OutOfRange(InvalidInput):
+    """An as-of moment outside what the registry recorded: before its first block, or in the
+    future (HTTP 400: the request is well-formed, the moment is not one the register knows)."""
+
+    code = "out_of_range"
+    status = 400

@@ -1,11 +1,14 @@
-"""Benchmark (not a test): title-check and history latency of the API at 10k and 1M events.
+"""Benchmark (not a test): title-check, as-of title-check and history latency of the API at
+10k and 1M events.
 
 For each size it fills a fresh SQLite mirror with a realistic book through the indexer's own
 projection code (synthetic decoded events -> ``apply_events``), starts the API with its
 production server settings (``registry serve``: uvicorn, no reload, no access log), and drives
 it from a separate process: an asyncio keep-alive HTTP/1.1 load loop against 127.0.0.1,
-bounded in time. Prints a table, then as its last line a JSON list with one object per size:
-``size``, ``p50_ms``, ``p99_ms``, ``rps`` (title check).
+bounded in time. The as-of title checks (``?at=<block>``) ask for random VINs at random past
+blocks between each VIN's title and the last block, so each answer is a replay of that VIN's
+events up to then. Prints a table, then as its last line a JSON list with one object per
+size: ``size``, ``p50_ms``, ``p99_ms``, ``rps`` (title check) and ``asof_p99_ms``.
 
     .venv/bin/python scripts/bench_api.py [--sizes 10000,1000000] [--seconds 8] [--workers 2]
 """
@@ -349,13 +352,30 @@ def bench_size(
         sample = [rng.choice(vins) for _ in range(20_000)]
         title = [f"/vehicles/{v}/title-check" for v in sample]
         hist = [f"/vehicles/{v}/history?limit=50" for v in sample]
+        asof = [f"/vehicles/{v}/title-check?at={b}" for v, b in _past(db_url, rng, 20_000)]
         _load(port, title[:2000], 1.0, concurrency)  # warm-up (connections, page cache)
         tc = _load(port, title, seconds, concurrency)
         hi = _load(port, hist, seconds, concurrency)
+        ao = _load(port, asof, seconds, concurrency)
     finally:
         server.terminate()
         server.wait(10)
-    return {"size": size, "vehicles": len(vins), "title": tc, "history": hi}
+    return {"size": size, "vehicles": len(vins), "title": tc, "history": hi, "asof": ao}
+
+
+def _past(db_url: str, rng: random.Random, n: int) -> list[tuple[str, int]]:
+    """``n`` random (VIN, block) pairs: a block between the VIN's title and the last block."""
+    from sqlalchemy import text
+
+    from registry.db import make_engine
+
+    engine = make_engine(db_url)
+    with engine.connect() as conn:
+        titles = conn.execute(text("SELECT vin, issued_block FROM titles")).all()
+        last = int(conn.execute(text("SELECT max(block_number) FROM events")).scalar_one())
+    engine.dispose()
+    picks = [titles[rng.randrange(len(titles))] for _ in range(n)]
+    return [(str(vin), rng.randint(int(issued), last)) for vin, issued in picks]
 
 
 def _wait_up(port: int) -> None:
@@ -389,13 +409,14 @@ def main() -> None:
     ]
     print(
         f"{'events':>10} {'vehicles':>9} | {'title p50':>9} {'p99':>7} {'rps':>7} | "
-        f"{'history p50':>11} {'p99':>7} {'rps':>7}"
+        f"{'history p50':>11} {'p99':>7} {'rps':>7} | {'as-of p50':>9} {'p99':>7} {'rps':>7}"
     )
     for r in results:
-        t, h = r["title"], r["history"]
+        t, h, a = r["title"], r["history"], r["asof"]
         print(
             f"{r['size']:>10,} {r['vehicles']:>9,} | {t['p50_ms']:>9.2f} {t['p99_ms']:>7.2f} "
-            f"{t['rps']:>7.0f} | {h['p50_ms']:>11.2f} {h['p99_ms']:>7.2f} {h['rps']:>7.0f}"
+            f"{t['rps']:>7.0f} | {h['p50_ms']:>11.2f} {h['p99_ms']:>7.2f} {h['rps']:>7.0f} | "
+            f"{a['p50_ms']:>9.2f} {a['p99_ms']:>7.2f} {a['rps']:>7.0f}"
         )
     print(
         json.dumps(
@@ -405,6 +426,7 @@ def main() -> None:
                     "p50_ms": r["title"]["p50_ms"],
                     "p99_ms": r["title"]["p99_ms"],
                     "rps": r["title"]["rps"],
+                    "asof_p99_ms": r["asof"]["p99_ms"],
                 }
                 for r in results
             ]

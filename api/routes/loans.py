@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
@@ -14,7 +14,9 @@ from api.types import Address, LoanState, one_of, parse
 from registry.addresses import checksum_address
 from registry.auth import Principal
 from registry.errors import NotFound, Unauthorized
+from registry.queries import MirrorState, Reader
 from registry.queries.loans import loan, loan_timeline, loans_of_lender
+from registry.timeline import explained, explanations
 
 router = APIRouter(tags=["loans"])
 
@@ -56,10 +58,15 @@ def lender_loans(
 
 @router.get("/loans/{loan_id}", response_model=Timeline)
 def loan_detail(loan_id: IdPath, runtime: RuntimeDep, principal: LoanReader) -> Response:
-    """One loan and its timeline (every lifecycle event, in chain order)."""
-    (record, events), state = runtime.read(
-        lambda conn, _s: (loan(conn, loan_id), loan_timeline(conn, loan_id))
-    )
+    """One loan and its timeline (every lifecycle event in chain order, in words)."""
+
+    def build(conn: Reader, _state: MirrorState) -> tuple[Any, list[dict[str, Any]]]:
+        record, events = loan(conn, loan_id), loan_timeline(conn, loan_id)
+        if record is None or not events:
+            return record, events
+        return record, explained(events, explanations(conn, record["vin"], events[-1]["block"]))
+
+    (record, events), state = runtime.read(build)
     if record is None:
         raise NotFound(f"no loan {loan_id} in the registry", loan_id=loan_id)
     if not (record["funder"] and principal.sees_pool_of(record["funder"])):

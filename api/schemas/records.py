@@ -115,14 +115,30 @@ class VehicleDescription(Model):
     source: str
 
 
+class AsOfRef(Model):
+    """The block an as-of answer reflects: the last block at or before the moment asked for
+    in which the registry recorded anything."""
+
+    requested: str
+    block: int
+    hash: str
+    time: int
+
+
 class TitleCheck(Model):
     certificate_id: str
     certificate: Certificate
     vehicle: VehicleDescription
+    as_of: AsOfRef | None = None
     freshness: Freshness
 
 
 # -------------------------------------------------------------------- history
+
+
+class Detail(Model):
+    label: str
+    value: str
 
 
 class HistoryEvent(Model):
@@ -140,13 +156,25 @@ class HistoryEvent(Model):
     policy_id: int | None
     claim_id: int | None
     args: dict[str, Any]
+    summary: str  # the event in words (registry.timeline)
+    details: list[Detail]
 
 
 class HistoryPage(Model):
     vin: str
     events: list[HistoryEvent]
     next_cursor: str | None
+    as_of: AsOfRef | None = None
     freshness: Freshness
+
+
+class HistoryExport(Model):
+    """A VIN's whole history, explained (the JSON download)."""
+
+    vin: str
+    block: int
+    events: list[HistoryEvent]
+    as_of: AsOfRef | None
 
 
 class OdometerPoint(Model):
@@ -160,6 +188,7 @@ class OdometerPoint(Model):
 class OdometerSeries(Model):
     vin: str
     readings: list[OdometerPoint]
+    as_of: AsOfRef | None = None
     freshness: Freshness
 
 
@@ -187,6 +216,7 @@ class LienRecord(Model):
 class VinLiens(Model):
     vin: str
     items: list[LienRecord]
+    as_of: AsOfRef | None = None
     freshness: Freshness
 
 

@@ -110,7 +110,8 @@
     const y = (v) => H - P + 10 - (v / max) * (H - P - 10);
     const pts = readings.map((r, i) => `${x(i).toFixed(1)},${y(r.reading).toFixed(1)}`).join(" ");
     const dots = readings.map((r, i) => `<circle cx="${x(i).toFixed(1)}" cy="${y(r.reading).toFixed(1)}" r="4"
-      fill="${r.not_actual ? "#b3261e" : "#2680c2"}"><title>${r.reading} at block ${r.block}</title></circle>`).join("");
+      fill="${r.not_actual ? "#b3261e" : "#2680c2"}" class="reading"><title>${r.reading} at block ${r.block}</title></circle>
+      <text class="reading-label" x="${x(i).toFixed(1)}" y="${(y(r.reading) - 8).toFixed(1)}" text-anchor="middle">${r.reading.toLocaleString("en-US")}</text>`).join("");
     el.innerHTML = `<svg id="odometer-chart" viewBox="0 0 ${W} ${H}" width="100%" role="img"
       aria-label="odometer readings">
       <line x1="${P}" y1="${H - P + 10}" x2="${W - P}" y2="${H - P + 10}" stroke="#ccd"/>
@@ -121,18 +122,16 @@
       <text x="${W - P - 60}" y="${H - 8}">block ${readings[n - 1].block}</text></svg>`;
   }
 
+  const tl = window.registryTimeline; // timeline.js: as-of, event details, downloads
+
   function renderEvents(events, append) {
-    const html = events.map((e) => `<li data-tx="${esc(e.tx_hash)}">
-      <span>${esc(when(e.time))}<br><span class="muted">block ${e.block} · log ${e.log_index}</span></span>
-      <span class="kind">${esc(e.kind)}</span>
-      <span><strong>${esc(e.event)}</strong><br><span class="muted">by</span> ${who(e.actor)}</span>
-      <span>${txLink(e.tx_hash)}</span></li>`).join("");
+    const html = events.map((e) => tl.item(e, when, who, txLink)).join("");
     if (append) $("timeline").insertAdjacentHTML("beforeend", html); else $("timeline").innerHTML = html;
   }
 
   async function loadHistory(vin, cursor) {
     const q = cursor ? `?cursor=${encodeURIComponent(cursor)}` : "";
-    const page = await getJSON(`/vehicles/${encodeURIComponent(vin)}/history${q}`);
+    const page = await getJSON(tl.withAt(`/vehicles/${encodeURIComponent(vin)}/history${q}`));
     current.events = (cursor ? current.events : []).concat(page.events);
     current.cursor = page.next_cursor;
     renderEvents(page.events, Boolean(cursor));
@@ -144,13 +143,14 @@
     $("error").hidden = true;
     if (!vin) { showError("Enter a VIN."); return; }
     try {
-      const doc = await getJSON(`/vehicles/${encodeURIComponent(vin)}/title-check`);
+      const doc = await getJSON(tl.withAt(`/vehicles/${encodeURIComponent(vin)}/title-check`));
       current = { vin: doc.certificate.vin, doc, events: [], cursor: null };
       banner(doc.certificate); renderTitle(doc); renderLiens(doc.certificate); renderBrands(doc.certificate);
+      tl.shown(current.vin, doc);
       $("tx").hidden = true;
       $("result").hidden = false;
       const [odo] = await Promise.all([
-        getJSON(`/vehicles/${encodeURIComponent(vin)}/odometer`),
+        getJSON(tl.withAt(`/vehicles/${encodeURIComponent(vin)}/odometer`)),
         loadHistory(vin, null),
       ]);
       renderChart(odo.readings);

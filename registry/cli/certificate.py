@@ -8,6 +8,8 @@ from pathlib import Path
 
 import click
 
+from registry.cli.common import AT_HELP, mirror_snapshot
+
 
 @click.group()
 def certificate() -> None:
@@ -17,48 +19,35 @@ def certificate() -> None:
 @certificate.command("save")
 @click.argument("vin")
 @click.option("--out", type=click.Path(path_type=Path, dir_okay=False), required=True)
+@click.option("--at", "at", default=None, help=AT_HELP)
 @click.option(
     "--database-url", default=None, help="SQLAlchemy URL of the mirror (default: settings)."
 )
-def save(vin: str, out: Path, database_url: str | None) -> None:
+def save(vin: str, out: Path, at: str | None, database_url: str | None) -> None:
     """Write the title check of VIN, as the SQL mirror answers it now, to a certificate file.
 
     The same certificate as the API's title check: it names the block the mirror reflects,
     and `registry certificate verify FILE` re-checks every statement against the chain.
+    With --at, the title as it stood then (the certificate names the block it reflects).
     """
     from registry.certificates import seal
-    from registry.config import get_settings
-    from registry.contracts import load_deployment
-    from registry.db import make_engine, migrate
-    from registry.errors import ConfigurationError, MirrorNotReady
-    from registry.queries import mirror_state, read_snapshot
+    from registry.queries.asof import resolve, title_certificate_at
     from registry.queries.vehicles import title_certificate
     from registry.vin import validate_vin
 
-    settings = get_settings()
     checked = validate_vin(vin)
-    url = database_url or settings.db_url
-    migrate(url)
-    engine = make_engine(url)
-    try:
-        with read_snapshot(engine) as reader:
-            state = mirror_state(reader)
-            if state is None:
-                raise MirrorNotReady("the SQL mirror is empty: run `registry index` first")
-            deployment = load_deployment(settings.deployments_path, state.chain_id)
-            if deployment.registry.lower() != state.registry_address.lower():
-                raise ConfigurationError(
-                    f"the mirror indexes the registry at {state.registry_address}, but "
-                    f"{settings.deployments_path} names {deployment.registry}"
-                )
+    with mirror_snapshot(database_url) as (reader, state, deployment):
+        if at:
+            asof = resolve(reader, state, at)
+            doc = seal(title_certificate_at(reader, checked, asof, deployment))
+            doc["as_of"] = asof.as_json()
+        else:
             doc = seal(title_certificate(reader, checked, state, deployment))
-    finally:
-        engine.dispose()
     out.write_text(json.dumps(doc, indent=2) + "\n")
     verdict = doc["certificate"]["summary"]["verdict"]
     click.echo(
-        f"certificate {doc['certificate_id']} for {checked} at block {state.indexed_block:,} "
-        f"({verdict}) written to {out}"
+        f"certificate {doc['certificate_id']} for {checked} at block "
+        f"{doc['certificate']['block']['number']:,} ({verdict}) written to {out}"
     )
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, is_dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -17,6 +19,8 @@ if TYPE_CHECKING:  # imported where used: the CLI starts without web3 and pydant
 
     from registry.client import RegistryClient
     from registry.config import Settings
+    from registry.contracts import Deployment
+    from registry.queries import MirrorState, Reader
     from registry.transactor import TxResult
 
 signer_options = [
@@ -124,3 +128,39 @@ def echo_record(record: Any) -> None:
     """A dataclass record as indented JSON."""
     data = asdict(record) if is_dataclass(record) and not isinstance(record, type) else record
     click.echo(json.dumps(data, indent=2, default=str))
+
+
+@contextmanager
+def mirror_snapshot(database_url: str | None) -> Iterator[tuple[Reader, MirrorState, Deployment]]:
+    """One read snapshot of the SQL mirror (``database_url``, default: settings), its state and
+    the deployment it indexes (checked against the deployments file)."""
+    from registry.config import get_settings
+    from registry.contracts import load_deployment
+    from registry.db import make_engine, migrate
+    from registry.errors import ConfigurationError, MirrorNotReady
+    from registry.queries import mirror_state, read_snapshot
+
+    settings = get_settings()
+    url = database_url or settings.db_url
+    migrate(url)
+    engine = make_engine(url)
+    try:
+        with read_snapshot(engine) as reader:
+            state = mirror_state(reader)
+            if state is None:
+                raise MirrorNotReady("the SQL mirror is empty: run `registry index` first")
+            deployment = load_deployment(settings.deployments_path, state.chain_id)
+            if deployment.registry.lower() != state.registry_address.lower():
+                raise ConfigurationError(
+                    f"the mirror indexes the registry at {state.registry_address}, but "
+                    f"{settings.deployments_path} names {deployment.registry}"
+                )
+            yield reader, state, deployment
+    finally:
+        engine.dispose()
+
+
+AT_HELP = (
+    "As the register stood then: a block number, or an ISO-8601 date or instant "
+    "(UTC unless it names an offset). Answered from the SQL mirror."
+)

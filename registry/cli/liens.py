@@ -6,7 +6,14 @@ from pathlib import Path
 
 import click
 
-from registry.cli.common import client_for, echo_record, echo_tx, with_signer
+from registry.cli.common import (
+    AT_HELP,
+    client_for,
+    echo_record,
+    echo_tx,
+    mirror_snapshot,
+    with_signer,
+)
 from registry.enums import LienStatus
 
 
@@ -78,8 +85,26 @@ def show(lien_id: int) -> None:
 
 @lien.command("list")
 @click.argument("vin")
-def list_cmd(vin: str) -> None:
-    """Every lien ever registered on VIN, with status and priority."""
+@click.option("--at", "at", default=None, help=AT_HELP)
+@click.option("--database-url", default=None, help="SQLAlchemy URL of the mirror (with --at).")
+def list_cmd(vin: str, at: str | None, database_url: str | None) -> None:
+    """Every lien ever registered on VIN, with status and priority (--at: as they stood then)."""
+    if at:
+        from registry.queries.asof import liens_at, resolve
+        from registry.vin import validate_vin
+
+        v = validate_vin(vin)
+        with mirror_snapshot(database_url) as (reader, state, _deployment):
+            asof = resolve(reader, state, at)
+            rows = liens_at(reader, v, asof)
+        click.echo(f"liens on {v} at block {asof.block:,} (as of {asof.requested}):")
+        for r in rows:
+            rank = f"priority {r['priority']}" if r["priority"] else "-"
+            click.echo(
+                f"{r['lien_id']:>8}  {r['status']:<12} {rank:<11} "
+                f"{'floor plan' if r['floor_plan'] else '':<10} {r['holder']}"
+            )
+        return
     client = client_for(None, None, sign=False)
     for lien_id in client.liens_of(vin):
         r = client.lien(lien_id)

@@ -9,9 +9,11 @@ from pathlib import Path
 import click
 
 from registry.cli.common import (
+    AT_HELP,
     client_for,
     echo_record,
     echo_tx,
+    mirror_snapshot,
     reference,
     settings_for,
     with_signer,
@@ -58,6 +60,108 @@ def show(vin: str) -> None:
         lien = client.lien(lien_id)
         kind = "floor plan" if lien.floor_plan else "consumer"
         click.echo(f"  lien {lien_id} (priority {rank}, {kind}) held by {lien.holder}")
+
+
+@title.command("check")
+@click.argument("vin")
+@click.option("--at", "at", default=None, help=AT_HELP)
+@click.option("--database-url", default=None, help="SQLAlchemy URL of the mirror.")
+@click.option("--json", "as_json", is_flag=True, help="The whole certificate as JSON.")
+def check(vin: str, at: str | None, database_url: str | None, as_json: bool) -> None:
+    """The title check of VIN from the SQL mirror: now, or as of --at (naming the block)."""
+    from registry.certificates import seal
+    from registry.queries.asof import resolve, title_certificate_at
+    from registry.queries.vehicles import title_certificate
+    from registry.vin import validate_vin
+
+    v = validate_vin(vin)
+    with mirror_snapshot(database_url) as (reader, state, deployment):
+        asof = resolve(reader, state, at) if at else None
+        body = (
+            title_certificate(reader, v, state, deployment)
+            if asof is None
+            else title_certificate_at(reader, v, asof, deployment)
+        )
+    doc = seal(body)
+    if as_json:
+        click.echo(json.dumps(doc | ({"as_of": asof.as_json()} if asof else {}), indent=2))
+        return
+    blk = body["block"]
+    asked = f" (as of {asof.requested})" if asof else ""
+    click.echo(f"{v}: {body['summary']['verdict']} at block {blk['number']:,}{asked}")
+    click.echo(f"  block hash {blk['hash']}, time {blk['timestamp']}")
+    click.echo(f"  owner {body['title']['owner']}, status {body['title']['status']}, "
+               f"odometer {body['odometer']['reading']:,}")  # fmt: skip
+    for b in body["brands"]:
+        click.echo(f"  brand {b['brand']} (block {b['block']}, by {b['applied_by']})")
+    for lien in body["liens"]:
+        kind = "floor plan" if lien["floor_plan"] else "consumer"
+        name = f" ({lien['holder_name']})" if lien["holder_name"] else ""
+        click.echo(f"  lien {lien['lien_id']} priority {lien['priority']} ({kind}) held by "
+                   f"{lien['holder']}{name}")  # fmt: skip
+    if not body["liens"]:
+        click.echo("  no active liens")
+
+
+@title.command("history")
+@click.argument("vin")
+@click.option("--at", "at", default=None, help=AT_HELP)
+@click.option("--kind", "kinds", multiple=True, help="Only events of this kind (repeatable): "
+              "title, lien, sale, participant, loan, insurance.")  # fmt: skip
+@click.option("--format", "fmt", type=click.Choice(["text", "csv", "json"]), default="text",
+              show_default=True)  # fmt: skip
+@click.option("--out", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Write to this file (default: standard output).")  # fmt: skip
+@click.option("--database-url", default=None, help="SQLAlchemy URL of the mirror.")
+def history_cmd(
+    vin: str,
+    at: str | None,
+    kinds: tuple[str, ...],
+    fmt: str,
+    out: Path | None,
+    database_url: str | None,
+) -> None:
+    """Every event of VIN in words, from the SQL mirror: now, or up to --at; CSV or JSON too."""
+    from registry.enums import EventKind
+    from registry.queries.asof import resolve
+    from registry.queries.vehicles import LATEST, history
+    from registry.timeline import explained, explanations, to_csv
+    from registry.vin import validate_vin
+
+    v = validate_vin(vin)
+    try:
+        wanted = [EventKind(k.lower()) for k in kinds]
+    except ValueError as exc:
+        raise InvalidInput(f"{exc}: one of {', '.join(EventKind)}") from None
+    with mirror_snapshot(database_url) as (reader, state, _deployment):
+        asof = resolve(reader, state, at) if at else None
+        until = asof.block if asof else LATEST
+        items: list[dict[str, object]] = []
+        cursor: str | None = None
+        while True:
+            page, cursor = history(reader, v, cursor=cursor, limit=500, until=until, kinds=wanted)
+            items += page
+            if cursor is None:
+                break
+        if items:
+            last = int(str(items[-1]["block"]))
+            items = explained(items, explanations(reader, v, last))
+        block = asof.block if asof else state.indexed_block
+    if fmt == "csv":
+        text = to_csv(items)
+    elif fmt == "json":
+        doc = {"vin": v, "block": block, "events": items,
+               "as_of": asof.as_json() if asof else None}  # fmt: skip
+        text = json.dumps(doc, indent=2, default=str) + "\n"
+    else:
+        lines = [f"{v}: {len(items)} events up to block {block:,}"]
+        lines += [f"  block {i['block']} log {i['log_index']}  {i['summary']}" for i in items]
+        text = "\n".join(lines) + "\n"
+    if out is None:
+        click.echo(text, nl=False)
+    else:
+        out.write_text(text)
+        click.echo(f"{len(items)} events of {v} written to {out}")
 
 
 @title.command("issue")

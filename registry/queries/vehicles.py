@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import and_, bindparam, or_, select
 
 from registry.certificates import CERTIFICATE_TYPE, CERTIFICATE_VERSION, summarize
-from registry.contracts import Deployment, brand_names
+from registry.contracts import CONTRACT_NAMES, Deployment, abi, brand_names
 from registry.db.models import (
     BrandRecord,
     Event,
@@ -70,6 +71,17 @@ _NAME = (
     .limit(1)
     .scalar_subquery()
 )
+#: The log index of a lien's LienRegistered event (in the transaction the lien row names).
+_REGISTERED_LOG = (
+    select(EVENTS.c.log_index)
+    .where(
+        EVENTS.c.tx_hash == LIENS.c.registered_tx,
+        EVENTS.c.lien_id == LIENS.c.lien_id,
+        EVENTS.c.event == "LienRegistered",
+    )
+    .limit(1)
+    .scalar_subquery()
+)
 _LOAN = select(LOANS.c.loan_id).where(LOANS.c.lien_id == LIENS.c.lien_id).scalar_subquery()
 _PLEDGED_TO = (
     select(PLEDGES.c.funder)
@@ -87,6 +99,7 @@ _ACTIVE_LIENS = Query(
         LIENS.c.registered_block,
         LIENS.c.registered_at,
         LIENS.c.registered_tx,
+        _REGISTERED_LOG,
         _LOAN,
         _PLEDGED_TO,
     )
@@ -115,59 +128,51 @@ def _cite(block: int, time: int, tx_hash: str, log_index: int | None) -> dict[st
     return {"block": block, "time": time, "tx_hash": tx_hash, "log_index": log_index}
 
 
-def title_certificate(
-    reader: Reader, vin: str, state: MirrorState, deployment: Deployment
-) -> dict[str, Any]:
-    """The certificate body for ``vin`` at the mirror's block (:class:`NotFound` if no title).
+#: A brand record, an odometer reading and a total loss as the certificate cites them:
+#: (brand, actor, block, time, tx, log index), (reading, not actual, block, time, tx, log
+#: index), (claim, policy, insurer, loss payee, flood, block, time, tx, log index).
+Row = Sequence[Any]
 
-    ``vin`` must already be validated.
-    """
-    title = reader.first(_TITLE, vin=vin)
-    if title is None:
-        raise NotFound(f"VIN {vin} has no title in the registry", vin=vin)
-    owner, status, mask, odometer, _active = title
+
+def certificate_body(
+    vin: str,
+    deployment: Deployment,
+    block: dict[str, Any],
+    title: Row,
+    brand_records: Iterable[Row],
+    last_reading: Row | None,
+    liens: list[dict[str, Any]],
+    loss: Row | None,
+) -> dict[str, Any]:
+    """A certificate body from the facts of a title at ``block`` ({number, hash, timestamp}):
+    ``title`` is (owner, status, brands mask, odometer), ``brand_records`` every brand
+    applied in chain order, ``last_reading`` the latest odometer reading, ``liens`` the
+    active liens in priority order (certificate entries), ``loss`` the latest total loss."""
+    owner, status, mask, odometer = title
     current = set(brand_names(mask))
     brands: list[dict[str, Any]] = []
-    # the title row says whether there is anything to look up: most titles have no brand
-    for brand, actor, blk, time, tx, li in reader.rows(_BRANDS, vin=vin) if mask else ():
+    for brand, actor, blk, time, tx, li in brand_records if mask else ():
         if brand in current:
             current.discard(brand)
             brands.append({"brand": brand, "applied_by": actor, **_cite(blk, time, tx, li)})
-    odo = reader.first(_ODOMETER, vin=vin)
     odometer_entry: dict[str, Any] = {"reading": odometer, "not_actual": False}
-    if odo is not None and odo[0] == odometer:
-        odometer_entry = {"reading": odometer, "not_actual": bool(odo[1]), **_cite(*odo[2:])}
-    liens = [
-        {
-            "lien_id": lid,
-            "priority": prio,
-            "holder": holder,
-            "holder_name": name or None,
-            "floor_plan": bool(fp),
-            "registered_block": blk,
-            "registered_at": at,
-            "tx_hash": tx,
-            "log_index": None,
-            "loan_id": loan_id,
-            "pledged_to": funder,
+    if last_reading is not None and last_reading[0] == odometer:
+        odometer_entry = {
+            "reading": odometer,
+            "not_actual": bool(last_reading[1]),
+            **_cite(*last_reading[2:]),
         }
-        for lid, prio, holder, name, fp, blk, at, tx, loan_id, funder in reader.rows(
-            _ACTIVE_LIENS, vin=vin
-        )
-    ]
     total_loss = None
-    if status == TitleStatus.TOTAL_LOSS:
-        loss = reader.first(_LOSS, vin=vin)
-        if loss is not None:
-            claim, policy, insurer, payee, flood, blk, time, tx, li = loss
-            total_loss = {
-                "claim_id": claim,
-                "policy_id": policy,
-                "insurer": insurer,
-                "loss_payee": payee,
-                "flood": bool(flood),
-                **_cite(blk, time, tx, li),
-            }
+    if status == TitleStatus.TOTAL_LOSS and loss is not None:
+        claim, policy, insurer, payee, flood, blk, time, tx, li = loss
+        total_loss = {
+            "claim_id": claim,
+            "policy_id": policy,
+            "insurer": insurer,
+            "loss_payee": payee,
+            "flood": bool(flood),
+            **_cite(blk, time, tx, li),
+        }
     return {
         "type": CERTIFICATE_TYPE,
         "version": CERTIFICATE_VERSION,
@@ -179,11 +184,7 @@ def title_certificate(
             "insurance_ledger": deployment.insurance_ledger.lower(),
             "deployed_at_block": deployment.block,
         },
-        "block": {
-            "number": state.indexed_block,
-            "hash": state.indexed_hash,
-            "timestamp": block_time(reader, state.indexed_block),
-        },
+        "block": block,
         "title": {"owner": owner, "status": status},
         "odometer": odometer_entry,
         "brands": brands,
@@ -191,6 +192,61 @@ def title_certificate(
         "total_loss": total_loss,
         "summary": summarize(status, liens, brands, total_loss),
     }
+
+
+def lien_entry(
+    lien_id: int,
+    priority: int,
+    holder: str,
+    name: str | None,
+    floor_plan: Any,
+    block: int,
+    at: int,
+    tx: str,
+    log_index: int | None,
+    loan_id: int | None,
+    pledged_to: str | None,
+) -> dict[str, Any]:
+    """An active lien as a certificate states it (with the loan it secures, if any, and the
+    funder that loan is pledged to, if any)."""
+    return {
+        "lien_id": lien_id,
+        "priority": priority,
+        "holder": holder,
+        "holder_name": name or None,
+        "floor_plan": bool(floor_plan),
+        "registered_block": block,
+        "registered_at": at,
+        "tx_hash": tx,
+        "log_index": log_index,
+        "loan_id": loan_id,
+        "pledged_to": pledged_to,
+    }
+
+
+def title_certificate(
+    reader: Reader, vin: str, state: MirrorState, deployment: Deployment
+) -> dict[str, Any]:
+    """The certificate body for ``vin`` at the mirror's block (:class:`NotFound` if no title).
+
+    ``vin`` must already be validated.
+    """
+    title = reader.first(_TITLE, vin=vin)
+    if title is None:
+        raise NotFound(f"VIN {vin} has no title in the registry", vin=vin)
+    # the title row says whether there is anything to look up: most titles have no brand
+    brand_records = reader.rows(_BRANDS, vin=vin) if title[2] else []
+    liens = [lien_entry(*row) for row in reader.rows(_ACTIVE_LIENS, vin=vin)]
+    loss = reader.first(_LOSS, vin=vin) if title[1] == TitleStatus.TOTAL_LOSS else None
+    block = {
+        "number": state.indexed_block,
+        "hash": state.indexed_hash,
+        "timestamp": block_time(reader, state.indexed_block),
+    }
+    return certificate_body(
+        vin, deployment, block, title[:4], brand_records, reader.first(_ODOMETER, vin=vin),
+        liens, loss,
+    )  # fmt: skip
 
 
 # ------------------------------------------------------------------------------ history
@@ -226,10 +282,14 @@ HISTORY_COLUMNS = (
     EVENTS.c.claim_id,
     EVENTS.c.args,
 )
-_HISTORY = Query(
-    select(*HISTORY_COLUMNS)
-    .where(
+#: No upper bound on the block (the history as the mirror holds it now).
+LATEST = 2**62
+
+
+def _history_query(kinds: frozenset[EventKind]) -> Query:
+    stmt = select(*HISTORY_COLUMNS).where(
         EVENTS.c.vin == bindparam("vin"),
+        EVENTS.c.block_number <= bindparam("until"),
         or_(
             EVENTS.c.block_number > bindparam("after_block"),
             and_(
@@ -238,9 +298,31 @@ _HISTORY = Query(
             ),
         ),
     )
-    .order_by(EVENTS.c.block_number, EVENTS.c.log_index)
-    .limit(bindparam("limit"))
-)
+    if kinds:  # one equality per event (an IN list would be expanded at execution)
+        names = _events_of_kinds(kinds)
+        stmt = stmt.where(
+            or_(
+                *(
+                    and_(EVENTS.c.contract == contract, EVENTS.c.event == name)
+                    for contract, events in sorted(names.items())
+                    for name in sorted(events)
+                )
+            )
+        )
+    return Query(stmt.order_by(EVENTS.c.block_number, EVENTS.c.log_index).limit(bindparam("limit")))
+
+
+def _events_of_kinds(kinds: frozenset[EventKind]) -> dict[str, set[str]]:
+    """The ABI events of ``kinds``, by contract name (an event no ABI knows has no kind)."""
+    out: dict[str, set[str]] = {c: set() for c in CONTRACT_NAMES}
+    for contract in CONTRACT_NAMES:
+        for entry in abi(contract):
+            if entry["type"] == "event" and event_kind(contract, entry["name"]) in kinds:
+                out[contract].add(entry["name"])
+    return {c: n for c, n in out.items() if n}
+
+
+_HISTORY: dict[frozenset[EventKind], Query] = {}
 _HAS_TITLE = Query(select(TITLES.c.vin).where(TITLES.c.vin == bindparam("vin")))
 _HAS_EVENTS = Query(select(EVENTS.c.id).where(EVENTS.c.vin == bindparam("vin")).limit(1))
 
@@ -285,15 +367,27 @@ def event_row(row: Any) -> dict[str, Any]:
 
 
 def history(
-    reader: Reader, vin: str, *, cursor: str | None = None, limit: int = 100
+    reader: Reader,
+    vin: str,
+    *,
+    cursor: str | None = None,
+    limit: int = 100,
+    until: int = LATEST,
+    kinds: Iterable[EventKind] = (),
 ) -> tuple[list[dict[str, Any]], str | None]:
-    """One page of ``vin``'s events in chain order, and the cursor of the next page (or None).
+    """One page of ``vin``'s events in chain order up to block ``until`` (of ``kinds`` only,
+    when given), and the cursor of the next page (or None).
 
     Raises :class:`NotFound` when the mirror knows nothing of ``vin``.
     """
     after_block, after_log = parse_cursor(cursor)
-    params = {"vin": vin, "after_block": after_block, "after_log": after_log, "limit": limit + 1}
-    rows = reader.rows(_HISTORY, **params)
+    wanted = frozenset(kinds)
+    query = _HISTORY.get(wanted)
+    if query is None:
+        query = _HISTORY.setdefault(wanted, _history_query(wanted))
+    params = {"vin": vin, "after_block": after_block, "after_log": after_log,
+              "limit": limit + 1, "until": until}  # fmt: skip
+    rows = reader.rows(query, **params)
     if (
         not rows
         and cursor is None
@@ -314,19 +408,20 @@ _ODOMETER_SERIES = Query(
         ODOMETER.c.block_time,
         ODOMETER.c.tx_hash,
     )
-    .where(ODOMETER.c.vin == bindparam("vin"))
+    .where(ODOMETER.c.vin == bindparam("vin"), ODOMETER.c.block_number <= bindparam("until"))
     .order_by(ODOMETER.c.block_number, ODOMETER.c.log_index)
 )
 
 
-def odometer_series(reader: Reader, vin: str) -> list[dict[str, Any]]:
-    """Every odometer reading of ``vin`` in chain order (for the page's chart).
+def odometer_series(reader: Reader, vin: str, *, until: int = LATEST) -> list[dict[str, Any]]:
+    """Every odometer reading of ``vin`` in chain order, up to block ``until`` (for the
+    page's chart).
 
     Raises :class:`NotFound` when ``vin`` has no title.
     """
     readings = [
         {"reading": r, "not_actual": bool(na), "block": b, "time": t, "tx_hash": tx}
-        for r, na, b, t, tx in reader.rows(_ODOMETER_SERIES, vin=vin)
+        for r, na, b, t, tx in reader.rows(_ODOMETER_SERIES, vin=vin, until=until)
     ]
     if not readings and reader.first(_HAS_TITLE, vin=vin) is None:
         raise NotFound(f"VIN {vin} has no title in the registry", vin=vin)
