@@ -22,7 +22,7 @@ from sqlalchemy import select
 
 from registry.contracts import brand_names
 from registry.db.models import Participant
-from registry.enums import Brand, LienStatus, ReleaseReason, TitleStatus
+from registry.enums import Brand, LienStatus, PledgeReleaseReason, ReleaseReason, TitleStatus
 from registry.events import DecodedEvent
 from registry.indexer.projections import role_name
 from registry.indexer.state import BatchState
@@ -286,6 +286,31 @@ def _total_loss(m: Moment) -> Explanation:
     )
 
 
+def _pledged(m: Moment) -> Explanation:
+    a = m.event.args
+    return _e(
+        f"Loan {a['loanId']} pledged to funder {m.who(a['funder'])} by {m.who(a['lender'])} "
+        f"(pledge {a['pledgeId']})",
+        ("pledge", str(a["pledgeId"])),
+        ("loan", str(a["loanId"])),
+        ("funder", m.who(a["funder"])),
+        ("lender", m.who(a["lender"])),
+    )
+
+
+def _pledge_released(m: Moment) -> Explanation:
+    a = m.event.args
+    reason = _enum(PledgeReleaseReason, a["reason"])
+    return _e(
+        f"Pledge {a['pledgeId']} of loan {a['loanId']} released by funder {m.who(a['funder'])} "
+        f"({reason})",
+        ("pledge", str(a["pledgeId"])),
+        ("loan", str(a["loanId"])),
+        ("funder", m.who(a["funder"])),
+        ("reason", reason),
+    )
+
+
 WORDS: dict[str, Words] = {
     "TitleIssued": _title_issued,
     "TitleTransferred": _title_transferred,
@@ -313,6 +338,8 @@ WORDS: dict[str, Words] = {
     "ClaimSettled": _insurance("settled", "amount", "lossPayee"),
     "ClaimDenied": _insurance("denied"),
     "TotalLossDeclared": _total_loss,
+    "LoanPledged": _pledged,
+    "PledgeReleased": _pledge_released,
 }
 
 

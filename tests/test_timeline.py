@@ -76,12 +76,30 @@ def test_every_event_in_words_with_its_details(life: Any) -> None:
 
 def test_an_unknown_event_gets_a_generic_explanation(registry: Registry) -> None:
     lender = registry.cast.lender.address.lower()
-    ev = DecodedEvent("LoanPledged", "LoanLedger", 7, "0x0", "0x1", 0,
-                      {"pledgeId": 3, "loanId": 9, "funder": lender})  # fmt: skip
+    ev = DecodedEvent("LoanSecuritised", "LoanLedger", 7, "0x0", "0x1", 0,
+                      {"trancheId": 3, "loanId": 9, "trustee": lender})  # fmt: skip
     words = explain(Moment(ev, {lender: "First Auto Bank"}, {}, BatchState()))
-    assert words.summary.startswith("LoanPledged recorded")
-    assert "pledgeId 3" in words.summary and "First Auto Bank" in words.summary
+    assert words.summary.startswith("LoanSecuritised recorded")
+    assert "trancheId 3" in words.summary and "First Auto Bank" in words.summary
     assert ("loanId", "9") in words.details
+
+
+def test_pledges_in_words(registry: Registry) -> None:
+    lender, funder = (a.address.lower() for a in (registry.cast.lender, registry.cast.funder))
+    names = {lender: "First Auto Bank", funder: "Harbor Warehouse Funding"}
+    args = {"pledgeId": 3, "loanId": 9, "funder": funder, "lender": lender}
+    pledged = DecodedEvent("LoanPledged", "LoanLedger", 7, "0x0", "0x1", 0, args)
+    words = explain(Moment(pledged, names, {}, BatchState()))
+    assert words.summary == (
+        f"Loan 9 pledged to funder Harbor Warehouse Funding ({funder}) by First Auto Bank "
+        f"({lender}) (pledge 3)"
+    )
+    args = {"pledgeId": 3, "loanId": 9, "funder": funder, "reason": 1}
+    released = DecodedEvent("PledgeReleased", "LoanLedger", 8, "0x0", "0x2", 0, args)
+    words = explain(Moment(released, names, {}, BatchState()))
+    assert words.summary.endswith("released by funder Harbor Warehouse Funding "
+                                  f"({funder}) (remittance)")  # fmt: skip
+    assert ("reason", "remittance") in words.details
 
 
 def test_kinds_filter(life: Any) -> None:

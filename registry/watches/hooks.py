@@ -26,8 +26,9 @@ from registry.enums import Brand, LienStatus, WatchKind
 from registry.indexer.handlers import EventContext, HandlerRegistry
 from registry.indexer.projections import ACTOR_ARG
 from registry.indexer.state import KEYED, BatchState, Record
+from registry.queries import Reader
+from registry.timeline import Moment, explain, participant_names
 from registry.watches.store import WATCHES, NewNotice, remove_notices_after, store_notices
-from registry.watches.words import describe
 
 if TYPE_CHECKING:
     from registry.config import Settings
@@ -58,6 +59,10 @@ class Watched:
     stored: dict[str, tuple[Record | None, list[Record], list[Record]]] = field(
         default_factory=dict
     )
+    #: participant names by lowercase address, read once per batch when a notice is made
+    names: dict[str, str] | None = None
+    #: vin -> its active liens (id -> (priority, holder)) after its last notice in the batch
+    ranks: dict[str, dict[int, tuple[int, str]]] = field(default_factory=dict)
 
     def add(self, vin: str, watcher: str, reason: str) -> None:
         self.by_vin.setdefault(vin, {}).setdefault(watcher, set()).add(reason)
@@ -143,6 +148,22 @@ def vehicle_state(ctx: EventContext, w: Watched, vin: str) -> dict[str, Any]:
     return out
 
 
+def in_words(ctx: EventContext, w: Watched, vin: str, after: dict[str, Any]) -> str:
+    """The event in one sentence about ``vin``, in the words of the vehicle's timeline
+    (:func:`registry.timeline.explain`), given the vehicle as the event left it."""
+    if w.names is None:
+        w.names = participant_names(Reader.of(ctx.session.connection()))
+    before = w.ranks.get(vin)
+    if before is None:  # the first notice of the batch on it: the liens as stored before
+        before = {
+            r["lien_id"]: (r["priority"], r["holder"])
+            for r in _stored(ctx, w, vin)[1]
+            if r["status"] == LienStatus.ACTIVE.value
+        }
+    w.ranks[vin] = {x["lien_id"]: (x["priority"], x["holder"]) for x in after["active_liens"]}
+    return f"{vin}: {explain(Moment(ctx.event, w.names, before, ctx.state)).summary}"
+
+
 def on_event(ctx: EventContext) -> None:
     """Makes one notice per watcher of the vehicle the event touches."""
     w = _watched(ctx)
@@ -164,9 +185,10 @@ def on_event(ctx: EventContext) -> None:
         for watcher in w.by_address.get(party, ()):
             w.add(vin, watcher, f"address:{party}")
     if not matched:
+        w.ranks.pop(vin, None)  # its liens may change unseen: read them afresh next time
         return
     state = vehicle_state(ctx, w, vin)
-    message = describe(ev.name, args, vin)
+    message = in_words(ctx, w, vin, state)
     for watcher, why in sorted(matched.items()):
         w.notices.append(
             NewNotice(

@@ -36,7 +36,7 @@ def test_watch_commands(registry: Registry, tmp_path: Path) -> None:
     registry.lien(listed)
     mirror.index()
     notices = run(mirror, "watch", "notices", "--participant", DEALER, "--vin", listed)
-    assert notices.exit_code == 0 and f"{listed}: lien " in notices.output
+    assert notices.exit_code == 0 and f"{listed}: Lien " in notices.output
     assert (
         "no notices" in run(mirror, "watch", "notices", "--participant", CAST.owner.address).output
     )

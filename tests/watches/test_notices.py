@@ -18,8 +18,8 @@ from registry.db.models import Event
 from registry.errors import InvalidInput
 from registry.risk.signatures import DuplicateDelivery, WebhookVerificationError, verify_webhook
 from registry.risk.webhooks import add_webhook
+from registry.timeline import WORDS
 from registry.watches.store import add_watches, list_notices, list_watches, parse_vin_file
-from registry.watches.words import known_events
 from tests.kit.books import populate
 from tests.kit.chain import CAST, Registry
 from tests.kit.mirror import Mirror
@@ -80,7 +80,7 @@ def test_a_notice_for_each_event_on_a_watched_vin_and_none_for_others(
         ).all()  # fmt: skip
     assert {(n["tx_hash"], n["log_index"]) for n in got} == {(e[1], e[2]) for e in events}
     assert len(got) == len(events)  # one per event: a watcher hears each once
-    assert {n["event"] for n in got} == VEHICLE_EVENTS <= known_events()
+    assert {n["event"] for n in got} == VEHICLE_EVENTS <= set(WORDS)
     by_event = {(e[1], e[2]): e for e in events}
     for n in got:
         event, _, _, block, vin = by_event[(n["tx_hash"], n["log_index"])]
@@ -99,12 +99,15 @@ def test_a_notice_for_each_event_on_a_watched_vin_and_none_for_others(
     ]  # fmt: skip
     released = next(n for n in on_first if n["event"] == "LienReleased")
     lender = CAST.lender.address.lower()
-    assert released["message"] == f"{first}: lien {lien1} of {lender} released (voluntary)"
+    assert released["message"].startswith(f"{first}: Lien {lien1} released by ")
+    assert (
+        lender in released["message"].lower() and "(voluntary); it ranked 1" in released["message"]
+    )
     assert [(x["lien_id"], x["priority"]) for x in released["state"]["active_liens"]] == [
         (second, 1)
     ]
     payment = next(n for n in reversed(got) if n["event"] == "LoanPaymentRecorded")
-    assert "payment of 50.00 on loan" in payment["message"]
+    assert ": payment of 50.00, by " in payment["message"]
     assert payment["state"]["loans"][0]["total_paid"] == 5_000  # after the first payment
 
     mirror.index()  # indexing again writes nothing twice
@@ -131,7 +134,8 @@ def test_an_owner_watching_its_address_hears_of_a_lien_on_its_car(
                         (fresh, "LienRegistered")}  # fmt: skip
     heard = got[(before, "LienRegistered")]
     assert heard["matched"] == [f"address:{OWNER}"]
-    assert heard["message"] == f"{before}: lien {lien} registered by {CAST.lender2.address.lower()}"
+    assert heard["message"].startswith(f"{before}: Lien {lien} (consumer) registered by ")
+    assert CAST.lender2.address.lower() in heard["message"].lower()
     assert heard["state"]["owner"] == OWNER
     assert heard["state"]["active_liens"] == [
         {"lien_id": lien, "holder": CAST.lender2.address.lower(), "priority": 1,
@@ -182,7 +186,7 @@ def test_notices_survive_the_receiver_down_and_the_service_restarting(
     assert events == ["LienRegistered", "SaleRecorded", "TitleIssued"]
     assert len(receiver.handled) == len(receiver.seen) and not receiver.rejected
     sale = next(n for n in receiver.bodies("notice") if n["event"] == "SaleRecorded")
-    assert "while floor-plan lien" in sale["message"]
+    assert "still stood, sold out of trust" in sale["message"]
 
 
 def test_watches_from_a_file_and_bad_input(mirror: Mirror, tmp_path: Path) -> None:

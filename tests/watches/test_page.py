@@ -42,7 +42,7 @@ def test_panel_watches_a_vin_and_shows_its_notices(
     page.fill("#watch-vin", "")
     page.click("#watch-form button[type=submit]")
     item = page.locator("#watch-notices li").first
-    expect(item).to_contain_text(f"{vin}: lien {lien} registered by")
+    expect(item).to_contain_text(f"{vin}: Lien {lien} (consumer) registered by")
     expect(item).to_contain_text("1 active lien(s)")
     page.fill("#watch-vin", "1HGCM82633A004353")  # a bad check digit: the API says why
     page.click("#watch-form button[type=submit]")
