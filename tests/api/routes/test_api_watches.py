@@ -48,7 +48,10 @@ def test_watch_a_vin_and_read_its_notices(
     notice, issued = r.json()["items"]  # newest first; the title was not indexed yet either
     assert issued["event"] == "TitleIssued" and issued["id"] < notice["id"]
     assert notice["event"] == "LienRegistered" and notice["args"]["lienId"] == lien
-    assert notice["message"] == f"{vin}: lien {lien} registered by {CAST.lender.address.lower()}"
+    assert notice["message"] == (
+        f"{vin}: Lien {lien} (consumer) registered by First Auto Bank "
+        f"({CAST.lender.address.lower()}), priority 1"
+    )
     assert notice["state"]["active_liens"][0]["lien_id"] == lien
     assert {"block_number", "tx_hash", "log_index"} <= set(notice)
     assert client.get(f"/notices?vin={other}", headers=dealer).json()["items"] == []
