@@ -120,12 +120,17 @@ def schema_tables() -> list[Table]:
     dependency order."""
     from sqlmodel import SQLModel
 
-    modules = {importlib.import_module(name).__name__ for name in MODEL_MODULES}
-    mine = {
-        mapper.local_table
-        for mapper in SQLModel._sa_registry.mappers
-        if mapper.class_.__module__ in modules
-    }
+    mine: set[Table] = set()
+    for name in MODEL_MODULES:
+        module = importlib.import_module(name)
+        mine.update(
+            value.__table__
+            for value in vars(module).values()
+            if isinstance(value, type)
+            and issubclass(value, SQLModel)
+            and value.__module__ == name
+            and hasattr(value, "__table__")
+        )
     return [t for t in SQLModel.metadata.sorted_tables if t in mine]
 
 
