@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import gc
 import signal
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from types import FrameType
 from typing import TYPE_CHECKING
 
@@ -123,6 +126,22 @@ class ProgressView:
             self.live.stop()
 
 
+@contextmanager
+def startup() -> Iterator[None]:
+    """The command's start-up with the cyclic garbage collector paused: importing allocates
+    hundreds of thousands of objects that live as long as the process, and collections
+    triggered meanwhile cost about a fifth of the imports' time. They are frozen (left out of
+    later collections) when start-up ends."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        if enabled:
+            gc.enable()
+
+
 def _settings(database_url: str | None, rpc_url: str | None, confirmations: int | None) -> Settings:
     from registry.config import get_settings
 
@@ -188,29 +207,30 @@ def index(
     Reorgs are undone, a node outage is waited out, and a restart resumes from the last
     committed batch. Only one indexer writes to a database at a time.
     """
-    from rich.console import Console
+    with startup():  # the imports and the set-up
+        from rich.console import Console
 
-    from registry.contracts import load_deployment
-    from registry.db import make_engine, migrate
-    from registry.indexer import Indexer
-    from registry.indexer.lock import indexer_lock
-    from registry.rpc import connect
+        from registry.contracts import load_deployment
+        from registry.db import make_engine, migrate
+        from registry.indexer import Indexer
+        from registry.indexer.lock import indexer_lock
+        from registry.rpc import connect
 
-    settings = _settings(database_url, rpc_url, confirmations)
-    handlers = index_handlers(settings, extensions, core_only=core_only)
-    rpc = connect(settings.rpc_url)
-    deployment = load_deployment(settings.deployments_path, rpc.chain_id())
-    engine = make_engine(settings.db_url)
-    indexer = Indexer(engine, rpc, deployment, confirmations=settings.confirmations,
-                      batch_blocks=batch_blocks, poll_interval=poll,
-                      registries=handlers)  # fmt: skip
-    stop = threading.Event()
+        settings = _settings(database_url, rpc_url, confirmations)
+        handlers = index_handlers(settings, extensions, core_only=core_only)
+        rpc = connect(settings.rpc_url)
+        deployment = load_deployment(settings.deployments_path, rpc.chain_id())
+        engine = make_engine(settings.db_url)
+        indexer = Indexer(engine, rpc, deployment, confirmations=settings.confirmations,
+                          batch_blocks=batch_blocks, poll_interval=poll,
+                          registries=handlers)  # fmt: skip
+        stop = threading.Event()
 
-    def on_signal(_signum: int, _frame: FrameType | None) -> None:
-        stop.set()
+        def on_signal(_signum: int, _frame: FrameType | None) -> None:
+            stop.set()
 
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
+        signal.signal(signal.SIGTERM, on_signal)
+        signal.signal(signal.SIGINT, on_signal)
     console = Console(stderr=True)
     view = None if quiet else ProgressView(console, follow=not until_head)
     try:

@@ -3,17 +3,34 @@
 ``make_engine(url)`` gives an engine with the right settings for SQLite (the newest driver at
 hand, :mod:`registry.db.sqlite`; WAL, ``synchronous=NORMAL``, busy timeout) or PostgreSQL (``postgresql+psycopg://``);
 ``session_scope(engine)`` a transactional session; ``migrate(url)`` brings a database to the
-latest schema (Alembic, ``registry/migrations``).
+latest schema (Alembic, ``registry/migrations``): an empty database gets the models' tables
+in one step, stamped with the head revision (what the migrations build, as
+tests/db/test_migrations.py checks), instead of every migration replayed in turn.
 """
 
 from __future__ import annotations
 
+import ast
+import importlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Engine, Table, create_engine, event, select
+from sqlalchemy import (
+    Column,
+    ColumnElement,
+    Connection,
+    Engine,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    create_engine,
+    event,
+    inspect,
+    select,
+)
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
@@ -22,6 +39,9 @@ from registry.db.models import IndexerState
 from registry.db.wal import autocheckpoint_pages
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+#: The modules whose models make up the schema the migrations build (a new model module is
+#: listed here; tests/db/test_migrations.py checks that these tables equal the migrations').
+MODEL_MODULES = ("registry.db.models", "registry.db.auth_models", "registry.risk.models")
 
 
 def is_sqlite(url: str) -> bool:
@@ -95,11 +115,91 @@ def alembic_config(url: str) -> Any:
     return cfg
 
 
+def schema_tables() -> list[Table]:
+    """The tables of :data:`MODEL_MODULES`' models (the schema at the head revision), in
+    dependency order."""
+    from sqlmodel import SQLModel
+
+    mine: set[Table] = set()
+    for name in MODEL_MODULES:
+        module = importlib.import_module(name)
+        mine.update(
+            value.__table__
+            for value in vars(module).values()
+            if isinstance(value, type)
+            and issubclass(value, SQLModel)
+            and value.__module__ == name
+            and hasattr(value, "__table__")
+        )
+    return [t for t in SQLModel.metadata.sorted_tables if t in mine]
+
+
+#: Alembic's version table, as Alembic creates it (tests/db/test_migrations.py compares).
+VERSION_TABLE = Table(
+    "alembic_version",
+    MetaData(),
+    Column("version_num", String(32), nullable=False),
+    PrimaryKeyConstraint("version_num", name="alembic_version_pkc"),
+)
+
+
+def head_revisions() -> set[str]:
+    """The head revision(s) of the migrations, read from the version files' ``revision`` and
+    ``down_revision`` (what Alembic's ``ScriptDirectory.get_heads()`` answers, as the tests
+    check) without importing Alembic."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in (MIGRATIONS_DIR / "versions").glob("*.py"):
+        values: dict[str, Any] = {}
+        for node in ast.parse(path.read_text()).body:  # `name = ...` or `name: type = ...`
+            if isinstance(node, ast.Assign) and len(node.targets) == 1:
+                target, value = node.targets[0], node.value
+            elif isinstance(node, ast.AnnAssign) and node.value is not None:
+                target, value = node.target, node.value
+            else:
+                continue
+            if isinstance(target, ast.Name) and target.id in ("revision", "down_revision"):
+                values[target.id] = ast.literal_eval(value)
+        revisions.add(values["revision"])
+        down = values.get("down_revision")
+        parents.update([down] if isinstance(down, str) else down or ())
+    return revisions - parents
+
+
 def migrate(url: str, revision: str = "head") -> None:
-    """Upgrades the database at ``url`` to ``revision`` (default: the latest schema)."""
+    """Upgrades the database at ``url`` to ``revision`` (default: the latest schema).
+
+    Brought to the head, an empty database gets the models' tables in one step, stamped with
+    the head revision (what the migrations build, in a fraction of the time), and a database
+    already at the head is left as it is; anything else goes through Alembic's upgrade."""
+    if revision == "head" and _at_head(url):
+        return
     from alembic import command
 
     command.upgrade(alembic_config(url), revision)
+
+
+def _at_head(url: str) -> bool:
+    """Whether the database at ``url`` is at the (single) head revision, after creating the
+    head schema in one transaction if it had no table at all."""
+    heads = head_revisions()
+    if len(heads) != 1:
+        return False  # unmerged branches: Alembic says what to do
+    engine = make_engine(url)
+    try:
+        with engine.begin() as conn:
+            tables = inspect(conn).get_table_names()
+            if not tables:
+                schema = schema_tables()
+                schema[0].metadata.create_all(conn, tables=[*schema, VERSION_TABLE])
+                conn.execute(VERSION_TABLE.insert(), [{"version_num": next(iter(heads))}])
+                return True
+            if VERSION_TABLE.name not in tables:
+                return False
+            current = {v for (v,) in conn.execute(select(VERSION_TABLE.c.version_num))}
+            return current == heads
+    finally:
+        engine.dispose()
 
 
 def dialect_insert(conn: Connection, table: Table) -> Any:
@@ -127,8 +227,10 @@ __all__ = [
     "alembic_config",
     "dialect_insert",
     "final_clause",
+    "head_revisions",
     "is_sqlite",
     "make_engine",
     "migrate",
+    "schema_tables",
     "session_scope",
 ]

@@ -18,6 +18,6 @@ class ApiKey(SQLModel, table=True):
     token_hash: str = Field(unique=True, index=True)  # sha256 hex of the whole token
     role: str  # one of API_ROLES
     participant: str  # lowercase 0x address the key acts for
-    label: str = ""
+    label: str = Field(default="", sa_column_kwargs={"server_default": ""})  # as migrated
     created_at: float  # unix seconds
     revoked_at: float | None = None

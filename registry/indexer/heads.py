@@ -13,9 +13,6 @@ import logging
 import threading
 from urllib.parse import urlsplit, urlunsplit
 
-from websockets.exceptions import WebSocketException
-from websockets.sync.client import connect
-
 log = logging.getLogger("registry.indexer")
 
 
@@ -48,6 +45,9 @@ class HeadWatcher:
         self._thread.join(timeout=5)
 
     def _run(self) -> None:
+        # imported on the watcher's thread: a backfill (--until-head) never loads websockets
+        from websockets.exceptions import WebSocketException
+
         delay = 0.5
         warned = False
         while not self._stop.is_set():
@@ -63,6 +63,8 @@ class HeadWatcher:
                 delay = min(delay * 2, self.max_backoff)
 
     def _listen(self) -> None:
+        from websockets.sync.client import connect
+
         with connect(self.url, open_timeout=5, close_timeout=1) as ws:
             ws.send(
                 json.dumps(

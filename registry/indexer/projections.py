@@ -22,6 +22,11 @@ from registry.indexer.state import Record
 _TITLE_STATUS = tuple(s.value for s in TitleStatus)
 _BRAND = tuple(b.value for b in Brand)
 _RELEASE_REASON = tuple(r.value for r in ReleaseReason)
+# the values the busiest handlers set (an enum's .value is a property: looked up per call)
+_TITLE_ACTIVE = TitleStatus.ACTIVE.value
+_LIEN_ACTIVE = LienStatus.ACTIVE.value
+_LOAN_ORIGINATED = LoanState.ORIGINATED.value
+_LOAN_ACTIVE = LoanState.ACTIVE.value
 
 #: The argument naming who acted, for the events that do not follow the rule of
 #: :data:`ACTOR_ARG` ("" : the event does not say).
@@ -90,7 +95,7 @@ def title_issued(ctx: EventContext) -> None:
     ctx.state.titles[a["vin"]] = {
         "vin": a["vin"],
         "owner": a["owner"],
-        "status": TitleStatus.ACTIVE.value,
+        "status": _TITLE_ACTIVE,
         "brands": 0,
         "odometer": a["odometer"],
         "active_liens": 0,
@@ -165,7 +170,7 @@ def lien_registered(ctx: EventContext) -> None:
         "vin": vin,
         "holder": a["holder"],
         "original_holder": a["holder"],
-        "status": LienStatus.ACTIVE.value,
+        "status": _LIEN_ACTIVE,
         "floor_plan": a["floorPlan"],
         "priority": rank,  # the newest active lien ranks last
         "registered_block": ev.block_number,
@@ -218,7 +223,7 @@ def loan_originated(ctx: EventContext) -> None:
         "lien_id": a["lienId"],
         "vin": a["vin"],
         "lender": a["lender"],
-        "state": LoanState.ORIGINATED.value,
+        "state": _LOAN_ORIGINATED,
         "loan_ref": a["loanRef"],
         "terms_hash": a["termsHash"],
         "schedule_hash": a["scheduleHash"],
@@ -237,7 +242,7 @@ def loan_originated(ctx: EventContext) -> None:
 
 def loan_disbursed(ctx: EventContext) -> None:
     a = ctx.event.args
-    loan = _change(ctx, "loans", a["loanId"], state=LoanState.ACTIVE.value)
+    loan = _change(ctx, "loans", a["loanId"], state=_LOAN_ACTIVE)
     if loan is not None:
         loan["disbursed_amount"] += a["amount"]
 

@@ -93,7 +93,7 @@ class Indexer:
         *,
         confirmations: int = 2,
         batch_blocks: int = 5000,
-        batch_events: int = 10_000,
+        batch_events: int = 25_000,  # per batch transaction (fewer: more commits and upserts)
         window: int = 64,
         poll_interval: float = 1.0,
         registries: Sequence[HandlerRegistry] | None = None,

@@ -47,6 +47,7 @@ PAYMENT_COLUMNS = ("loan_id", "vin", "amount", "block_number", "block_time", "tx
 _BUFFER = "risk_buffer"
 SERIOUS_BRANDS = frozenset({Brand.SALVAGE, Brand.FLOOD, Brand.JUNK, Brand.STOLEN})
 _BRANDS = tuple(Brand)
+_ACTIVE = LienStatus.ACTIVE.value
 
 
 @dataclass(frozen=True)
@@ -163,6 +164,8 @@ def _record_for(ctx: EventContext, records: Path, loan_id: int) -> Path | None:
             names = scratch["risk_record_names"] = set(os.listdir(records / str(cid)))
         except OSError:  # no records (yet)
             names = scratch["risk_record_names"] = set()
+    if not names:
+        return None
     name = f"loan-{loan_id}.json"
     return records / str(cid) / name if name in names else None
 
@@ -270,14 +273,22 @@ def active_liens(ctx: EventContext, vin: str) -> list[dict[str, Any]]:
     elif vin not in stored:
         stored.update(_stored_active_liens(ctx, {vin}))
     liens = state.liens
-    rows: dict[int, dict[str, Any]] = {r["lien_id"]: r for r in stored[vin]}
+    held = stored[vin]
+    if not held:  # the common case (no lien before the batch), without the merging below
+        mine = state.active_liens_by_vin.get(vin)
+        if not mine:
+            return []
+        if len(mine) == 1:
+            row = liens.get(next(iter(mine)))
+            return [row] if row is not None and row["status"] == _ACTIVE else []
+    rows: dict[int, dict[str, Any]] = {r["lien_id"]: r for r in held}
     for lien_id in state.active_liens_by_vin.get(vin, ()):
         if lien_id in liens:
             rows[lien_id] = liens[lien_id]
     active = [liens.get(i, r) for i, r in rows.items()]  # the batch's rows where it has them
     if len(active) > 1:
         active.sort(key=lambda r: r["lien_id"])
-    return [r for r in active if r["status"] == LienStatus.ACTIVE]
+    return [r for r in active if r["status"] == _ACTIVE]
 
 
 def _lien(ctx: EventContext, lien_id: int) -> dict[str, Any] | None:

@@ -299,6 +299,12 @@ def refresh(
     standing changes by ``now``'s day. Returns how many were recomputed."""
     today = chain_day(now)
     block = current_block(conn)
+    if conn.execute(select(STATUS.c.loan_id).limit(1)).first() is None:
+        # no standing yet (a first backfill reaching the head): every loan is missing one,
+        # so every loan is recomputed, in one pass rather than by lists of ids
+        if conn.execute(select(LOANS.c.loan_id).limit(1)).first() is None:
+            return 0
+        return recompute(conn, now, block=block, settle_seconds=settle_seconds)
     ids = set(touched)
     missing = (
         select(LOANS.c.loan_id)

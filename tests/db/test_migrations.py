@@ -1,15 +1,18 @@
-"""Migrations: a database created by the first schema version upgrades with its data intact."""
+"""Migrations: a database created by the first schema version upgrades with its data intact;
+an empty one gets the head schema in one step, the same as the migrations build."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from alembic import command
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 
-from registry.db import alembic_config, make_engine, migrate
+from registry.db import alembic_config, head_revisions, make_engine, migrate
 from registry.db.scratch import scratch_database
 
 
@@ -60,4 +63,78 @@ def test_upgrade_from_0001_keeps_data(url: str) -> None:
     assert {"events", "titles", "liens", "loans", "indexer_state"} <= set(
         inspect(engine).get_table_names()
     )
+    engine.dispose()
+
+
+def _schema(url: str) -> dict[str, Any]:
+    """Every table of the database as the inspector describes it, with the stamped revision."""
+    engine = make_engine(url)
+    try:
+        found = inspect(engine)
+        described: dict[str, Any] = {}
+        for name in sorted(found.get_table_names()):
+            described[name] = {
+                "columns": [
+                    (c["name"], str(c["type"]), c["nullable"], str(c.get("default")))
+                    for c in found.get_columns(name)
+                ],
+                "primary_key": found.get_pk_constraint(name),
+                "indexes": sorted(
+                    (i["name"], tuple(i["column_names"]), bool(i["unique"]))
+                    for i in found.get_indexes(name)
+                ),
+                "unique": sorted(
+                    (u["name"], tuple(u["column_names"]))
+                    for u in found.get_unique_constraints(name)
+                ),
+                "checks": sorted(str(c["sqltext"]) for c in found.get_check_constraints(name)),
+                "foreign_keys": found.get_foreign_keys(name),
+            }
+        with engine.connect() as conn:
+            described["revision"] = conn.execute(
+                text("SELECT version_num FROM alembic_version")
+            ).all()
+        return described
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def url_pair(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, str]]:
+    """Two empty databases of one kind."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'a.sqlite'}", f"sqlite:///{tmp_path / 'b.sqlite'}"
+        return
+    with scratch_database("test") as a, scratch_database("test") as b:
+        yield a, b
+
+
+def test_empty_database_gets_what_the_migrations_build(url_pair: tuple[str, str]) -> None:
+    """migrate() creates an empty database's schema in one step: the same tables, columns,
+    types, defaults, keys, indexes and constraints as every migration run in turn, and the
+    same revision stamped."""
+    replayed, created = url_pair
+    command.upgrade(alembic_config(replayed), "head")  # every migration, one by one
+    migrate(created)
+    engine = make_engine(created)
+    assert "alembic_version" in inspect(engine).get_table_names()
+    engine.dispose()
+    expected = _schema(replayed)
+    assert {"events", "titles", "risk_loan_status", "api_keys"} <= set(expected)
+    assert _schema(created) == expected
+
+
+def test_head_revisions_are_alembics() -> None:
+    script = ScriptDirectory.from_config(alembic_config("sqlite://"))
+    assert head_revisions() == set(script.get_heads())
+
+
+def test_migrate_leaves_a_database_at_head_as_it_is(sqlite_url: str) -> None:
+    migrate(sqlite_url)
+    engine = make_engine(sqlite_url)
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO risk_state (key, value) VALUES ('k', 'v')"))
+    migrate(sqlite_url)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT value FROM risk_state")).scalar() == "v"
     engine.dispose()
