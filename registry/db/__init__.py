@@ -41,7 +41,13 @@ from registry.db.wal import autocheckpoint_pages
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 #: The modules whose models make up the schema the migrations build (a new model module is
 #: listed here; tests/db/test_migrations.py checks that these tables equal the migrations').
-MODEL_MODULES = ("registry.db.models", "registry.db.auth_models", "registry.risk.models")
+MODEL_MODULES = (
+    "registry.db.models",
+    "registry.db.auth_models",
+    "registry.db.pledges",
+    "registry.risk.models",
+    "registry.watches.models",
+)
 
 
 def is_sqlite(url: str) -> bool:
