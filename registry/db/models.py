@@ -153,6 +153,10 @@ class Loan(SQLModel, table=True):
     charged_off_amount: int = _big(default=0)
     originated_block: int = _big()
     originated_at: int = _big()
+    #: when the loan was originated and disbursed (the events' own times: earlier than the
+    #: block's for an imported book); the delinquency history is taken at these times
+    effective_originated_at: int | None = Field(default=None, sa_type=BigInteger)
+    effective_disbursed_at: int | None = Field(default=None, sa_type=BigInteger)
     updated_block: int = _big()
 
 

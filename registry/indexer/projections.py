@@ -228,6 +228,8 @@ def loan_originated(ctx: EventContext) -> None:
         "charged_off_amount": 0,
         "originated_block": ev.block_number,
         "originated_at": ctx.block_time,
+        "effective_originated_at": a["originatedAt"],
+        "effective_disbursed_at": None,
         "updated_block": ev.block_number,
     }
     ctx.state.touch("loans", a["loanId"])
@@ -235,7 +237,10 @@ def loan_originated(ctx: EventContext) -> None:
 
 def loan_disbursed(ctx: EventContext) -> None:
     a = ctx.event.args
-    loan = _change(ctx, "loans", a["loanId"], state=LoanState.ACTIVE.value)
+    loan = _change(
+        ctx, "loans", a["loanId"], state=LoanState.ACTIVE.value,
+        effective_disbursed_at=a["disbursedAt"],
+    )  # fmt: skip
     if loan is not None:
         loan["disbursed_amount"] += a["amount"]
 

@@ -79,6 +79,9 @@ class LoanPayment(SQLModel, table=True):
     amount: int = _big()
     block_number: int = _big()
     block_time: int = _big()
+    #: when the payment was made (the event's ``paidAt``: earlier than the block's time for an
+    #: imported payment history); "paid as of a day" is summed by this time
+    effective_paid_at: int | None = Field(default=None, sa_type=BigInteger)
     tx_hash: str
     log_index: int
 
