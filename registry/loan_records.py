@@ -9,11 +9,21 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
 from registry.errors import InvalidInput
-from registry.schedules import Schedule, canonical_json, parse_schedule_json, schedule_hash
+from registry.schedules import (
+    SALT_LENGTH,
+    LoanTerms,
+    Schedule,
+    build_schedule,
+    canonical_json,
+    parse_schedule_json,
+    schedule_hash,
+    terms_hash,
+)
 
 
 @dataclass(frozen=True)
@@ -21,6 +31,31 @@ class LoanRecord:
     loan_id: int
     salt: bytes
     schedule: Schedule
+
+
+@dataclass(frozen=True)
+class Commitment:
+    """A loan's schedule built from its terms, and the salted hashes that go on chain.
+
+    ``registry loan originate`` and ``registry import loans`` both commit a loan this way, so
+    ``registry loan verify-schedule`` checks either.
+    """
+
+    schedule: Schedule
+    salt: bytes
+    terms_hash: bytes
+    schedule_hash: bytes
+
+    @classmethod
+    def of(cls, terms: LoanTerms, salt: bytes | None = None) -> Commitment:
+        """The commitment of ``terms`` under ``salt`` (a fresh random one if None)."""
+        salt = secrets.token_bytes(SALT_LENGTH) if salt is None else salt
+        schedule = build_schedule(terms)
+        return cls(schedule, salt, terms_hash(terms, salt), schedule_hash(schedule, salt))
+
+    def keep(self, directory: Path, chain_id: int, loan_id: int) -> Path:
+        """Keeps the schedule and salt in the lender's private records (``directory``)."""
+        return save(directory, chain_id, LoanRecord(loan_id, self.salt, self.schedule))
 
 
 def record_file(directory: str, chain_id: int, loan_id: int) -> str:

@@ -1,0 +1,234 @@
+"""Sending an import's batches: sized from the block gas limit, several in flight with local
+nonces, each recorded in the journal before the node sees it, and progress as it goes.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+from registry.client import RegistryClient
+from registry.errors import ChainUnavailable, NodeError, RegistryError
+from registry.imports.journal import Batch, Journal
+from registry.transactor import SignedTx
+
+#: What one batch may use of a block's gas (the rest is margin for the estimate's error).
+BLOCK_SHARE = 0.8
+IN_FLIGHT = 4
+RECEIPT_TIMEOUT = 120.0
+
+
+class Progress:
+    """Rows/s, time left and gas spent, on one line (a terminal) or a line every few seconds."""
+
+    def __init__(self, total: int, stream: IO[str] | None = None, *, quiet: bool = False) -> None:
+        self.total = total
+        self.done = 0
+        self.gas = 0
+        self.transactions = 0
+        self.started = time.monotonic()
+        self.stream = stream if stream is not None else sys.stderr
+        self.quiet = quiet
+        self._shown = 0.0
+        self.stage = ""
+        #: called with (rows done, total, gas) after every confirmed batch (the API's jobs)
+        self.listeners: list[Callable[[int, int, int], None]] = []
+
+    def add(self, rows: int, gas: int) -> None:
+        self.done += rows
+        self.gas += gas
+        self.transactions += 1
+        for listener in self.listeners:
+            listener(self.done, self.total, self.gas)
+        self.show()
+
+    def rate(self) -> float:
+        elapsed = time.monotonic() - self.started
+        return self.done / elapsed if elapsed > 0 else 0.0
+
+    def show(self, *, final: bool = False) -> None:
+        if self.quiet:
+            return
+        tty = self.stream.isatty()
+        now = time.monotonic()
+        if not final and now - self._shown < (0.2 if tty else 5.0):
+            return
+        self._shown = now
+        rate = self.rate()
+        left = (self.total - self.done) / rate if rate > 0 else 0.0
+        line = (f"{self.stage}: {self.done:,}/{self.total:,} rows  {rate:,.0f} rows/s  "
+                f"{left:,.0f} s left  gas {self.gas:,}")  # fmt: skip
+        self.stream.write(("\r" + line + ("\n" if final else "")) if tty else line + "\n")
+        self.stream.flush()
+
+
+@dataclass
+class Plan:
+    """One batch to send: the rows it carries and how to encode any number of them."""
+
+    stage: str
+    to: str
+    action: str
+    #: the event whose first indexed argument is the id each row creates (None: no ids)
+    id_event: str | None
+    rows: list[Any]
+    weights: list[int]  # per row, in units of the lightest row's gas (brands, payments cost more)
+    encode: Callable[[Sequence[Any]], tuple[str, dict[str, Any]]]  # rows -> (calldata, extra)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class Pipeline:
+    """Sends batches for one signer, recording each in ``journal`` before sending it."""
+
+    def __init__(
+        self,
+        client: RegistryClient,
+        journal: Journal,
+        progress: Progress,
+        in_flight: int = IN_FLIGHT,
+    ) -> None:
+        self.client = client
+        self.tx = client.tx
+        self.journal = journal
+        self.progress = progress
+        self.in_flight = max(1, in_flight)
+        self._nonce: int | None = None
+        self._price: int | None = None
+
+    # ---------------------------------------------------------------- a rerun
+
+    def resolve(self) -> None:
+        """Settles every batch a previous run sent but did not see confirmed, by its hash."""
+        for batch in sorted(self.journal.unconfirmed(), key=lambda b: b.nonce):
+            receipt = self._receipt(batch.tx_hash)
+            if receipt is None and not self._known(batch.tx_hash):
+                try:  # never reached the node (or the node forgot it): the same signed bytes
+                    self.tx.rpc.send_raw_transaction(batch.raw, batch.tx_hash, action="resending")
+                except NodeError:  # its nonce went to another transaction: it never can land
+                    self.journal.lost(batch)
+                    continue
+            if receipt is None:
+                receipt = self._await(batch.tx_hash)
+            if receipt["status"] == "0x1":
+                self.journal.done(batch, self._done(batch.stage, receipt, batch.extra))
+            else:
+                self.journal.lost(batch)  # mined and refused: nothing of it was recorded
+
+    def _receipt(self, tx_hash: str) -> dict[str, Any] | None:
+        found: dict[str, Any] | None = self.tx.rpc.request("eth_getTransactionReceipt", [tx_hash])
+        return found
+
+    def _known(self, tx_hash: str) -> bool:
+        return self.tx.rpc.request("eth_getTransactionByHash", [tx_hash]) is not None
+
+    def _await(self, tx_hash: str) -> dict[str, Any]:
+        deadline = time.monotonic() + RECEIPT_TIMEOUT
+        while True:
+            receipt = self._receipt(tx_hash)
+            if receipt is not None:
+                return receipt
+            if time.monotonic() > deadline:
+                raise ChainUnavailable(
+                    f"transaction {tx_hash} of the import was sent but not mined within "
+                    f"{RECEIPT_TIMEOUT:.0f} s; rerun the same command later to continue",
+                    tx_hash=tx_hash,
+                )
+            time.sleep(self.tx.poll_interval)
+
+    def _done(self, stage: str, receipt: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+        event = extra.get("id_event")
+        ids: list[int] = []
+        if event:
+            topic = self.client.decoder.topics_by_name[event]
+            ids = [
+                int(log["topics"][1], 16) for log in receipt["logs"] if log["topics"][0] == topic
+            ]
+        return {"block": int(receipt["blockNumber"], 16), "gas": int(receipt["gasUsed"], 16),
+                "ids": ids}  # fmt: skip
+
+    # ---------------------------------------------------------------- sending
+
+    def batches(self, plan: Plan) -> Iterator[tuple[list[Any], int]]:
+        """``plan``'s rows cut into batches that fit a block, each with the gas to give it.
+
+        The gas of a row is measured on the node (an estimate of a one-row and a many-row
+        batch of the first rows), so the batch size follows the chain's gas limit.
+        """
+        if not plan.rows:
+            return
+        limit = self.tx.block_gas_limit()
+        k = min(len(plan.rows), 16)
+        one = self.tx.estimate(plan.to, plan.encode(plan.rows[:1])[0], action=plan.action)
+        if k > 1:
+            many = self.tx.estimate(plan.to, plan.encode(plan.rows[:k])[0], action=plan.action)
+            units = sum(plan.weights[:k]) - plan.weights[0]
+            unit = max(1, (many - one) // max(1, units))
+        else:
+            unit = one // 2
+        base = max(21_000, one - unit * plan.weights[0])
+        budget = int(limit * BLOCK_SHARE)
+        start = 0
+        while start < len(plan.rows):
+            gas, end = base, start
+            while end < len(plan.rows) and (
+                end == start or gas + unit * plan.weights[end] <= budget
+            ):
+                gas += unit * plan.weights[end]
+                end += 1
+            yield plan.rows[start:end], min(limit, int(gas * 1.25) + 20_000)
+            start = end
+
+    def send(self, plan: Plan) -> None:
+        """Sends every batch of ``plan``, ``in_flight`` at a time, and waits for them all."""
+        if self._nonce is None:
+            self._nonce, self._price = self.tx.next_nonce(), self.tx.gas_price()
+        window: deque[tuple[Batch, SignedTx]] = deque()
+        self.progress.stage = plan.stage
+        try:
+            for rows, gas in self.batches(plan):
+                data, extra = plan.encode(rows)
+                extra = extra | {"id_event": plan.id_event}
+                assert self._nonce is not None and self._price is not None
+                signed = self.tx.sign(plan.to, data, gas=gas, nonce=self._nonce,
+                                      gas_price=self._price)  # fmt: skip
+                batch = Batch(plan.stage, self.journal.next_key(), list(rows), signed.tx_hash,
+                              signed.raw, signed.nonce, extra)  # fmt: skip
+                self.journal.sent([batch])
+                self._nonce += 1
+                self.tx.broadcast(signed, action=plan.action)
+                window.append((batch, signed))
+                if len(window) >= self.in_flight:
+                    self._confirm(*window.popleft(), plan)
+            while window:
+                self._confirm(*window.popleft(), plan)
+        except RegistryError:
+            self._nonce = None  # the node decides again on the next send
+            raise
+
+    def _confirm(self, batch: Batch, signed: SignedTx, plan: Plan) -> None:
+        try:
+            result = self.tx.wait(
+                signed.tx_hash, to=signed.to, data=signed.data, action=plan.action
+            )
+        except ChainUnavailable:
+            raise
+        except RegistryError as exc:
+            self.journal.lost(batch)
+            exc.message = (f"{plan.action}: the batch of rows {_span(batch.rows)} was refused, "
+                           f"nothing of it recorded: {exc.message}")  # fmt: skip
+            raise
+        ids: list[int] = []
+        if plan.id_event:
+            ids = [int(next(iter(ev.args.values()))) for ev in result.all(plan.id_event)]
+        self.journal.done(batch, {"block": result.block_number, "gas": result.gas_used,
+                                  "ids": ids})  # fmt: skip
+        self.progress.add(len(batch.rows), result.gas_used)
+
+
+def _span(rows: Iterable[Any]) -> str:
+    numbers = [r if isinstance(r, int) else r[0] for r in rows]
+    return f"{min(numbers)}-{max(numbers)}" if numbers else "-"
