@@ -145,8 +145,10 @@ class AnvilNode:
         detach: bool = False,
         startup_timeout: float = STARTUP_TIMEOUT,
         hardfork: str | None = None,
+        gas_limit: int | None = None,
     ) -> None:
         self.host = host
+        self.gas_limit = gas_limit  # the block gas limit (None: anvil's, 30 million)
         self.port = port if port is not None else free_port(host)
         self.block_time = block_time
         self.state_file = Path(state_file) if state_file else None
@@ -194,6 +196,8 @@ class AnvilNode:
             cmd += ["--block-time", f"{self.block_time:g}"]
         if self.hardfork is not None:
             cmd += ["--hardfork", self.hardfork]
+        if self.gas_limit is not None:
+            cmd += ["--gas-limit", str(self.gas_limit)]
         if self.state_file is not None:
             cmd += ["--state", str(self.state_file)]
             if self.state_interval:
@@ -291,14 +295,16 @@ def ephemeral_anvil(
     block_time: float | None = None,
     state_file: Path | None = None,
     hardfork: str | None = None,
+    gas_limit: int | None = None,
 ) -> Iterator[AnvilNode]:
     """A running anvil for a test: free port, no persisted state unless ``state_file``,
-    anvil's latest hardfork unless ``hardfork``.
+    anvil's latest hardfork unless ``hardfork``, anvil's block gas limit unless ``gas_limit``.
 
     The node may be stopped and started again (same port, same state file); it is killed
     when the block exits.
     """
-    node = AnvilNode(port=port, block_time=block_time, state_file=state_file, hardfork=hardfork)
+    node = AnvilNode(port=port, block_time=block_time, state_file=state_file, hardfork=hardfork,
+                     gas_limit=gas_limit)  # fmt: skip
     try:
         node.start()
         yield node

@@ -17,8 +17,11 @@ from registry.imports.journal import Journal
 from registry.imports.pipeline import Pipeline
 from registry.vin import validate_vin
 
-#: How many rows one view call checks.
+#: How many rows one view call checks at most, and the gas a view spends on one (its reads
+#: of cold storage slots and a lien list's walk): an ``eth_call`` may not use more gas than a
+#: block holds.
 VIEW_CHUNK = 2000
+VIEW_GAS_PER_ROW = 12_000
 
 
 @dataclass(frozen=True)
@@ -30,6 +33,11 @@ class Context:
     now: int  # the latest block's time: no effective time may be later
     data_dir: Path
     chain_id: int
+
+    @property
+    def view_chunk(self) -> int:
+        """How many rows one view call checks on this chain (its blocks' gas bounds a call)."""
+        return max(10, min(VIEW_CHUNK, self.client.tx.block_gas_limit() // VIEW_GAS_PER_ROW))
 
 
 class Item(Protocol):
@@ -116,7 +124,7 @@ def flag(text: str, what: str) -> bool:
     raise InvalidInput(f"{what} {text!r} is not yes/no (true/false, 1/0)")
 
 
-def chunked(items: Sequence[Any], size: int = VIEW_CHUNK) -> Iterable[Sequence[Any]]:
+def chunked(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
 
@@ -124,7 +132,7 @@ def chunked(items: Sequence[Any], size: int = VIEW_CHUNK) -> Iterable[Sequence[A
 def title_refusals(vins: Sequence[str], ctx: Context, *, what: str) -> list[str | None]:
     """Why each VIN's title cannot take ``what`` (a lien, a loan), or None."""
     out: list[str | None] = []
-    for chunk in chunked(vins):
+    for chunk in chunked(vins, ctx.view_chunk):
         for vin, (status, _, _) in zip(chunk, ctx.client.titles_of(chunk), strict=True):
             if status is TitleStatus.NONE:
                 out.append(f"VIN {vin} has no title")

@@ -216,7 +216,7 @@ class Loans:
             if reason:
                 out[item.row.number] = reason
         pending = [i for i in by_vin if i.row.number not in out]
-        for chunk in chunked(pending):
+        for chunk in chunked(pending, ctx.view_chunk):
             held = ctx.client.liens_held_on([i.vin for i in chunk], ctx.signer)
             for item, lien_id in zip(chunk, held, strict=True):
                 if lien_id:
@@ -225,7 +225,7 @@ class Loans:
                     out[item.row.number] = (f"you hold no active lien on {item.vin}: import "
                                             "your liens first")  # fmt: skip
         numbered = list(liens.items())
-        for chunk in chunked(numbered):
+        for chunk in chunked(numbered, ctx.view_chunk):
             financed = ctx.client.loans_of_liens([lien for _, lien in chunk])
             for (number, lien_id), (loan_id, _) in zip(chunk, financed, strict=True):
                 if loan_id:

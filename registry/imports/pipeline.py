@@ -16,8 +16,14 @@ from registry.errors import ChainUnavailable, NodeError, RegistryError
 from registry.imports.journal import Batch, Journal
 from registry.transactor import SignedTx
 
-#: What one batch may use of a block's gas (the rest is margin for the estimate's error).
-BLOCK_SHARE = 0.8
+#: What one batch may use of a block's gas: half, the EIP-1559 target, so that a long import
+#: does not raise the base fee block after block (above the target it grows up to 12.5% a
+#: block: thousands of times over an import, until its transactions are priced out).
+BLOCK_SHARE = 0.5
+#: The gas price offered: this many times the latest base fee (room for others raising it),
+#: plus the node's priority fee. Not a multiple of ``eth_gasPrice``: that follows the tips
+#: recently paid, so paying over it would raise it batch after batch.
+BASE_FEE_MARGIN = 2
 IN_FLIGHT = 4
 RECEIPT_TIMEOUT = 120.0
 
@@ -97,7 +103,6 @@ class Pipeline:
         self.progress = progress
         self.in_flight = max(1, in_flight)
         self._nonce: int | None = None
-        self._price: int | None = None
 
     # ---------------------------------------------------------------- a rerun
 
@@ -185,16 +190,16 @@ class Pipeline:
     def send(self, plan: Plan) -> None:
         """Sends every batch of ``plan``, ``in_flight`` at a time, and waits for them all."""
         if self._nonce is None:
-            self._nonce, self._price = self.tx.next_nonce(), self.tx.gas_price()
+            self._nonce = self.tx.next_nonce()
         window: deque[tuple[Batch, SignedTx]] = deque()
         self.progress.stage = plan.stage
         try:
             for rows, gas in self.batches(plan):
                 data, extra = plan.encode(rows)
                 extra = extra | {"id_event": plan.id_event}
-                assert self._nonce is not None and self._price is not None
-                signed = self.tx.sign(plan.to, data, gas=gas, nonce=self._nonce,
-                                      gas_price=self._price)  # fmt: skip
+                assert self._nonce is not None
+                price = self._price()
+                signed = self.tx.sign(plan.to, data, gas=gas, nonce=self._nonce, gas_price=price)
                 batch = Batch(plan.stage, self.journal.next_key(), list(rows), signed.tx_hash,
                               signed.raw, signed.nonce, extra)  # fmt: skip
                 self.journal.sent([batch])
@@ -208,6 +213,13 @@ class Pipeline:
         except RegistryError:
             self._nonce = None  # the node decides again on the next send
             raise
+
+    def _price(self) -> int:
+        block = self.tx.rpc.request("eth_getBlockByNumber", ["latest", False])
+        if block.get("baseFeePerGas") is None:  # a chain without EIP-1559
+            return self.tx.gas_price()
+        tip = int(self.tx.rpc.request("eth_maxPriorityFeePerGas"), 16)
+        return BASE_FEE_MARGIN * int(block["baseFeePerGas"], 16) + tip
 
     def _confirm(self, batch: Batch, signed: SignedTx, plan: Plan) -> None:
         try:

@@ -82,7 +82,7 @@ class Titles:
 
     def check(self, items: Sequence[TitleRow], ctx: Context) -> dict[int, str]:
         out: dict[int, str] = {}
-        for chunk in chunked(items):
+        for chunk in chunked(items, ctx.view_chunk):
             statuses = ctx.client.titles_of([i.vin for i in chunk])
             for item, (status, _, _) in zip(chunk, statuses, strict=True):
                 if status is not TitleStatus.NONE:
@@ -146,7 +146,7 @@ class Liens:
             if reason:
                 out[item.row.number] = reason
         open_items = [i for i in items if i.row.number not in out]
-        for chunk in chunked(open_items):
+        for chunk in chunked(open_items, ctx.view_chunk):
             held = ctx.client.liens_held_on([i.vin for i in chunk], ctx.signer)
             for item, lien_id in zip(chunk, held, strict=True):
                 if lien_id:

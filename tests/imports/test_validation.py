@@ -13,7 +13,14 @@ from registry.contracts import brand_mask
 from registry.enums import LoanState, TitleStatus
 from registry.vin import generate_vin
 from tests.kit.chain import Registry, ref
-from tests.kit.imports import LOAN_HEADER, Importer, PastLoan, read_rejects, write_csv
+from tests.kit.imports import (
+    LOAN_HEADER,
+    Importer,
+    PastLoan,
+    event_logs,
+    read_rejects,
+    write_csv,
+)
 from tests.kit.vins import fresh_vin, fresh_vins
 
 
@@ -91,9 +98,7 @@ def test_a_thousand_loans_with_25_bad_rows(
     assert set(rejects) == {i + 2 for i in bad}  # row numbers: the header is row 1
     for i, words in bad.items():
         assert words in rejects[i + 2], (i, rejects[i + 2])
-    topic = registry.reader.decoder.topics_by_name["LoanOriginated"]
-    logs = registry.rpc.request("eth_getLogs", [{"address": registry.deployment.loan_ledger,
-                                                 "fromBlock": hex(start + 1), "topics": [topic]}])  # fmt: skip
+    logs = event_logs(registry, "LoanOriginated", start + 1)
     lien_of = {int(log["topics"][2], 16) for log in logs}
     assert len(logs) == 975
     bad_liens = registry.reader.liens_held_on(

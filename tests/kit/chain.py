@@ -184,9 +184,10 @@ def deploy_registry(node: AnvilNode) -> Registry:
 
 @contextmanager
 def private_registry(
-    *, state_file: Path | None = None, hardfork: str | None = None
+    *, state_file: Path | None = None, hardfork: str | None = None, gas_limit: int | None = None
 ) -> Iterator[Registry]:
     """A registry on a new anvil of its own (killed when the block exits); ``state_file``
-    keeps the chain across a stop and start of ``registry.node``."""
-    with ephemeral_anvil(state_file=state_file, hardfork=hardfork) as node:
+    keeps the chain across a stop and start of ``registry.node``; ``gas_limit`` makes its
+    blocks smaller (so bulk work takes many transactions)."""
+    with ephemeral_anvil(state_file=state_file, hardfork=hardfork, gas_limit=gas_limit) as node:
         yield deploy_registry(node)

@@ -117,3 +117,16 @@ def read_rejects(path: Path) -> dict[int, str]:
     """The rejects file: reason by row number."""
     with path.open(newline="") as fh:
         return {int(r["row"]): r["reason"] for r in csv.DictReader(fh)}
+
+
+def event_logs(registry: Registry, event: str, from_block: int) -> list[dict[str, Any]]:
+    """The raw logs of ``event`` (any of the three contracts) from ``from_block`` on."""
+    if from_block > registry.reader.tx.block_number():
+        return []
+    topic = registry.reader.decoder.topics_by_name[event]
+    logs: list[dict[str, Any]] = registry.rpc.request(
+        "eth_getLogs",
+        [{"address": registry.deployment.addresses, "fromBlock": hex(from_block),
+          "toBlock": "latest", "topics": [topic]}],
+    )  # fmt: skip
+    return logs
