@@ -87,13 +87,13 @@ def test_back_dated_payments_match_payments_made_as_they_happened(
         assert a is not None and b is not None and a["source"] == b["source"] == "schedule"
         keys = ("dpd", "bucket", "paid_cents", "past_due_cents", "exposure_cents")
         assert {k: a[k] for k in keys} == {k: b[k] for k in keys}, pattern
-    assert len({s["bucket"] for s, _ in now}) >= 3  # the book is mixed
+    assert len({s["bucket"] for s, _ in now if s is not None}) >= 3  # the book is mixed
     month = schedule[7].strftime("%Y-%m")  # a month end the import wrote after the fact
     with mirror.engine.begin() as conn:
         snapshot_month(conn, month)
         from sqlalchemy import text
 
-        buckets = dict(conn.execute(text("SELECT loan_id, bucket FROM risk_bucket_snapshots "
+        buckets: dict[int, str] = dict(conn.execute(text("SELECT loan_id, bucket FROM risk_bucket_snapshots "
                                          "WHERE month = :m"), {"m": month}).all())  # fmt: skip
     assert [buckets[a] for a in live] == [buckets[b] for b in imported]
     assert len(set(buckets[a] for a in live)) > 1
