@@ -93,8 +93,8 @@ def test_back_dated_payments_match_payments_made_as_they_happened(
         snapshot_month(conn, month)
         from sqlalchemy import text
 
-        buckets: dict[int, str] = dict(conn.execute(text("SELECT loan_id, bucket FROM risk_bucket_snapshots "
-                                         "WHERE month = :m"), {"m": month}).all())  # fmt: skip
+        query = text("SELECT loan_id, bucket FROM risk_bucket_snapshots WHERE month = :m")
+        buckets: dict[int, str] = dict(conn.execute(query, {"m": month}).all())
     assert [buckets[a] for a in live] == [buckets[b] for b in imported]
     assert len(set(buckets[a] for a in live)) > 1
 
