@@ -16,7 +16,7 @@ from sqlalchemy import Engine
 from api.config import ApiSettings
 from api.deps import Runtime
 from api.errors import install_error_handlers
-from api.routes import liens, loans, participants, risk, status, vehicles, writes
+from api.routes import imports, liens, loans, participants, risk, status, vehicles, writes
 from api.schemas import ErrorResponse
 from registry.enums import PAGE_ENUMS
 
@@ -73,6 +73,7 @@ def create_app(settings: ApiSettings | None = None, *, engine: Engine | None = N
     )
     app.state.runtime = runtime
     routers = [m.router for m in (vehicles, liens, loans, participants, status, writes, risk)]
+    routers.append(imports.router)
     for router in routers:
         app.include_router(router)
 
