@@ -27,9 +27,7 @@ def _poll(api: TestClient, job_id: str, token: str) -> dict[str, Any]:
     raise AssertionError(f"import {job_id} still running")
 
 
-def test_a_lender_imports_liens_over_http(
-    registry: Registry, mirror: Mirror, keys: Keys
-) -> None:
+def test_a_lender_imports_liens_over_http(registry: Registry, mirror: Mirror, keys: Keys) -> None:
     vins = fresh_vins(30)
     owner = registry.cast.owner.address
     registry.registrar.issue_titles_batch(vins, [owner] * 30, [0] * 30)
