@@ -50,8 +50,8 @@ def start_import(
     dry_run: Annotated[bool, Form()] = False,
 ) -> dict[str, Any]:
     """Start importing a file of titles (registrar), liens or loans (lender) in the background:
-    every row is checked first; the file as a whole is refused (422) before anything starts
-    when it is not what it claims to be."""
+    every row is checked first; a file that is not what it claims to be fails the job, with
+    the reason, before anything is sent."""
     needed = kind_of(kind).role.name.lower()
     if who.role != needed:
         raise Unauthorized(f"a {who.role} key may not import {kind}: it needs role {needed}",

@@ -48,10 +48,10 @@ class ImportJobs:
     def start(
         self, client: RegistryClient, kind: str, filename: str, content: bytes, *, dry_run: bool
     ) -> dict[str, Any]:
-        """Checks the file as a whole, then starts importing it; the new job's state.
+        """Starts importing the file; the new job's state. A file that is unusable as a whole
+        fails the job at once, before anything is sent (its error says why).
 
         Raises:
-            FileRefused: the file is unusable (nothing is started).
             Conflict: another import of this instance is running.
         """
         spec = kind_of(kind)
@@ -60,11 +60,6 @@ class ImportJobs:
         upload = self.directory / f"{job_id}-{name}"
         self.directory.mkdir(parents=True, exist_ok=True)
         upload.write_bytes(content)
-        try:
-            rows = len(read_file(upload, spec.columns).rows)
-        except RegistryError:
-            upload.unlink()
-            raise
         with self._lock:
             if self._running is not None:
                 upload.unlink()
@@ -74,7 +69,7 @@ class ImportJobs:
         job: dict[str, Any] = {
             "id": job_id, "kind": spec.name, "file": name, "dry_run": dry_run,
             "status": "running", "created_at": time.time(), "finished_at": None,
-            "rows": rows, "progress": {"done": 0, "total": 0, "gas": 0}, "summary": None,
+            "rows": 0, "progress": {"done": 0, "total": 0, "gas": 0}, "summary": None,
             "error": None, "rejects": 0,
         }  # fmt: skip
         self._save(job)
@@ -95,14 +90,16 @@ class ImportJobs:
         progress = Progress(0, quiet=True)
         progress.listeners.append(listen)
         try:
+            job["rows"] = len(read_file(upload, kind_of(job["kind"]).columns).rows)
             summary = run_import(client, job["kind"], upload, data_dir=self.data_dir,
                                  dry_run=job["dry_run"], progress=progress,
                                  rejects_path=self._path(job["id"], ".rejects.csv"))  # fmt: skip
             job["summary"] = summary.as_dict() | {"file": job["file"]}
             job["rejects"] = summary.rejected
             job["status"] = "done"
-        except RegistryError as exc:
-            job["status"], job["error"] = "failed", {"code": exc.code, "message": exc.message}
+        except RegistryError as exc:  # the upload named as the caller named it
+            message = exc.message.replace(str(upload), job["file"])
+            job["status"], job["error"] = "failed", {"code": exc.code, "message": message}
         except Exception as exc:  # a bug: the job says so rather than hanging as running
             job["status"], job["error"] = "failed", {"code": "internal", "message": repr(exc)}
         finally:

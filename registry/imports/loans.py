@@ -163,6 +163,10 @@ class Loans:
         ),
     )
 
+    def __init__(self) -> None:
+        self._liens: dict[int, int] = {}
+        self._commitments: dict[int, loan_records.Commitment] = {}
+
     def parse(self, row: Row, ctx: Context) -> LoanRow:
         lien_text = row.get("lien_id")
         vin = vin_of(row) if row.get("vin") or not lien_text else ""
@@ -267,6 +271,7 @@ class Loans:
             i.row.number: (loan_records.Commitment.of(i.terms), ref)
             for i, ref in zip(fresh, refs, strict=True)
         }
+        self._commitments = {row: c for row, (c, _) in prepared.items()}
         by_row = {i.row.number: i for i in fresh}
         loans = ctx.client.loans
 
@@ -296,7 +301,9 @@ class Loans:
                     row in by_row
                     and not loan_records.record_path(directory, ctx.chain_id, loan_id).exists()
                 ):
-                    c = loan_records.Commitment.of(by_row[row].terms, bytes.fromhex(salt))
+                    c = self._commitments.get(row)  # built by this run, else from the salt
+                    if c is None or c.salt.hex() != salt:
+                        c = loan_records.Commitment.of(by_row[row].terms, bytes.fromhex(salt))
                     c.keep(directory, ctx.chain_id, loan_id)
         return loan_of
 

@@ -63,9 +63,15 @@ class Titles:
         ),
     )
 
+    def __init__(self) -> None:
+        self._owners: dict[str, str] = {}  # a register names few owners many times
+
     def parse(self, row: Row, ctx: Context) -> TitleRow:
         vin = vin_of(row)
-        owner = checksum_address(row.get("owner"), "owner address")
+        text = row.get("owner")
+        owner = self._owners.get(text)
+        if owner is None:
+            owner = self._owners[text] = checksum_address(text, "owner address")
         odometer = whole(row.get("odometer") or "0", "odometer", 0, MAX_ODOMETER)
         mask = 0
         for name in filter(None, (b.strip() for b in _BRAND_SPLIT.split(row.get("brands")))):

@@ -58,7 +58,7 @@ def test_a_lender_imports_liens_over_http(registry: Registry, mirror: Mirror, ke
         assert second["summary"]["already_imported"] == 30
 
 
-def test_keys_and_files_refused_before_a_job_starts(mirror: Mirror, keys: Keys) -> None:
+def test_keys_refused_and_a_file_that_is_not_one(mirror: Mirror, keys: Keys) -> None:
     with TestClient(create_app(api_settings(mirror, dev_account=1))) as api:
         csv_file = {"file": ("t.csv", b"vin,owner\n1HGCM82633A004352,0x00\n", "text/csv")}
         wrong_role = api.post("/imports", files=csv_file, data={"kind": "titles"},
@@ -70,8 +70,12 @@ def test_keys_and_files_refused_before_a_job_starts(mirror: Mirror, keys: Keys) 
         anonymous = api.post("/imports", files=csv_file, data={"kind": "liens"})
         assert anonymous.status_code == 401
         binary = {"file": ("x.csv", b"\x00\x01\x02PK", "text/csv")}
-        refused = api.post("/imports", files=binary, data={"kind": "liens"},
+        started = api.post("/imports", files=binary, data={"kind": "liens"},
                            headers=bearer(keys.lender))  # fmt: skip
-        assert refused.status_code == 422 and "binary" in refused.text
+        assert started.status_code == 202, started.text
+        refused = _poll(api, started.json()["id"], keys.lender)
+        assert refused["status"] == "failed" and refused["summary"] is None
+        assert refused["error"]["code"] == "import_file_refused"
+        assert refused["error"]["message"] == "x.csv is a binary file, not CSV or JSON Lines"
         missing = api.get("/imports/" + "0" * 32, headers=bearer(keys.lender))
         assert missing.status_code == 404
