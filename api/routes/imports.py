@@ -9,13 +9,14 @@ own participant is needed for each.
 
 from __future__ import annotations
 
+import csv
+import io
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, File, Form, Path, UploadFile
-from fastapi.responses import Response
 
 from api.deps import Runtime, RuntimeDep, instance_client, require_roles
-from api.schemas.imports import ImportJob
+from api.schemas.imports import ImportJob, ImportRejects
 from registry.auth import Principal
 from registry.errors import Unauthorized
 from registry.imports.importer import kind_of
@@ -37,8 +38,11 @@ def _shown(job: dict[str, Any]) -> dict[str, Any]:
 
 
 def _job(runtime: Runtime, who: Principal, job_id: str) -> dict[str, Any]:
+    """The job, for a key of the instance's participant (an instance that cannot sign has
+    started none: 404 before any question of keys)."""
+    job = runtime.imports.get(job_id)
     instance_client(runtime, who)
-    return runtime.imports.get(job_id)
+    return job
 
 
 @router.post("/imports", response_model=ImportJob, status_code=202)
@@ -69,13 +73,11 @@ def get_import(job_id: JobId, runtime: RuntimeDep, who: Importer) -> dict[str, A
     return _shown(_job(runtime, who, job_id))
 
 
-@router.get(
-    "/imports/{job_id}/rejects",
-    response_class=Response,
-    responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}},
-                     "description": "row, reason, row as read"}},
-)  # fmt: skip
-def get_import_rejects(job_id: JobId, runtime: RuntimeDep, who: Importer) -> Response:
-    """The rows an import job rejected (CSV: row number, reason, the row as read)."""
+@router.get("/imports/{job_id}/rejects", response_model=ImportRejects)
+def get_import_rejects(job_id: JobId, runtime: RuntimeDep, who: Importer) -> dict[str, Any]:
+    """The rows an import job rejected: row number, reason, the row as read (as the rejects
+    file of ``registry import`` has them)."""
     _job(runtime, who, job_id)
-    return Response(runtime.imports.rejects(job_id), media_type="text/csv")
+    rows = csv.DictReader(io.StringIO(runtime.imports.rejects(job_id).decode()))
+    return {"id": job_id, "rejects": [{"row": int(r["row"]), "reason": r["reason"],
+                                       "row_as_read": r["row_as_read"]} for r in rows]}  # fmt: skip

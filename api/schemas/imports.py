@@ -36,6 +36,19 @@ class ImportError(Model):
     message: str
 
 
+class RejectedRow(Model):
+    row: int  # its number in the file (a CSV's header is row 1)
+    reason: str
+    row_as_read: str
+
+
+class ImportRejects(Model):
+    """The rows an import job rejected: nothing of them was sent."""
+
+    id: str
+    rejects: list[RejectedRow]
+
+
 class ImportJob(Model):
     """An import job of this instance; ``rejects_url`` serves its rejected rows (CSV)."""
 
