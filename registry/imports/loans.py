@@ -9,7 +9,10 @@ stages: origination, disbursement, then the payments, each at its own effective 
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -105,6 +108,23 @@ def _payments(value: object, ctx: Context, disbursed_at: int) -> tuple[Payment, 
         out.append(Payment(money(str(e.get("amount", "")), f"payment {n} amount"), at,
                            str(e.get("ref") or "")))  # fmt: skip
     return tuple(out)
+
+
+#: From this many loans on, their schedules are built and hashed on every core.
+PARALLEL_FROM = 1000
+
+
+def commit_schedules(terms: list[LoanTerms]) -> list[loan_records.Commitment]:
+    """Each loan's commitment (fresh salts): on every core for a large book (building and
+    hashing a schedule is what an import of loans spends its CPU on)."""
+    cores = os.cpu_count() or 1
+    if len(terms) < PARALLEL_FROM or cores < 2:
+        return [loan_records.Commitment.of(t) for t in terms]
+    # spawned, not forked: an API worker runs imports in a thread, and forking a threaded
+    # process can copy a lock held by another thread
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=min(cores, 8), mp_context=context) as pool:
+        return list(pool.map(loan_records.Commitment.of, terms, chunksize=200))
 
 
 class Loans:
@@ -267,9 +287,9 @@ class Loans:
     def _originate(self, fresh: list[LoanRow], pipeline: Pipeline, ctx: Context) -> None:
         refs = commit_many([i.loan_ref for i in fresh], ctx.data_dir / "commitments.jsonl",
                            kind="loan")  # fmt: skip
+        commitments = commit_schedules([i.terms for i in fresh])
         prepared = {
-            i.row.number: (loan_records.Commitment.of(i.terms), ref)
-            for i, ref in zip(fresh, refs, strict=True)
+            i.row.number: (c, ref) for i, c, ref in zip(fresh, commitments, refs, strict=True)
         }
         self._commitments = {row: c for row, (c, _) in prepared.items()}
         by_row = {i.row.number: i for i in fresh}
