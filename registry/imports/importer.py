@@ -131,10 +131,6 @@ def run_import(
     summary.journal = str(journal.path)
     progress = progress or Progress(0, stream)
     pipeline = Pipeline(client, journal, progress, in_flight)
-    if not dry_run:
-        pipeline.resolve()  # the chain says what a previous run's batches did
-    first = kind.stages[0]
-    done = {r for b in journal.live(first) for r in b.rows}
 
     items: list[Any] = []
     rejects: list[Reject] = []
@@ -154,6 +150,11 @@ def run_import(
         for k in kind.keys(item):
             seen[k] = row.number
         items.append(item)
+    if not dry_run:  # the chain says what a previous run's batches did
+        by_row = {i.row.number: i for i in items}
+        pipeline.resolve(lambda batch: kind.landed(batch, by_row, ctx))
+    first = kind.stages[0]
+    done = {r for b in journal.live(first) for r in b.rows}
     unchecked = [i for i in items if i.row.number not in done]
     refused = kind.check(unchecked, ctx) if unchecked else {}
     rejects += [Reject(i.row.number, refused[i.row.number], i.row.text)

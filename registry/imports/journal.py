@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,6 +44,7 @@ class Journal:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self._lock = threading.Lock()  # the sending thread writes too
         self.meta: dict[str, Any] = {}
         self.batches: dict[int, Batch] = {}
         self.notes: dict[str, Any] = {}
@@ -71,18 +73,22 @@ class Journal:
             self.batches[e["key"]].done = e["done"]
         elif kind == "lost":
             self.batches[e["key"]].lost = True
+        elif kind == "forgotten":  # confirmed once, then gone from the chain (a rolled-back node)
+            self.batches[e["key"]].done = None
         elif kind == "note":
             self.notes[e["name"]] = e["value"]
 
     def _append(self, *entries: dict[str, Any]) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-        with os.fdopen(fd, "a") as fh:
-            fh.write("".join(json.dumps(e, separators=(",", ":")) + "\n" for e in entries))
-            fh.flush()
-            os.fsync(fh.fileno())
-        for e in entries:
-            self._apply(e)
+        text = "".join(json.dumps(e, separators=(",", ":")) + "\n" for e in entries)
+        with self._lock:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+            with os.fdopen(fd, "a") as fh:
+                fh.write(text)
+                fh.flush()
+                os.fsync(fh.fileno())
+            for e in entries:
+                self._apply(e)
 
     # ------------------------------------------------------------------ writes
 
@@ -99,6 +105,9 @@ class Journal:
     def done(self, batch: Batch, done: dict[str, Any]) -> None:
         self._append({"t": "done", "key": batch.key, "done": done})
 
+    def forgotten(self, batch: Batch) -> None:
+        self._append({"t": "forgotten", "key": batch.key})
+
     def lost(self, batch: Batch) -> None:
         self._append({"t": "lost", "key": batch.key})
 
@@ -113,6 +122,9 @@ class Journal:
     def live(self, stage: str) -> list[Batch]:
         """The stage's batches that landed or may still land (not lost)."""
         return [b for b in self.batches.values() if b.stage == stage and not b.lost]
+
+    def confirmed(self) -> list[Batch]:
+        return [b for b in self.batches.values() if b.done is not None and not b.lost]
 
     def unconfirmed(self) -> list[Batch]:
         return [b for b in self.batches.values() if b.done is None and not b.lost]

@@ -13,7 +13,7 @@ from registry.client import RegistryClient
 from registry.enums import Role, TitleStatus
 from registry.errors import InvalidInput
 from registry.imports.files import Column, Row
-from registry.imports.journal import Journal
+from registry.imports.journal import Batch, Journal
 from registry.imports.pipeline import Pipeline
 from registry.vin import validate_vin
 
@@ -62,6 +62,11 @@ class Kind(Protocol):
 
     def check(self, items: Any, ctx: Context) -> dict[int, str]:
         """Reasons, by row number, for the items the chain as it stands refuses."""
+        ...
+
+    def landed(self, batch: Batch, items: dict[int, Any], ctx: Context) -> list[int] | None:
+        """The ids ``batch`` created if the chain holds its rows as it would have left them,
+        else None (a batch whose transaction the node no longer knows)."""
         ...
 
     def send(self, items: Any, pipeline: Pipeline, journal: Journal, ctx: Context) -> int:

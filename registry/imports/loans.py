@@ -19,10 +19,10 @@ from typing import Any
 
 from registry import loan_records
 from registry.commitments import commit_many
-from registry.enums import LienStatus, Role
+from registry.enums import LienStatus, LoanState, Role
 from registry.errors import InvalidInput
 from registry.imports.files import Column, Row
-from registry.imports.journal import Journal
+from registry.imports.journal import Batch, Journal
 from registry.imports.kinds import (
     Context,
     chunked,
@@ -213,6 +213,34 @@ class Loans:
         payments = _payments(row.values.get("payments"), ctx, day_start(disbursed_on))
         return LoanRow(row, vin, lien_id, loan_ref, terms, cents, day_start(originated_on),
                        day_start(disbursed_on), payments)  # fmt: skip
+
+    def landed(self, batch: Batch, items: dict[int, LoanRow], ctx: Context) -> list[int] | None:
+        """Originations and disbursements leave state to read; payments leave only events,
+        so a payment batch the node forgot is sent again."""
+        if batch.stage == "pay":
+            return None
+        loan_ids = self._loan_ids(batch.rows, items, ctx)
+        if batch.stage == "originate" or loan_ids is None:
+            return loan_ids
+        states = {ctx.client.loan(i).state for i in (loan_ids[0], loan_ids[-1])}
+        return [] if LoanState.ORIGINATED not in states else None
+
+    def _loan_ids(self, rows: list[int], items: dict[int, LoanRow],
+                  ctx: Context) -> list[int] | None:  # fmt: skip
+        found = [items.get(r) for r in rows]
+        if any(i is None for i in found):
+            return None
+        liens = [i.lien_id or 0 for i in found if i is not None]
+        vins = [i.vin for i in found if i is not None and not i.lien_id]
+        held = iter(ctx.client.liens_held_on(vins, ctx.signer) if vins else [])
+        liens = [lien or next(held) for lien in liens]
+        if not all(liens):
+            return None
+        loans = ctx.client.loans_of_liens(liens)
+        ids = [loan_id for loan_id, _ in loans]
+        if not all(ids) or any(ctx.client.loan(i).lender != ctx.signer for i in ids[:1]):
+            return None
+        return ids
 
     def keys(self, item: LoanRow) -> list[tuple[str, str]]:
         out = [("loan reference", item.loan_ref)]

@@ -8,6 +8,7 @@ import sys
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import IO, Any
 
@@ -106,15 +107,34 @@ class Pipeline:
 
     # ---------------------------------------------------------------- a rerun
 
-    def resolve(self) -> None:
-        """Settles every batch a previous run sent but did not see confirmed, by its hash."""
+    def resolve(self, landed: Callable[[Batch], list[int] | None]) -> None:
+        """Settles every batch a previous run sent but did not see confirmed, by its hash;
+        a confirmed batch whose receipt the node no longer has (a node restarted from an
+        older state, a reorg) is settled again the same way.
+
+        When the node knows no such transaction and refuses its bytes (its nonce was used),
+        ``landed`` reads the chain's state: the ids the batch's rows created if they are
+        there as it would have left them (a node restored from a state dump keeps state,
+        not always the receipts), else None: then the batch is lost and its rows free.
+        """
+        confirmed = self.journal.confirmed()
+        receipts = self.tx.rpc.batch(
+            [("eth_getTransactionReceipt", [b.tx_hash]) for b in confirmed]
+        )
+        for batch, receipt in zip(confirmed, receipts, strict=True):
+            if receipt is None:
+                self.journal.forgotten(batch)
         for batch in sorted(self.journal.unconfirmed(), key=lambda b: b.nonce):
             receipt = self._receipt(batch.tx_hash)
             if receipt is None and not self._known(batch.tx_hash):
                 try:  # never reached the node (or the node forgot it): the same signed bytes
                     self.tx.rpc.send_raw_transaction(batch.raw, batch.tx_hash, action="resending")
-                except NodeError:  # its nonce went to another transaction: it never can land
-                    self.journal.lost(batch)
+                except NodeError:  # its nonce is used: by this batch (state says) or another
+                    ids = landed(batch)
+                    if ids is None:
+                        self.journal.lost(batch)
+                    else:
+                        self.journal.done(batch, {"block": None, "gas": 0, "ids": ids})
                     continue
             if receipt is None:
                 receipt = self._await(batch.tx_hash)
@@ -188,11 +208,17 @@ class Pipeline:
             start = end
 
     def send(self, plan: Plan) -> None:
-        """Sends every batch of ``plan``, ``in_flight`` at a time, and waits for them all."""
+        """Sends every batch of ``plan`` and waits for them all.
+
+        This thread encodes, signs and journals the next batch while a sender thread hands
+        the previous ones to the node, in nonce order, and waits for their receipts; at most
+        ``in_flight`` batches are signed and not yet confirmed.
+        """
         if self._nonce is None:
             self._nonce = self.tx.next_nonce()
-        window: deque[tuple[Batch, SignedTx]] = deque()
+        window: deque[Future[None]] = deque()
         self.progress.stage = plan.stage
+        sender = ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-send")
         try:
             for rows, gas in self.batches(plan):
                 data, extra = plan.encode(rows)
@@ -202,17 +228,22 @@ class Pipeline:
                 signed = self.tx.sign(plan.to, data, gas=gas, nonce=self._nonce, gas_price=price)
                 batch = Batch(plan.stage, self.journal.next_key(), list(rows), signed.tx_hash,
                               signed.raw, signed.nonce, extra)  # fmt: skip
-                self.journal.sent([batch])
+                self.journal.sent([batch])  # before the node can see it
                 self._nonce += 1
-                self.tx.broadcast(signed, action=plan.action)
-                window.append((batch, signed))
-                if len(window) >= self.in_flight:
-                    self._confirm(*window.popleft(), plan)
+                window.append(sender.submit(self._land, batch, signed, plan))
+                while len(window) >= self.in_flight:
+                    window.popleft().result()
             while window:
-                self._confirm(*window.popleft(), plan)
+                window.popleft().result()
         except RegistryError:
             self._nonce = None  # the node decides again on the next send
             raise
+        finally:  # batches not yet handed over stay journaled: a rerun sends them
+            sender.shutdown(wait=True, cancel_futures=True)
+
+    def _land(self, batch: Batch, signed: SignedTx, plan: Plan) -> None:
+        self.tx.broadcast(signed, action=plan.action)
+        self._confirm(batch, signed, plan)
 
     def _price(self) -> int:
         block = self.tx.rpc.request("eth_getBlockByNumber", ["latest", False])

@@ -7,11 +7,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from registry.addresses import checksum_address
-from registry.contracts import brand_index
+from registry.contracts import brand_index, brand_mask
 from registry.enums import Brand, Role, TitleStatus
 from registry.errors import InvalidInput
 from registry.imports.files import Column, Row
-from registry.imports.journal import Journal
+from registry.imports.journal import Batch, Journal
 from registry.imports.kinds import Context, chunked, flag, title_refusals, vin_of, whole
 from registry.imports.pipeline import Pipeline, Plan
 from registry.vin import vin_to_bytes32
@@ -83,6 +83,17 @@ class Titles:
                 )
         return TitleRow(row, vin, owner, odometer, mask)
 
+    def landed(self, batch: Batch, items: dict[int, TitleRow], ctx: Context) -> list[int] | None:
+        rows = [items[r] for r in batch.rows if r in items]
+        if len(rows) != len(batch.rows):
+            return None
+        for item in rows[:1] + rows[-1:]:  # a transaction lands whole: its ends tell
+            t = ctx.client.title(item.vin)
+            mask = brand_mask(t.brands)
+            if t.owner != item.owner or t.odometer != item.odometer or mask != item.brands:
+                return None
+        return []
+
     def keys(self, item: TitleRow) -> list[tuple[str, str]]:
         return [("VIN", item.vin)]
 
@@ -141,6 +152,13 @@ class Liens:
 
     def parse(self, row: Row, ctx: Context) -> LienRow:
         return LienRow(row, vin_of(row), flag(row.get("floor_plan"), "floor_plan"))
+
+    def landed(self, batch: Batch, items: dict[int, LienRow], ctx: Context) -> list[int] | None:
+        rows = [items[r] for r in batch.rows if r in items]
+        if len(rows) != len(batch.rows):
+            return None
+        held = ctx.client.liens_held_on([i.vin for i in rows], ctx.signer)
+        return held if all(held) else None
 
     def keys(self, item: LienRow) -> list[tuple[str, str]]:
         return [("VIN", item.vin)]
