@@ -23,12 +23,16 @@ from registry.imports.loans import Loans
 from registry.imports.pipeline import IN_FLIGHT, Pipeline, Progress
 from registry.imports.registers import Liens, Titles
 
-KINDS: dict[str, Kind] = {"titles": Titles(), "liens": Liens(), "loans": Loans()}
+#: The kinds of import by name; each run gets an instance of its own (they keep per-run state).
+KINDS: dict[str, type[Titles] | type[Liens] | type[Loans]] = {
+    "titles": Titles, "liens": Liens, "loans": Loans,
+}  # fmt: skip
 
 
 def kind_of(name: str) -> Kind:
+    """A fresh instance of the kind of import ``name``."""
     try:
-        return KINDS[name]
+        return KINDS[name]()
     except KeyError:
         raise InvalidInput(f"unknown import kind {name!r}: one of {', '.join(KINDS)}") from None
 
