@@ -72,7 +72,7 @@ class Summary:
         verb = "would import" if self.dry_run else "imported"
         out = [f"{self.kind} from {self.file}: {self.rows:,} rows, {self.valid:,} valid, "
                f"{self.rejected:,} rejected"]  # fmt: skip
-        if self.already_imported and not self.imported and not self.dry_run:
+        if self.already_imported and not self.transactions and not self.dry_run:
             out.append(f"nothing to import: all {self.already_imported:,} valid rows were "
                        "imported already by an earlier run of this file")  # fmt: skip
         elif self.dry_run:
