@@ -54,7 +54,7 @@ def _kill_and_rerun(
             if _journaled(importer, "sent") > before:
                 break
             time.sleep(0.01)
-        time.sleep(rng.uniform(0.0, 0.4))
+        time.sleep(rng.uniform(0.0, 0.3))
         proc.send_signal(signal.SIGKILL)
         proc.communicate()
         midway += 0 < landed() < total
@@ -72,7 +72,7 @@ def _journaled(importer: Importer, what: str) -> int:
 def test_titles_killed_ten_times_land_exactly_once(small_blocks: Registry, tmp_path: Path) -> None:
     registry = small_blocks
     importer = Importer(registry, tmp_path / "data")
-    file, vins = _titles_file(registry, tmp_path / "titles.csv", 4000)
+    file, vins = _titles_file(registry, tmp_path / "titles.csv", 6000)
     start = registry.reader.tx.block_number() + 1
 
     def landed() -> int:
