@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 from cachetools import LRUCache
 from eth_account.signers.local import LocalAccount
@@ -37,6 +37,9 @@ from registry.queries import (
 )
 from registry.rpc import connect
 
+if TYPE_CHECKING:
+    from registry.imports.jobs import ImportJobs
+
 T = TypeVar("T")
 
 
@@ -58,6 +61,7 @@ class Runtime:
         self._deployments: dict[int, Deployment] | None = None
         self._client: RegistryClient | None = None
         self._client_lock = threading.Lock()
+        self._imports: ImportJobs | None = None
 
     # ------------------------------------------------------------------ reads
 
@@ -130,6 +134,16 @@ class Runtime:
                 account = signer_from_settings(self.settings, chain_id)
                 self._client = RegistryClient(rpc, self.deployment(chain_id), account)
             return self._client
+
+    @property
+    def imports(self) -> ImportJobs:
+        """This instance's import jobs (``POST /imports``)."""
+        with self._client_lock:
+            if self._imports is None:
+                from registry.imports.jobs import ImportJobs
+
+                self._imports = ImportJobs(self.settings.data_dir)
+            return self._imports
 
     def signer(self) -> LocalAccount:
         account = self.client().account
@@ -215,6 +229,18 @@ def public_caller(request: Request, runtime: Runtime) -> Principal | None:
     if principal is None and runtime.buckets.enabled:
         runtime.buckets.take(request.client.host if request.client else "unknown")
     return principal
+
+
+def instance_client(runtime: Runtime, principal: Principal) -> RegistryClient:
+    """The instance's signing client, for a key issued to the participant it signs as."""
+    client = runtime.client()
+    if principal.participant != client.address.lower():
+        raise Unauthorized(
+            f"this instance signs as {client.address}; the API key is for {principal.participant}",
+            instance=client.address,
+            key_participant=principal.participant,
+        )
+    return client
 
 
 def require_roles(*roles: str) -> Callable[..., Principal]:

@@ -19,6 +19,7 @@ from api.errors import install_error_handlers
 from api.routes import (
     digest,
     funders,
+    imports,
     liens,
     loans,
     participants,
@@ -93,7 +94,7 @@ def create_app(settings: ApiSettings | None = None, *, engine: Engine | None = N
     )
     app.state.runtime = runtime
     modules = (vehicles, liens, loans, participants, status, writes, risk, funders, tapes, watches)
-    routers = [m.router for m in (*modules, digest)]
+    routers = [m.router for m in (*modules, digest, imports)]
     for router in routers:
         app.include_router(router)
 

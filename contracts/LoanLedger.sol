@@ -26,10 +26,13 @@ contract LoanLedger is ILoanLedger, Pledges {
     uint256 private constant _PERFORMING = _ACTIVE | _DELINQUENT;
     uint256 private constant _OUTSTANDING = _ACTIVE | _DELINQUENT | _DEFAULTED;
 
+    /// @dev One slot. `since` is the effective time of the origination, then of the disbursement:
+    /// the earliest time the loan's next event may carry.
     struct Loan {
         address lender;
         uint48 lienId;
         LoanState state;
+        uint40 since;
     }
 
     struct Commitments {
@@ -63,14 +66,16 @@ contract LoanLedger is ILoanLedger, Pledges {
     {
         _requireLender();
         loanId = _nextLoanId++;
-        _originate(loanId, lienId, loanRef, termsHash, scheduleHash);
+        _originate(loanId, lienId, loanRef, termsHash, scheduleHash, 0);
     }
 
     /**
-     * @notice Originates many loans in one transaction (a lender migrating its book). Loan ids are
-     * consecutive from the returned one.
+     * @notice Originates many loans in one transaction (a lender migrating its book), each at its
+     * effective time `originatedAts[i]` (0: the block's time). Loan ids are consecutive from the
+     * returned one.
      *
-     * Requirements: as {originateLoan} for each entry; the arrays have one length.
+     * Requirements: as {originateLoan} for each entry; the arrays have one length; no effective
+     * time is later than the block's.
      *
      * Emits {LoanOriginated} for each.
      */
@@ -78,16 +83,18 @@ contract LoanLedger is ILoanLedger, Pledges {
         uint256[] calldata lienIds,
         bytes32[] calldata loanRefs,
         bytes32[] calldata termsHashes,
-        bytes32[] calldata scheduleHashes
+        bytes32[] calldata scheduleHashes,
+        uint64[] calldata originatedAts
     ) external returns (uint256 firstLoanId) {
         _requireLender();
         uint256 n = lienIds.length;
         if (loanRefs.length != n) revert LoanBatchLengthMismatch(n, loanRefs.length);
         if (termsHashes.length != n) revert LoanBatchLengthMismatch(n, termsHashes.length);
         if (scheduleHashes.length != n) revert LoanBatchLengthMismatch(n, scheduleHashes.length);
+        if (originatedAts.length != n) revert LoanBatchLengthMismatch(n, originatedAts.length);
         firstLoanId = _nextLoanId;
         for (uint256 i = 0; i < n; ++i) {
-            _originate(firstLoanId + i, lienIds[i], loanRefs[i], termsHashes[i], scheduleHashes[i]);
+            _originate(firstLoanId + i, lienIds[i], loanRefs[i], termsHashes[i], scheduleHashes[i], originatedAts[i]);
         }
         _nextLoanId = firstLoanId + n;
     }
@@ -100,27 +107,28 @@ contract LoanLedger is ILoanLedger, Pledges {
      * Emits {LoanDisbursed}.
      */
     function recordDisbursement(uint256 loanId, uint256 amount) external {
-        Loan storage loan = _servicedLoan(loanId, _ORIGINATED);
-        if (amount == 0) revert LoanZeroAmount(loanId);
-        loan.state = LoanState.Active;
-        emit LoanDisbursed(loanId, msg.sender, amount);
+        _disburse(loanId, amount, 0);
     }
 
     /**
-     * @notice Records many disbursements in one transaction (a lender migrating its book).
+     * @notice Records many disbursements in one transaction (a lender migrating its book), each at
+     * its effective time `disbursedAts[i]` (0: the block's time).
      *
-     * Requirements: as {recordDisbursement} for each entry; both arrays have one length.
+     * Requirements: as {recordDisbursement} for each entry; the arrays have one length; no
+     * effective time is later than the block's or earlier than the loan's origination.
      *
      * Emits {LoanDisbursed} for each.
      */
-    function recordDisbursementsBatch(uint256[] calldata loanIds, uint256[] calldata amounts) external {
+    function recordDisbursementsBatch(
+        uint256[] calldata loanIds,
+        uint256[] calldata amounts,
+        uint64[] calldata disbursedAts
+    ) external {
         uint256 n = loanIds.length;
         if (amounts.length != n) revert LoanBatchLengthMismatch(n, amounts.length);
+        if (disbursedAts.length != n) revert LoanBatchLengthMismatch(n, disbursedAts.length);
         for (uint256 i = 0; i < n; ++i) {
-            Loan storage loan = _servicedLoan(loanIds[i], _ORIGINATED);
-            if (amounts[i] == 0) revert LoanZeroAmount(loanIds[i]);
-            loan.state = LoanState.Active;
-            emit LoanDisbursed(loanIds[i], msg.sender, amounts[i]);
+            _disburse(loanIds[i], amounts[i], disbursedAts[i]);
         }
     }
 
@@ -133,28 +141,31 @@ contract LoanLedger is ILoanLedger, Pledges {
      * Emits {LoanPaymentRecorded}.
      */
     function recordPayment(uint256 loanId, uint256 amount, bytes32 paymentRef) external {
-        _servicedLoan(loanId, _OUTSTANDING);
-        if (amount == 0) revert LoanZeroAmount(loanId);
-        emit LoanPaymentRecorded(loanId, msg.sender, amount, paymentRef);
+        _pay(loanId, amount, paymentRef, 0);
     }
 
     /**
-     * @notice Records many payments in one transaction (a lender's daily posting file).
+     * @notice Records many payments in one transaction (a lender's daily posting file, or the
+     * payment history of an imported book), each at its effective time `paidAts[i]` (0: the
+     * block's time).
      *
-     * Requirements: as {recordPayment} for each entry; the arrays have one length.
+     * Requirements: as {recordPayment} for each entry; the arrays have one length; no effective
+     * time is later than the block's or earlier than the loan's disbursement.
      *
      * Emits {LoanPaymentRecorded} for each.
      */
-    function recordPaymentsBatch(uint256[] calldata loanIds, uint256[] calldata amounts, bytes32[] calldata refs)
-        external
-    {
+    function recordPaymentsBatch(
+        uint256[] calldata loanIds,
+        uint256[] calldata amounts,
+        bytes32[] calldata refs,
+        uint64[] calldata paidAts
+    ) external {
         uint256 n = loanIds.length;
         if (amounts.length != n) revert LoanBatchLengthMismatch(n, amounts.length);
         if (refs.length != n) revert LoanBatchLengthMismatch(n, refs.length);
+        if (paidAts.length != n) revert LoanBatchLengthMismatch(n, paidAts.length);
         for (uint256 i = 0; i < n; ++i) {
-            _servicedLoan(loanIds[i], _OUTSTANDING);
-            if (amounts[i] == 0) revert LoanZeroAmount(loanIds[i]);
-            emit LoanPaymentRecorded(loanIds[i], msg.sender, amounts[i], refs[i]);
+            _pay(loanIds[i], amounts[i], refs[i], paidAts[i]);
         }
     }
 
@@ -274,6 +285,28 @@ contract LoanLedger is ILoanLedger, Pledges {
         return _loanOfLien[lienId];
     }
 
+    /// @notice The loans many liens secure (0 where none), and those loans' states: what an
+    /// import checks before it originates, disburses or resumes.
+    function loansOfLiens(uint256[] calldata lienIds)
+        external
+        view
+        returns (uint256[] memory loanIds, LoanState[] memory states)
+    {
+        uint256 n = lienIds.length;
+        loanIds = new uint256[](n);
+        states = new LoanState[](n);
+        for (uint256 i = 0; i < n; ++i) {
+            uint256 loanId = _loanOfLien[lienIds[i]];
+            loanIds[i] = loanId;
+            states[i] = _loans[loanId].state;
+        }
+    }
+
+    /// @notice The effective time of a loan's origination, or of its disbursement once disbursed.
+    function loanSince(uint256 loanId) external view returns (uint64) {
+        return _loans[loanId].since;
+    }
+
     /// @notice The id the next originated loan will get.
     function nextLoanId() external view returns (uint256) {
         return _nextLoanId;
@@ -285,18 +318,49 @@ contract LoanLedger is ILoanLedger, Pledges {
         if (!registry.hasRole(LENDER_ROLE, msg.sender)) revert LoanUnauthorizedAccount(msg.sender, LENDER_ROLE);
     }
 
-    function _originate(uint256 loanId, uint256 lienId, bytes32 loanRef, bytes32 termsHash, bytes32 scheduleHash)
-        private
-    {
+    function _originate(
+        uint256 loanId,
+        uint256 lienId,
+        bytes32 loanRef,
+        bytes32 termsHash,
+        bytes32 scheduleHash,
+        uint64 requested
+    ) private {
         (bytes32 vin, address holder, ICollateralRegistry.LienStatus status,) = registry.lienOf(lienId);
         if (status != ICollateralRegistry.LienStatus.Active) revert LoanLienNotActive(lienId);
         if (holder != msg.sender) revert LoanNotLienholder(lienId, msg.sender, holder);
         uint256 existing = _loanOfLien[lienId];
         if (existing != 0) revert LoanLienAlreadyFinanced(lienId, existing);
-        _loans[loanId] = Loan({lender: msg.sender, lienId: uint48(lienId), state: LoanState.Originated});
+        uint64 at = _effective(loanId, requested, 0);
+        _loans[loanId] =
+            Loan({lender: msg.sender, lienId: uint48(lienId), state: LoanState.Originated, since: uint40(at)});
         _commitments[loanId] = Commitments(termsHash, scheduleHash);
         _loanOfLien[lienId] = loanId;
-        emit LoanOriginated(loanId, lienId, msg.sender, vin, loanRef, termsHash, scheduleHash);
+        emit LoanOriginated(loanId, lienId, msg.sender, vin, loanRef, termsHash, scheduleHash, at);
+    }
+
+    function _disburse(uint256 loanId, uint256 amount, uint64 requested) private {
+        Loan storage loan = _servicedLoan(loanId, _ORIGINATED);
+        if (amount == 0) revert LoanZeroAmount(loanId);
+        uint64 at = _effective(loanId, requested, loan.since);
+        loan.state = LoanState.Active;
+        loan.since = uint40(at);
+        emit LoanDisbursed(loanId, msg.sender, amount, at);
+    }
+
+    function _pay(uint256 loanId, uint256 amount, bytes32 paymentRef, uint64 requested) private {
+        Loan storage loan = _servicedLoan(loanId, _OUTSTANDING);
+        if (amount == 0) revert LoanZeroAmount(loanId);
+        uint64 at = _effective(loanId, requested, loan.since);
+        emit LoanPaymentRecorded(loanId, msg.sender, amount, paymentRef, at);
+    }
+
+    /// @dev The effective time of an event: `requested` (0: the block's time), which may be neither
+    /// later than the block nor earlier than `earliest`.
+    function _effective(uint256 loanId, uint64 requested, uint64 earliest) private view returns (uint64 at) {
+        at = requested == 0 ? uint64(block.timestamp) : requested;
+        if (at > block.timestamp) revert LoanEffectiveTimeInFuture(loanId, at, block.timestamp);
+        if (at < earliest) revert LoanEffectiveTimeTooEarly(loanId, at, earliest);
     }
 
     function _requirePledgeable(uint256 loanId) internal view override returns (address) {

@@ -146,8 +146,10 @@ class AnvilNode:
         startup_timeout: float = STARTUP_TIMEOUT,
         hardfork: str | None = None,
         genesis_timestamp: int | None = None,
+        gas_limit: int | None = None,
     ) -> None:
         self.host = host
+        self.gas_limit = gas_limit  # the block gas limit (None: anvil's, 30 million)
         self.port = port if port is not None else free_port(host)
         self.block_time = block_time
         self.state_file = Path(state_file) if state_file else None
@@ -199,6 +201,8 @@ class AnvilNode:
             cmd += ["--hardfork", self.hardfork]
         if self.genesis_timestamp is not None:
             cmd += ["--timestamp", str(self.genesis_timestamp)]
+        if self.gas_limit is not None:
+            cmd += ["--gas-limit", str(self.gas_limit)]
         if self.state_file is not None:
             cmd += ["--state", str(self.state_file)]
             if self.state_interval:
@@ -297,16 +301,17 @@ def ephemeral_anvil(
     state_file: Path | None = None,
     hardfork: str | None = None,
     genesis_timestamp: int | None = None,
+    gas_limit: int | None = None,
 ) -> Iterator[AnvilNode]:
     """A running anvil for a test: free port, no persisted state unless ``state_file``,
     anvil's latest hardfork unless ``hardfork``, its clock starting now unless
-    ``genesis_timestamp``.
+    ``genesis_timestamp``, anvil's block gas limit unless ``gas_limit``.
 
     The node may be stopped and started again (same port, same state file); it is killed
     when the block exits.
     """
     node = AnvilNode(port=port, block_time=block_time, state_file=state_file, hardfork=hardfork,
-                     genesis_timestamp=genesis_timestamp)  # fmt: skip
+                     genesis_timestamp=genesis_timestamp, gas_limit=gas_limit)  # fmt: skip
     try:
         node.start()
         yield node

@@ -53,6 +53,16 @@ def _bytes32(value: bytes | str, what: str) -> bytes:
     return raw
 
 
+def _times(times: Sequence[int] | None, n: int) -> list[int]:
+    """Effective times for a batch of ``n`` (0: the block's time)."""
+    if times is None:
+        return [0] * n
+    out = [int(t) for t in times]
+    if any(t < 0 for t in out):
+        raise InvalidInput("an effective time cannot be negative")
+    return out
+
+
 class RegistryClient(RegistryReader):
     """Acts on the registry as one participant (``account``); reads need no account."""
 
@@ -152,12 +162,19 @@ class RegistryClient(RegistryReader):
         )  # fmt: skip
 
     def issue_titles_batch(
-        self, vins: Sequence[str], owners: Sequence[str], odometers: Sequence[int]
+        self,
+        vins: Sequence[str],
+        owners: Sequence[str],
+        odometers: Sequence[int],
+        brands: Sequence[int] | None = None,
     ) -> TxResult:
+        """Issues one title per VIN; ``brands`` are the brands each already carries, as
+        bitmasks (:func:`registry.contracts.brand_mask`), applied in brand order."""
         encoded = [vin_to_bytes32(validate_vin(v)) for v in vins]
         addrs = [checksum_address(o, "owner address") for o in owners]
+        masks = list(brands) if brands is not None else [0] * len(encoded)
         return self.transact(
-            self.registry, "issueTitlesBatch", encoded, addrs, list(odometers),
+            self.registry, "issueTitlesBatch", encoded, addrs, list(odometers), masks,
             action=f"issuing {len(encoded)} titles",
         )  # fmt: skip
 
@@ -322,11 +339,15 @@ class RegistryClient(RegistryReader):
         loan_refs: Sequence[bytes],
         terms_hashes: Sequence[bytes],
         schedule_hashes: Sequence[bytes],
+        originated_at: Sequence[int] | None = None,
     ) -> TxResult:
-        """Originates one loan per lien; ``result.ids`` are the new loans' ids, in lien order."""
+        """Originates one loan per lien; ``result.ids`` are the new loans' ids, in lien order.
+
+        ``originated_at``: each loan's effective unix time (0 or omitted: the block's time).
+        """
         result = self.transact(
             self.loans, "originateLoansBatch", list(lien_ids), list(loan_refs),
-            list(terms_hashes), list(schedule_hashes),
+            list(terms_hashes), list(schedule_hashes), _times(originated_at, len(lien_ids)),
             action=f"originating {len(lien_ids)} loans",
         )  # fmt: skip
         return self._created(result, "LoanOriginated", "loanId")
@@ -338,10 +359,15 @@ class RegistryClient(RegistryReader):
         )  # fmt: skip
 
     def record_disbursements_batch(
-        self, loan_ids: Sequence[int], amounts_cents: Sequence[int]
+        self,
+        loan_ids: Sequence[int],
+        amounts_cents: Sequence[int],
+        disbursed_at: Sequence[int] | None = None,
     ) -> TxResult:
+        """``disbursed_at``: effective unix times (0 or omitted: the block's time)."""
         return self.transact(
             self.loans, "recordDisbursementsBatch", list(loan_ids), list(amounts_cents),
+            _times(disbursed_at, len(loan_ids)),
             action=f"recording {len(loan_ids)} disbursements",
         )  # fmt: skip
 
@@ -355,11 +381,16 @@ class RegistryClient(RegistryReader):
         )  # fmt: skip
 
     def record_payments_batch(
-        self, loan_ids: Sequence[int], amounts: Sequence[int], refs: Sequence[bytes]
+        self,
+        loan_ids: Sequence[int],
+        amounts: Sequence[int],
+        refs: Sequence[bytes],
+        paid_at: Sequence[int] | None = None,
     ) -> TxResult:
+        """``paid_at``: effective unix times (0 or omitted: the block's time)."""
         return self.transact(
             self.loans, "recordPaymentsBatch", list(loan_ids), list(amounts), list(refs),
-            action=f"recording {len(loan_ids)} payments",
+            _times(paid_at, len(loan_ids)), action=f"recording {len(loan_ids)} payments",
         )  # fmt: skip
 
     def record_delinquency(self, loan_id: int, days_past_due: int) -> TxResult:

@@ -38,6 +38,9 @@ class Function:
 
     def encode(self, args: tuple[Any, ...]) -> str:
         """Calldata (``0x`` hex) for a call with ``args``."""
+        if self.inputs and all(_ARRAY_WORD.get(t.removesuffix("[]")) and t.endswith("[]")
+                               for t in self.inputs):  # fmt: skip
+            return "0x" + self.selector.hex() + _static_arrays(self.inputs, args)
         return "0x" + (self.selector + abi_encode(self.inputs, args)).hex()
 
     def decode(self, data: str | bytes) -> Any:
@@ -47,6 +50,60 @@ class Function:
         )
         values = abi_decode(self.outputs, raw)
         return values[0] if len(values) == 1 else values
+
+
+def _word_int(value: Any) -> str:
+    return format(int(value), "064x")
+
+
+def _word_bytes32(value: Any) -> str:
+    raw = bytes(value)
+    if len(raw) != 32:
+        raise ValueError(f"a bytes32 value must be 32 bytes, got {len(raw)}")
+    return raw.hex()
+
+
+def _word_address(value: Any) -> str:
+    text = value[2:] if isinstance(value, str) and value[:2] in ("0x", "0X") else value
+    if not isinstance(text, str) or len(text) != 40:
+        raise ValueError(f"{value!r} is not an address")
+    int(text, 16)
+    return "0" * 24 + text.lower()
+
+
+def _word_bool(value: Any) -> str:
+    if not isinstance(value, bool):
+        raise ValueError(f"{value!r} is not a bool")
+    return format(int(value), "064x")
+
+
+#: The one-word element types a batch function takes arrays of, and how each becomes a word.
+_ARRAY_WORD = {
+    "bytes32": _word_bytes32,
+    "address": _word_address,
+    "bool": _word_bool,
+    **{f"uint{n}": _word_int for n in range(8, 257, 8)},
+}
+
+
+def _static_arrays(types: tuple[str, ...], args: tuple[Any, ...]) -> str:
+    """ABI encoding of arguments that are all arrays of one-word elements (the batch entry
+    points), as hex: the same bytes eth_abi writes, without its per-element dispatch (a batch
+    of a thousand rows costs milliseconds instead of a large part of a second)."""
+    if len(args) != len(types):
+        raise ValueError(f"expected {len(types)} arguments, got {len(args)}")
+    heads, tails, offset = [], [], 32 * len(types)
+    for kind, values in zip(types, args, strict=True):
+        base = kind.removesuffix("[]")
+        word = _ARRAY_WORD[base]
+        if base.startswith("uint"):
+            bits = int(base[4:])
+            if any(int(v) < 0 or int(v) >> bits for v in values):
+                raise ValueError(f"a value does not fit {base}")
+        heads.append(format(offset, "064x"))
+        tails.append(format(len(values), "064x") + "".join(word(v) for v in values))
+        offset += 32 * (1 + len(values))
+    return "".join(heads) + "".join(tails)
 
 
 class ContractCodec:

@@ -7,6 +7,7 @@ The runtime needs no compiler: ABIs and bytecode are read from the committed
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from functools import cache
 from pathlib import Path
@@ -43,6 +44,18 @@ def brand_index(name: str) -> int:
             f"unknown brand {name!r}; known brands: {', '.join(b.lower() for b in _BRANDS)}",
             brand=name,
         ) from None
+
+
+def brand_mask(names: Iterable[str]) -> int:
+    """The bitmask of brands given by name (as :func:`brand_index` reads them).
+
+    Raises:
+        InvalidInput: an unknown brand.
+    """
+    mask = 0
+    for name in names:
+        mask |= 1 << brand_index(name)
+    return mask
 
 
 @cache

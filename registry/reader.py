@@ -7,7 +7,7 @@ contracts define (role ids, the EIP-712 domain) are read from them once and cach
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from eth_utils import to_checksum_address
@@ -236,6 +236,34 @@ class RegistryReader:
 
     def loan_of_lien(self, lien_id: int, block: Block = "latest") -> int:
         return int(self.read(self.loans, "loanOfLien", lien_id, block=block))
+
+    # ---------------------------------------------------------------- many at once
+
+    def titles_of(
+        self, vins: Sequence[str], block: Block = "latest"
+    ) -> list[tuple[TitleStatus, int, int]]:
+        """(status, brands bitmask, active liens) of each VIN's title, in one call."""
+        raw = [vin_to_bytes32(validate_vin(v)) for v in vins]
+        statuses, brands, active = self.read(self.registry, "titlesOf", raw, block=block)
+        return [
+            (_TITLE_STATUSES[s], int(b), int(a))
+            for s, b, a in zip(statuses, brands, active, strict=True)
+        ]
+
+    def liens_held_on(self, vins: Sequence[str], holder: str, block: Block = "latest") -> list[int]:
+        """For each VIN, the oldest active lien ``holder`` holds on it (0: none), in one call."""
+        raw = [vin_to_bytes32(validate_vin(v)) for v in vins]
+        ids = self.read(
+            self.registry, "activeLiensOfMany", raw, checksum_address(holder), block=block
+        )
+        return [int(i) for i in ids]
+
+    def loans_of_liens(
+        self, lien_ids: Sequence[int], block: Block = "latest"
+    ) -> list[tuple[int, LoanState]]:
+        """(loan id, its state) for each lien (0 and NONE where none), in one call."""
+        ids, states = self.read(self.loans, "loansOfLiens", list(lien_ids), block=block)
+        return [(int(i), _LOAN_STATES[s]) for i, s in zip(ids, states, strict=True)]
 
     def policy(self, policy_id: int, block: Block = "latest") -> domain.Policy:
         vin, insurer, status, expires, payee = self.read(

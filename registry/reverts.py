@@ -66,6 +66,13 @@ def _brand(i: int) -> str:
     return Brand.from_chain(i).lower().replace("_", "-") if i < len(Brand) else f"#{i}"
 
 
+def _when(t: int) -> str:
+    """A unix time in a message: its UTC date and time."""
+    from datetime import UTC, datetime
+
+    return datetime.fromtimestamp(int(t), UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
 def _name(enum: type[ChainEnum], i: int) -> str:
     return enum.from_chain(i).lower().replace("_", " ") if i < len(enum) else str(i)
 
@@ -276,6 +283,20 @@ _MESSAGES: dict[str, tuple[type[RegistryError], Callable[[Args], str]]] = {
     "PledgeConsentExpired": (
         RejectedConflict,
         lambda a: f"the funder's consent for loan {a['loanId']} expired (deadline {a['deadline']})",
+    ),
+    "LoanEffectiveTimeInFuture": (
+        RejectedInvalid,
+        lambda a: (
+            f"loan {a['loanId']}: the effective time {_when(a['at'])} is later than the "
+            f"block's ({_when(a['blockTime'])}); nothing can be recorded as of the future"
+        ),
+    ),
+    "LoanEffectiveTimeTooEarly": (
+        RejectedConflict,
+        lambda a: (
+            f"loan {a['loanId']}: the effective time {_when(a['at'])} is before its "
+            f"origination or disbursement ({_when(a['earliest'])})"
+        ),
     ),
     "InsuranceUnauthorizedAccount": (
         RejectedUnauthorized,

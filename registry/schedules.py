@@ -283,8 +283,15 @@ def _check_salt(salt: bytes) -> None:
 
 def schedule_hash(schedule: Schedule, salt: bytes) -> bytes:
     """``keccak256(salt || canonical_json(schedule))``, the on-chain schedule commitment."""
+    return committed_schedule(schedule, salt)[1]
+
+
+def committed_schedule(schedule: Schedule, salt: bytes) -> tuple[bytes, bytes]:
+    """(``canonical_json(schedule)``, :func:`schedule_hash`) at once: a lender keeps the one
+    and commits the other."""
     _check_salt(salt)
-    return keccak(bytes(salt) + canonical_json(schedule))
+    text = canonical_json(schedule)
+    return text, keccak(bytes(salt) + text)
 
 
 def terms_hash(terms: LoanTerms, salt: bytes) -> bytes:

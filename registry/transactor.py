@@ -52,6 +52,17 @@ class TxResult:
         return [ev for ev in self.events if ev.name == name]
 
 
+@dataclass(frozen=True)
+class SignedTx:
+    """A signed transaction not yet sent: its hash is known before the node sees it."""
+
+    tx_hash: str
+    raw: str
+    nonce: int
+    to: str | None
+    data: str
+
+
 class Transactor:
     """Signs with one account and sends; reads over raw RPC. One instance per signer."""
 
@@ -116,35 +127,53 @@ class Transactor:
         ``to=None`` deploys ``data`` as contract creation code.
         """
         account = self._signer()
-        tx: dict[str, Any] = {"from": account.address, "data": data}
-        if to is not None:
-            tx["to"] = to
         if gas is None:
-            estimate = int(self.rpc.request("eth_estimateGas", [tx], action=action), 16)
-            gas = min(estimate + estimate // 5 + 10_000, self.block_gas_limit())
+            gas = self.estimate(to, data, action=action)
         nonce, gas_price = self.rpc.batch(
             [("eth_getTransactionCount", [account.address, "pending"]), ("eth_gasPrice", [])]
         )
-        signed = account.sign_transaction(
-            {
-                **tx,
-                "gas": gas,
-                "gasPrice": int(gas_price, 16),
-                "nonce": int(nonce, 16),
-                "chainId": self.chain_id,
-                "value": 0,
-            }
-        )
-        tx_hash = "0x" + bytes(signed.hash).hex()
+        signed = self.sign(to, data, gas=gas, nonce=int(nonce, 16), gas_price=int(gas_price, 16))
+        self.broadcast(signed, action=action)
+        return self.wait(signed.tx_hash, to=to, data=data, action=action)
+
+    def estimate(self, to: str | None, data: str, *, action: str) -> int:
+        """The gas to give ``data`` (the node's estimate with a margin, at most a block's);
+        a refusal comes back as its domain error."""
+        tx: dict[str, Any] = {"from": self._signer().address, "data": data}
+        if to is not None:
+            tx["to"] = to
+        estimate = int(self.rpc.request("eth_estimateGas", [tx], action=action), 16)
+        return min(estimate + estimate // 5 + 10_000, self.block_gas_limit())
+
+    def next_nonce(self) -> int:
+        """The signer's next nonce, counting its pending transactions."""
+        address = self._signer().address
+        return int(self.rpc.request("eth_getTransactionCount", [address, "pending"]), 16)
+
+    def gas_price(self) -> int:
+        return int(self.rpc.request("eth_gasPrice"), 16)
+
+    def sign(self, to: str | None, data: str, *, gas: int, nonce: int, gas_price: int) -> SignedTx:
+        """Signs without sending, for callers that keep their own nonces (several
+        transactions in flight) and record the hash before the node sees the transaction."""
+        tx: dict[str, Any] = {"from": self._signer().address, "data": data, "gas": gas,
+                              "gasPrice": gas_price, "nonce": nonce, "chainId": self.chain_id,
+                              "value": 0}  # fmt: skip
+        if to is not None:
+            tx["to"] = to
+        signed = self._signer().sign_transaction(tx)
+        raw = "0x" + bytes(signed.raw_transaction).hex()
+        return SignedTx("0x" + bytes(signed.hash).hex(), raw, nonce, to, data)
+
+    def broadcast(self, signed: SignedTx, *, action: str) -> None:
+        """Sends signed bytes (sending them again is harmless: see the transport)."""
         try:
-            self.rpc.send_raw_transaction(
-                "0x" + bytes(signed.raw_transaction).hex(), tx_hash, action=action
-            )
+            self.rpc.send_raw_transaction(signed.raw, signed.tx_hash, action=action)
         except ChainUnavailable as exc:
+            tx_hash = signed.tx_hash
             exc.message += f" (transaction {tx_hash} may have reached it: check before retrying)"
             exc.details["tx_hash"] = tx_hash
             raise
-        return self.wait(tx_hash, to=to, data=data, action=action)
 
     def wait(self, tx_hash: str, *, to: str | None, data: str, action: str) -> TxResult:
         """Waits for the receipt; a failed transaction is replayed to name its reason."""

@@ -143,10 +143,18 @@ class _Book:
                 loanRef=_h(self.loan),
                 termsHash=_h(1),
                 scheduleHash=_h(2),
+                originatedAt=1_700_000_000,
             )
         )
         out.append(
-            self.ev("LoanDisbursed", LOANS, loanId=self.loan, lender=lender, amount=2_000_000)
+            self.ev(
+                "LoanDisbursed",
+                LOANS,
+                loanId=self.loan,
+                lender=lender,
+                amount=2_000_000,
+                disbursedAt=1_700_000_000,
+            )
         )
         for _ in range(3):
             out.append(
@@ -157,6 +165,7 @@ class _Book:
                     lender=lender,
                     amount=45_000,
                     paymentRef=_h(3),
+                    paidAt=1_700_000_000,
                 )
             )
         if r.random() < 0.3:

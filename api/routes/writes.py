@@ -15,13 +15,12 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
-from api.deps import IdPath, Runtime, RuntimeDep, require_roles
+from api.deps import IdPath, Runtime, RuntimeDep, instance_client, require_roles
 from api.schemas import Model, WriteResult
 from api.types import JSON_INT_MAX, Address, Brand, Count, Hash32, Vin, one_of
 from registry import domain
 from registry.auth import Principal
 from registry.client import RegistryClient
-from registry.errors import Unauthorized
 from registry.transactor import TxResult
 
 router = APIRouter(tags=["writes"])
@@ -59,13 +58,7 @@ def _act(
     action: Callable[[RegistryClient], TxResult],
     record: Callable[[RegistryClient, TxResult], Any],
 ) -> dict[str, Any]:
-    client = runtime.client()
-    if principal.participant != client.address.lower():
-        raise Unauthorized(
-            f"this instance signs as {client.address}; the API key is for {principal.participant}",
-            instance=client.address,
-            key_participant=principal.participant,
-        )
+    client = instance_client(runtime, principal)
     result = action(client)
     found = record(client, result)
     if found is None:

@@ -251,6 +251,9 @@ class LoanRecord(Model):
     charged_off_amount: int
     originated_block: int
     originated_at: int
+    #: when it was originated and disbursed (earlier than the blocks' times when imported)
+    effective_originated_at: int | None
+    effective_disbursed_at: int | None
     updated_block: int
     delinquency_bucket: Bucket
     funder: str | None = Field(None, description="the funder the loan is pledged to now")

@@ -34,6 +34,10 @@ interface ILoanLedger {
     error LoanZeroAmount(uint256 loanId);
     error LoanUnauthorizedHook(address caller);
     error LoanBatchLengthMismatch(uint256 expected, uint256 actual);
+    /// @dev An effective time (origination, disbursement, payment) later than the block's.
+    error LoanEffectiveTimeInFuture(uint256 loanId, uint64 at, uint256 blockTime);
+    /// @dev An effective time before the loan's origination (disbursement) or disbursement (payment).
+    error LoanEffectiveTimeTooEarly(uint256 loanId, uint64 at, uint64 earliest);
 
     event LoanOriginated(
         uint256 indexed loanId,
@@ -42,10 +46,15 @@ interface ILoanLedger {
         bytes32 vin,
         bytes32 loanRef,
         bytes32 termsHash,
-        bytes32 scheduleHash
+        bytes32 scheduleHash,
+        uint64 originatedAt
     );
-    event LoanDisbursed(uint256 indexed loanId, address indexed lender, uint256 amount);
-    event LoanPaymentRecorded(uint256 indexed loanId, address indexed lender, uint256 amount, bytes32 paymentRef);
+    /// @dev `disbursedAt` / `paidAt` / `originatedAt`: when it happened (unix seconds), the block's
+    /// time unless an imported book gave an earlier one.
+    event LoanDisbursed(uint256 indexed loanId, address indexed lender, uint256 amount, uint64 disbursedAt);
+    event LoanPaymentRecorded(
+        uint256 indexed loanId, address indexed lender, uint256 amount, bytes32 paymentRef, uint64 paidAt
+    );
     event LoanDelinquencyRecorded(uint256 indexed loanId, address indexed lender, uint16 daysPastDue);
     event LoanDefaulted(uint256 indexed loanId, address indexed lender);
     event LoanRestructured(uint256 indexed loanId, address indexed lender, bytes32 termsHash, bytes32 scheduleHash);

@@ -108,6 +108,19 @@ abstract contract Liens is RegistryBase {
         return _collect(vin, true);
     }
 
+    /// @notice For each VIN, the oldest active lien `holder` holds on it (0 if none): what an
+    /// import checks before registering, and what it finances.
+    function activeLiensOfMany(bytes32[] calldata vins, address holder) external view returns (uint256[] memory ids) {
+        uint256 n = vins.length;
+        ids = new uint256[](n);
+        for (uint256 i = 0; i < n; ++i) {
+            for (uint256 id = _titles[vins[i]].lastLienId; id != 0; id = _liens[id].prevLienId) {
+                Lien storage l = _liens[id];
+                if (l.status == LienStatus.Active && l.holder == holder) ids[i] = id;
+            }
+        }
+    }
+
     /// @notice A lien's rank among its vehicle's active liens (1 = first), 0 if not active.
     function lienPriority(uint256 lienId) external view returns (uint256 rank) {
         Lien storage l = _liens[lienId];

@@ -22,21 +22,34 @@ abstract contract Titles is RegistryBase, Signatures {
     }
 
     /**
-     * @notice Issues many titles in one transaction (a registrar loading an existing register).
+     * @notice Issues many titles in one transaction (a registrar loading an existing register),
+     * each with the brands it already carries: `brands[i]` is a bitmask (bit b set: brand b).
+     * The brands are applied in brand order, as {applyBrand} would, so the history is kept.
      *
-     * Requirements: as {issueTitle} for each entry; the three arrays have one length.
+     * Requirements: as {issueTitle} for each entry; the four arrays have one length; every brand is
+     * known, and rebuilt comes with salvage, recovered-theft with stolen.
      *
-     * Emits {TitleIssued} for each.
+     * Emits {TitleIssued} for each, then {BrandApplied} for each of its brands (and
+     * {TitleStatusChanged} when a brand changes the status).
      */
-    function issueTitlesBatch(bytes32[] calldata vins, address[] calldata owners, uint64[] calldata odometers)
-        external
-        onlyRole(REGISTRAR_ROLE)
-    {
+    function issueTitlesBatch(
+        bytes32[] calldata vins,
+        address[] calldata owners,
+        uint64[] calldata odometers,
+        uint32[] calldata brands
+    ) external onlyRole(REGISTRAR_ROLE) {
         uint256 n = vins.length;
         if (owners.length != n) revert RegistryBatchLengthMismatch(n, owners.length);
         if (odometers.length != n) revert RegistryBatchLengthMismatch(n, odometers.length);
+        if (brands.length != n) revert RegistryBatchLengthMismatch(n, brands.length);
         for (uint256 i = 0; i < n; ++i) {
-            _issue(vins[i], owners[i], odometers[i]);
+            bytes32 vin = vins[i];
+            _issue(vin, owners[i], odometers[i]);
+            uint32 mask = brands[i];
+            for (uint8 b = 0; mask != 0; ++b) {
+                if (mask & 1 != 0) _applyBrand(vin, b, msg.sender);
+                mask >>= 1;
+            }
         }
     }
 
@@ -162,6 +175,25 @@ abstract contract Titles is RegistryBase, Signatures {
         Title storage t = _titles[vin];
         TitleRecord storage r = _records[vin];
         return (t.owner, t.status, t.activeLiens, r.odometer, r.brands, t.transfers);
+    }
+
+    /// @notice Many titles' status, brands and active lien count at once (status None where no
+    /// title was issued): what an import checks its rows against.
+    function titlesOf(bytes32[] calldata vins)
+        external
+        view
+        returns (TitleStatus[] memory statuses, uint32[] memory brands, uint16[] memory activeLiens)
+    {
+        uint256 n = vins.length;
+        statuses = new TitleStatus[](n);
+        brands = new uint32[](n);
+        activeLiens = new uint16[](n);
+        for (uint256 i = 0; i < n; ++i) {
+            Title storage t = _titles[vins[i]];
+            statuses[i] = t.status;
+            brands[i] = _records[vins[i]].brands;
+            activeLiens[i] = t.activeLiens;
+        }
     }
 
     // --------------------------------------------------------------- internal

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
-from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -21,14 +19,7 @@ from registry.cli.common import (
     settings_for,
     with_signer,
 )
-from registry.schedules import (
-    LoanTerms,
-    Schedule,
-    ScheduleKind,
-    build_schedule,
-    schedule_hash,
-    terms_hash,
-)
+from registry.schedules import LoanTerms, ScheduleKind
 
 if TYPE_CHECKING:
     from registry.config import Settings
@@ -53,30 +44,19 @@ def terms_options(fn: Any) -> Any:
     return fn
 
 
-@dataclass(frozen=True)
-class Commitment:
-    """A schedule built from the command's terms, and the salted hashes that go on chain."""
+def commitment_of(
+    principal: str, rate: str, term_months: int, first_due: datetime, kind: str
+) -> loan_records.Commitment:
+    """The commitment of the command's terms (a fresh salt)."""
+    terms = LoanTerms(
+        Decimal(principal), Decimal(rate), term_months, first_due.date(), ScheduleKind(kind)
+    )
+    return loan_records.Commitment.of(terms)
 
-    schedule: Schedule
-    salt: bytes
-    terms_hash: bytes
-    schedule_hash: bytes
 
-    @classmethod
-    def of(
-        cls, principal: str, rate: str, term_months: int, first_due: datetime, kind: str
-    ) -> Commitment:
-        terms = LoanTerms(
-            Decimal(principal), Decimal(rate), term_months, first_due.date(), ScheduleKind(kind)
-        )
-        schedule = build_schedule(terms)
-        salt = secrets.token_bytes(32)
-        return cls(schedule, salt, terms_hash(terms, salt), schedule_hash(schedule, salt))
-
-    def keep(self, settings: Settings, chain_id: int, loan_id: int) -> Path:
-        """Keeps the schedule and salt in the lender's private records."""
-        record = loan_records.LoanRecord(loan_id, self.salt, self.schedule)
-        return loan_records.save(settings.data_dir / "loans", chain_id, record)
+def records_dir(settings: Settings) -> Path:
+    """Where this instance's lender keeps its loan records (schedule + salt per loan)."""
+    return settings.data_dir / "loans"
 
 
 @click.group()
@@ -102,12 +82,12 @@ def originate(
 ) -> None:
     """Originate a loan secured by LIEN_ID, committing its terms and schedule by salted hash."""
     settings = settings_for(dev_account, keystore)
-    c = Commitment.of(principal, rate, term_months, first_due, kind)
+    c = commitment_of(principal, rate, term_months, first_due, kind)
     client = client_for(dev_account, keystore)
     loan_id = client.originate_loan(
         lien_id, reference(ref, settings, "loan"), c.terms_hash, c.schedule_hash
     ).id
-    path = c.keep(settings, client.tx.chain_id, loan_id)
+    path = c.keep(records_dir(settings), client.tx.chain_id, loan_id)
     first = c.schedule.instalments[0]
     click.echo(
         f"loan {loan_id} originated on lien {lien_id}: {term_months} instalments, "
@@ -235,10 +215,10 @@ def restructure(
 ) -> None:
     """Restructure LOAN_ID with new terms (a new committed schedule)."""
     settings = settings_for(dev_account, keystore)
-    c = Commitment.of(principal, rate, term_months, first_due, kind)
+    c = commitment_of(principal, rate, term_months, first_due, kind)
     client = client_for(dev_account, keystore)
     result = client.restructure_loan(loan_id, c.terms_hash, c.schedule_hash)
-    c.keep(settings, client.tx.chain_id, loan_id)
+    c.keep(records_dir(settings), client.tx.chain_id, loan_id)
     echo_tx(result, "restructured")
 
 

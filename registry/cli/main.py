@@ -72,6 +72,10 @@ COMMANDS: dict[str, LazyCommand] = {
         "registry.cli.chain:deploy_cmd",
         "Deploy the contracts to the configured network and record them in the deployments file.",
     ),
+    "import": LazyCommand(
+        "registry.cli.imports:import_group",
+        "Bulk import of an existing book: titles, liens, loans (CSV or JSON Lines).",
+    ),
     "index": LazyCommand(
         "registry.cli.index:index",
         "Mirror the registry's events into SQL: backfill, then follow new blocks.",

@@ -154,6 +154,11 @@ class Loan(SQLModel, table=True):
     originated_block: int = _big()
     originated_at: int = _big()
     updated_block: int = _big()
+    #: when the loan was originated and disbursed (the events' own times: earlier than the
+    #: block's for an imported book); the delinquency history is taken at these times. Last,
+    #: as 0005_import adds them (a new database gets the columns in the migrations' order)
+    effective_originated_at: int | None = Field(default=None, sa_type=BigInteger)
+    effective_disbursed_at: int | None = Field(default=None, sa_type=BigInteger)
 
 
 class Policy(SQLModel, table=True):

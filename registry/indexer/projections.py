@@ -235,6 +235,8 @@ def loan_originated(ctx: EventContext) -> None:
         "charged_off_amount": 0,
         "originated_block": ev.block_number,
         "originated_at": ctx.block_time,
+        "effective_originated_at": a["originatedAt"],
+        "effective_disbursed_at": None,
         "updated_block": ev.block_number,
     }
     ctx.state.touch("loans", a["loanId"])
@@ -242,7 +244,9 @@ def loan_originated(ctx: EventContext) -> None:
 
 def loan_disbursed(ctx: EventContext) -> None:
     a = ctx.event.args
-    loan = _change(ctx, "loans", a["loanId"], state=_LOAN_ACTIVE)
+    loan = _change(
+        ctx, "loans", a["loanId"], state=_LOAN_ACTIVE, effective_disbursed_at=a["disbursedAt"]
+    )
     if loan is not None:
         loan["disbursed_amount"] += a["amount"]
 

@@ -43,7 +43,8 @@ if TYPE_CHECKING:
 
 SCHEDULES: Table = LoanSchedule.__table__  # type: ignore[attr-defined]
 #: The payment rows the handlers buffer, in this column order.
-PAYMENT_COLUMNS = ("loan_id", "vin", "amount", "block_number", "block_time", "tx_hash", "log_index")
+PAYMENT_COLUMNS = ("loan_id", "vin", "amount", "block_number", "block_time", "tx_hash",
+                   "log_index", "effective_paid_at")  # fmt: skip
 _BUFFER = "risk_buffer"
 SERIOUS_BRANDS = frozenset({Brand.SALVAGE, Brand.FLOOD, Brand.JUNK, Brand.STOLEN})
 _BRANDS = tuple(Brand)
@@ -193,7 +194,7 @@ def loan_payment(ctx: EventContext) -> None:
     if vin is None:
         return
     buf["payments"].append((a["loanId"], vin, a["amount"], ev.block_number, ctx.block_time,
-                            ev.tx_hash, ev.log_index))  # PAYMENT_COLUMNS order  # fmt: skip
+                            ev.tx_hash, ev.log_index, a["paidAt"]))  # PAYMENT_COLUMNS  # fmt: skip
 
 
 def loan_changed(ctx: EventContext) -> None:

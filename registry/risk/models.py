@@ -81,6 +81,10 @@ class LoanPayment(SQLModel, table=True):
     block_time: int = _big()
     tx_hash: str
     log_index: int
+    #: when the payment was made (the event's ``paidAt``: earlier than the block's time for an
+    #: imported payment history); "paid as of a day" is summed by this time. Last, as
+    #: 0005_import adds it
+    effective_paid_at: int | None = Field(default=None, sa_type=BigInteger)
 
 
 class Payoff(SQLModel, table=True):

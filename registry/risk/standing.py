@@ -338,7 +338,8 @@ def mark_stale(conn: Connection, loan_ids: Iterable[int]) -> None:
 def snapshot_month(conn: Connection, month: str) -> int:
     """Stores every loan's bucket at the end of ``month`` (YYYY-MM), with last month's bucket.
 
-    DPD is taken on the month's last day with the payments recorded up to its end; the
+    DPD is taken on the month's last day with the payments made up to its end (by their
+    effective time, so an imported history counts as it happened); the
     lifecycle state (paid off, charged off) is the one indexed when the snapshot is taken,
     i.e. at the first batch past the month end.
     """
@@ -357,7 +358,7 @@ def snapshot_month(conn: Connection, month: str) -> int:
     paid = dict(
         conn.execute(
             select(PAYMENTS.c.loan_id, func.sum(PAYMENTS.c.amount))
-            .where(PAYMENTS.c.block_time <= end)
+            .where(func.coalesce(PAYMENTS.c.effective_paid_at, PAYMENTS.c.block_time) <= end)
             .group_by(PAYMENTS.c.loan_id)
         ).all()
     )
@@ -367,7 +368,7 @@ def snapshot_month(conn: Connection, month: str) -> int:
         .select_from(LOANS)
         .outerjoin(SCHEDULES, and_(SCHEDULES.c.loan_id == LOANS.c.loan_id,
                                    SCHEDULES.c.schedule_hash == LOANS.c.schedule_hash))
-        .where(LOANS.c.originated_at <= end)
+        .where(func.coalesce(LOANS.c.effective_originated_at, LOANS.c.originated_at) <= end)
     )  # fmt: skip
     rows = []
     rolls: dict[tuple[str, str, str], list[int]] = {}

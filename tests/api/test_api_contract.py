@@ -63,6 +63,7 @@ def concrete(path: str, book: Book) -> str:
     }
     for name in ("policy_id", "claim_id", "webhook_id", "watch_id"):
         values[name] = 1
+    values["job_id"] = "0" * 32  # an import job's id (none such: the key is checked first)
     return path.format(**values)
 
 

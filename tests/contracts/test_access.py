@@ -141,7 +141,7 @@ ACCESS: list[Access] = [
         "AccessControlBadConfirmation",
     ),
     _registrar_only("issueTitle", lambda s: [_new_vin(s), s.address("owner"), 0]),
-    _registrar_only("issueTitlesBatch", lambda s: [[_new_vin(s)], [s.address("owner")], [0]]),
+    _registrar_only("issueTitlesBatch", lambda s: [[_new_vin(s)], [s.address("owner")], [0], [0]]),
     _registrar_only("applyBrand", lambda s: [s.free_vin, 2]),
     _registrar_only("correctOdometer", lambda s: [s.free_vin, 1]),
     Access(
@@ -215,11 +215,11 @@ ACCESS: list[Access] = [
     _module_only("moduleRecordTotalLoss", lambda s: [s.free_vin, s.address("insurer"), True]),
     # -------------------------------------------------------------- LoanLedger
     _originator("originateLoan", lambda s: [s.lien, ref(), ref(), ref()]),
-    _originator("originateLoansBatch", lambda s: [[s.lien], [ref()], [ref()], [ref()]]),
+    _originator("originateLoansBatch", lambda s: [[s.lien], [ref()], [ref()], [ref()], [0]]),
     _servicer("recordDisbursement", lambda s: [s.originated, 100]),
-    _servicer("recordDisbursementsBatch", lambda s: [[s.originated], [100]]),
+    _servicer("recordDisbursementsBatch", lambda s: [[s.originated], [100], [0]]),
     _servicer("recordPayment", lambda s: [s.active, 100, ref()]),
-    _servicer("recordPaymentsBatch", lambda s: [[s.active], [100], [ref()]]),
+    _servicer("recordPaymentsBatch", lambda s: [[s.active], [100], [ref()], [0]]),
     _servicer("recordDelinquency", lambda s: [s.active, 30]),
     _servicer("declareDefault", lambda s: [s.active]),
     _servicer("restructureLoan", lambda s: [s.active, ref(), ref()]),

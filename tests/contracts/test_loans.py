@@ -278,7 +278,7 @@ def test_originate_loans_batch_refuses_a_length_mismatch(registry: Registry, sho
     columns = [[ref(), ref()] for _ in range(3)]
     columns[short - 1] = columns[short - 1][:1]
     with reverts("LoanBatchLengthMismatch", expected=2, actual=1):
-        registry.lender.originate_loans_batch(liens, *columns)
+        registry.lender.originate_loans_batch(liens, columns[0], columns[1], columns[2])
 
 
 def test_originate_loans_batch_is_all_or_nothing(registry: Registry) -> None:

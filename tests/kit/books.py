@@ -93,8 +93,8 @@ def populate(registry: Registry, n: int = 12) -> dict[str, list[Any]]:
     res = lender.register_liens_batch(vs[: n // 2], [False] * (n // 2))
     liens = [int(e.args["lienId"]) for e in res.all("LienRegistered")]
     second = lender2.register_lien(vs[0]).id  # double pledge: priority 2
-    refs = [[ref(kind) for _ in liens] for kind in ("ref", "terms", "sched")]
-    res = lender.originate_loans_batch(liens, *refs)
+    loan_refs, terms, schedules = ([ref(kind) for _ in liens] for kind in ("ref", "terms", "sched"))
+    res = lender.originate_loans_batch(liens, loan_refs, terms, schedules)
     loans = [int(e.args["loanId"]) for e in res.all("LoanOriginated")]
     lender.record_disbursements_batch(loans, [1_000_000] * len(loans))
     lender.record_payments_batch(

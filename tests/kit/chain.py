@@ -205,10 +205,12 @@ def private_registry(
     state_file: Path | None = None,
     hardfork: str | None = None,
     genesis_timestamp: int | None = None,
+    gas_limit: int | None = None,
 ) -> Iterator[Registry]:
     """A registry on a new anvil of its own (killed when the block exits); ``state_file``
     keeps the chain across a stop and start of ``registry.node``; ``genesis_timestamp``
-    starts its clock in the past."""
-    with ephemeral_anvil(state_file=state_file, hardfork=hardfork,
-                         genesis_timestamp=genesis_timestamp) as node:  # fmt: skip
+    starts its clock in the past; ``gas_limit`` makes its blocks smaller (so bulk work takes
+    many transactions)."""
+    node_options = {"genesis_timestamp": genesis_timestamp, "gas_limit": gas_limit}
+    with ephemeral_anvil(state_file=state_file, hardfork=hardfork, **node_options) as node:
         yield deploy_registry(node)

@@ -1,7 +1,7 @@
 """funders: the pledges of loans to funders
 
 Revision ID: 0006_funders
-Revises: 0003_risk
+Revises: 0005_import
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0006_funders"
-down_revision = "0003_risk"
+down_revision = "0005_import"
 branch_labels = None
 depends_on = None
 
