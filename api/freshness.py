@@ -62,6 +62,8 @@ def freshness(
     """The ``freshness`` object every read answer carries."""
     watch.ensure_started()
     head = watch.head
+    if head is not None and indexed_block is not None:
+        head = max(head, indexed_block)  # the mirror has seen a block the last poll had not
     lag = None if head is None or indexed_block is None else max(0, head - indexed_block)
     stale = not watch.reachable or lag is None or lag > confirmations + stale_after
     return {
