@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, is_dataclass
 from decimal import Decimal, InvalidOperation
@@ -128,6 +128,19 @@ def echo_record(record: Any) -> None:
     """A dataclass record as indented JSON."""
     data = asdict(record) if is_dataclass(record) and not isinstance(record, type) else record
     click.echo(json.dumps(data, indent=2, default=str))
+
+
+def echo_items(
+    items: list[dict[str, Any]], as_json: bool, line: Callable[[dict[str, Any]], str], none: str
+) -> None:
+    """Lists items: as JSON (``--json``), else a ``line`` each, or ``none`` when there are none."""
+    if as_json:
+        click.echo(json.dumps(items, indent=1, default=str))
+        return
+    for item in items:
+        click.echo(line(item))
+    if not items:
+        click.echo(none)
 
 
 @contextmanager

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, Table, and_, delete, select
+from sqlalchemy import Connection, Table, select
 
 from registry.chunks import chunks
 from registry.db import dialect_insert
@@ -124,19 +124,9 @@ def as_dict(row: Any) -> dict[str, Any]:
 
 def remove_after(conn: Connection, ancestor: int, vins: set[str]) -> int:
     """Deletes the VINs' alerts above block ``ancestor`` (a reorg), with undelivered webhooks."""
-    removed = 0
-    vin_list = sorted(vins)
-    for chunk in chunks(vin_list):
-        cond = and_(ALERTS.c.vin.in_(chunk), ALERTS.c.block_number > ancestor)
-        keys = [k for (k,) in conn.execute(select(ALERTS.c.key).where(cond))]
-        for part in chunks(keys):
-            conn.execute(
-                delete(DELIVERIES).where(
-                    DELIVERIES.c.alert_key.in_(part), DELIVERIES.c.delivered_ts.is_(None)
-                )
-            )
-        removed += conn.execute(delete(ALERTS).where(cond)).rowcount
-    return removed
+    from registry.risk.webhooks import remove_with_outbox_after
+
+    return remove_with_outbox_after(conn, ALERTS, ancestor, vins)
 
 
 def list_alerts(
