@@ -21,14 +21,7 @@ from registry.cli.common import (
     settings_for,
     with_signer,
 )
-from registry.schedules import (
-    LoanTerms,
-    Schedule,
-    ScheduleKind,
-    build_schedule,
-    schedule_hash,
-    terms_hash,
-)
+from registry.schedules import LoanTerms, Schedule, ScheduleKind, build_schedule, commitment_hashes
 
 if TYPE_CHECKING:
     from registry.config import Settings
@@ -71,7 +64,7 @@ class Commitment:
         )
         schedule = build_schedule(terms)
         salt = secrets.token_bytes(32)
-        return cls(schedule, salt, terms_hash(terms, salt), schedule_hash(schedule, salt))
+        return cls(schedule, salt, *commitment_hashes(schedule, salt))
 
     def keep(self, settings: Settings, chain_id: int, loan_id: int) -> Path:
         """Keeps the schedule and salt in the lender's private records."""
