@@ -34,6 +34,31 @@
     return body;
   }
 
+  // A panel's address and API key inputs, kept in the session for the next visit: fields
+  // { address: [input id, storage key], key: [input id, storage key], role, holders }.
+  function credentials(fields) {
+    const [addressId, addressItem] = fields.address, [keyId, keyItem] = fields.key;
+    const store = window.sessionStorage;
+    return {
+      // Fills the inputs from the session; true when both were kept.
+      restore() {
+        document.getElementById(addressId).value = store.getItem(addressItem) || "";
+        document.getElementById(keyId).value = store.getItem(keyItem) || "";
+        return Boolean(store.getItem(addressItem) && store.getItem(keyItem));
+      },
+      // The address and key typed (kept for the next visit), or an Error saying what is missing.
+      read() {
+        const address = document.getElementById(addressId).value.trim();
+        const key = document.getElementById(keyId).value.trim();
+        if (!ADDRESS.test(address)) throw new Error(`Enter the ${fields.role}'s address (0x and 40 hex digits).`);
+        if (!key) throw new Error(`Enter an API key of ${fields.holders}.`);
+        store.setItem(addressItem, address);
+        store.setItem(keyItem, key);
+        return { address, key };
+      },
+    };
+  }
+
   // A panel's own card, added to the page's main.
   function addSection(id, html) {
     const section = document.createElement("section");
@@ -75,6 +100,6 @@
 
   window.registryUI = {
     esc, short, label, words, when, day, count, money, ADDRESS, COLORS, severityColors, txLink,
-    fetchJSON, addSection, showError, barChart, ready,
+    fetchJSON, credentials, addSection, showError, barChart, ready,
   };
 })();

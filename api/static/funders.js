@@ -3,10 +3,11 @@
 "use strict";
 (function () {
   const cfg = window.REGISTRY_CONFIG;
-  const { esc, short, count, ADDRESS, fetchJSON, addSection, showError } = window.registryUI;
+  const { esc, short, count, fetchJSON, addSection, showError } = window.registryUI;
   const label = window.registryUI.words;
   const SEVERITY = window.registryUI.severityColors(cfg.enums.severities);
-  const store = window.sessionStorage;
+  const who = window.registryUI.credentials({ address: ["funder-address", "funder.address"],
+    key: ["funder-key", "funder.key"], role: "funder", holders: "that funder, an auditor or the registrar" });
 
   function build() {
     const section = addSection("funder", `
@@ -28,20 +29,14 @@
         <ol id="funder-alerts" style="list-style:none;padding:0;margin:0"></ol>
         <p id="funder-no-alerts" class="muted" hidden>No alerts about this pool.</p>
       </div>`);
-    document.getElementById("funder-address").value = store.getItem("funder.address") || "";
-    document.getElementById("funder-key").value = store.getItem("funder.key") || "";
+    who.restore();
     section.querySelector("#funder-form").addEventListener("submit", (e) => { e.preventDefault(); load(); });
   }
 
   async function load() {
-    const funder = document.getElementById("funder-address").value.trim();
-    const key = document.getElementById("funder-key").value.trim();
     document.getElementById("funder-error").hidden = true;
-    if (!ADDRESS.test(funder)) { return fail("Enter the funder's address (0x and 40 hex digits)."); }
-    if (!key) { return fail("Enter an API key of that funder, an auditor or the registrar."); }
-    store.setItem("funder.address", funder);
-    store.setItem("funder.key", key);
     try {
+      const { address: funder, key } = who.read();
       const base = `/funders/${encodeURIComponent(funder)}`;
       const [pool, alerts] = await Promise.all([
         fetchJSON(`${base}/pool?limit=500`, key),

@@ -6,10 +6,11 @@
   // The vocabularies come from the server (/config.js, from registry/enums.py), best first:
   // the chart's colours (common.js) follow their order.
   const BUCKETS = cfg.enums.buckets;
-  const { esc, money, when, label, count, ADDRESS, fetchJSON, addSection, showError, barChart, txLink } =
+  const { esc, money, when, label, count, fetchJSON, addSection, showError, barChart, txLink } =
     window.registryUI;
   const SEVERITY = window.registryUI.severityColors(cfg.enums.severities);
-  const store = window.sessionStorage;
+  const who = window.registryUI.credentials({ address: ["risk-lender", "risk.lender"],
+    key: ["risk-key", "risk.key"], role: "lender", holders: "that lender, an auditor or the registrar" });
 
   function build() {
     const section = addSection("risk", `
@@ -33,23 +34,15 @@
         <p id="risk-no-alerts" class="muted" hidden>No alerts concern this lender.</p>
       </div>`);
     const form = section.querySelector("#risk-form");
-    document.getElementById("risk-lender").value = store.getItem("risk.lender") || "";
-    document.getElementById("risk-key").value = store.getItem("risk.key") || "";
     form.addEventListener("submit", (e) => { e.preventDefault(); load(); });
-    if (store.getItem("risk.lender") && store.getItem("risk.key")) load();
+    if (who.restore()) load();
   }
 
   async function load() {
-    const lender = document.getElementById("risk-lender").value.trim();
-    const key = document.getElementById("risk-key").value.trim();
     const stress = Number(document.getElementById("risk-stress").value) || 1.5;
-    const err = document.getElementById("risk-error");
-    err.hidden = true;
-    if (!ADDRESS.test(lender)) { return fail("Enter the lender's address (0x and 40 hex digits)."); }
-    if (!key) { return fail("Enter an API key of that lender, an auditor or the registrar."); }
-    store.setItem("risk.lender", lender);
-    store.setItem("risk.key", key);
+    document.getElementById("risk-error").hidden = true;
     try {
+      const { address: lender, key } = who.read();
       const base = `/lenders/${encodeURIComponent(lender)}`;
       const [report, alerts] = await Promise.all([
         fetchJSON(`${base}/portfolio?stress=${stress}`, key),

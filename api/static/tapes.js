@@ -7,8 +7,10 @@
   // Vocabularies from the server (/config.js, from registry/enums.py), in their order.
   const KINDS = cfg.enums.tapeExceptions;
   const STEPS = cfg.enums.delinquencySteps;
-  const store = window.sessionStorage;
-  const { esc, count, label, ADDRESS, fetchJSON, addSection, showError, barChart } = window.registryUI;
+  const { esc, count, label, fetchJSON, addSection, showError, barChart } = window.registryUI;
+  const credentials = window.registryUI.credentials({ address: ["tape-address", "tapes.funder"],
+    key: ["tape-key", "tapes.key"], role: "funder", holders: "that funder or an auditor" });
+  const who = () => credentials.read();
   const money = (cents) => window.registryUI.money(cents, 2);
   const $ = (id) => document.getElementById(id);
   const input = "text-transform:none;letter-spacing:0;font-size:14px";
@@ -39,20 +41,9 @@
         <div id="tape-chart"></div>
         <p id="tape-trend" class="hint"></p>
       </div>`);
-    $("tape-address").value = store.getItem("tapes.funder") || "";
-    $("tape-key").value = store.getItem("tapes.key") || "";
+    credentials.restore();
     $("tape-form").addEventListener("submit", (e) => { e.preventDefault(); checkTape(); });
     $("tape-report").addEventListener("click", () => poolReport());
-  }
-
-  function who() {
-    const address = $("tape-address").value.trim();
-    const key = $("tape-key").value.trim();
-    if (!ADDRESS.test(address)) throw new Error("Enter the funder's address (0x and 40 hex digits).");
-    if (!key) throw new Error("Enter an API key of that funder or an auditor.");
-    store.setItem("tapes.funder", address);
-    store.setItem("tapes.key", key);
-    return { address, key };
   }
 
   const fail = (message, hideId) => showError("tape-error", message, hideId);

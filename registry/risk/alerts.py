@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import Connection, Table, select
 
 from registry.chunks import chunks
-from registry.db import dialect_insert
+from registry.db import dialect_insert, newest_first
 from registry.enums import AlertKind, Severity
 from registry.risk.models import Alert, Delivery
 
@@ -150,10 +150,7 @@ def list_alerts(
     if min_severity:
         least = Severity(min_severity).rank
         stmt = stmt.where(ALERTS.c.severity.in_([s for s in Severity if s.rank >= least]))
-    if before_id is not None:
-        stmt = stmt.where(ALERTS.c.id < before_id)
-    stmt = stmt.order_by(ALERTS.c.id.desc()).limit(limit)
-    return [as_dict(r) for r in conn.execute(stmt)]
+    return [as_dict(r) for r in conn.execute(newest_first(stmt, ALERTS, before_id, limit))]
 
 
 def count_by_kind(conn: Connection, lender: str | None = None) -> dict[str, int]:

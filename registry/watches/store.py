@@ -19,7 +19,7 @@ from sqlalchemy import Connection, Table, and_, delete, select
 
 from registry.addresses import checksum_address
 from registry.chunks import chunks
-from registry.db import dialect_insert
+from registry.db import dialect_insert, newest_first
 from registry.enums import WatchKind
 from registry.errors import InvalidInput, InvalidVin, NotFound
 from registry.risk.webhooks import (
@@ -205,7 +205,4 @@ def list_notices(
         stmt = stmt.where(NOTICES.c.watcher == _address(watcher, "address of the watcher"))
     if vin is not None:
         stmt = stmt.where(NOTICES.c.vin == validate_vin(vin))
-    if before_id is not None:
-        stmt = stmt.where(NOTICES.c.id < before_id)
-    stmt = stmt.order_by(NOTICES.c.id.desc()).limit(limit)
-    return [as_dict(r) for r in conn.execute(stmt)]
+    return [as_dict(r) for r in conn.execute(newest_first(stmt, NOTICES, before_id, limit))]
