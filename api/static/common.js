@@ -18,6 +18,12 @@
   const COLORS = ["#1e7d46", "#c9a100", "#e07b00", "#d0461f", "#8e1b12"];
   const severityColors = (severities) => Object.fromEntries(severities.map((s, i) =>
     [s, ["#6b7685", "#b26a00", "#d0461f", "#8e1b12"][i]]));
+  // The style of a panel's form fields, and its address and API key inputs.
+  const FIELD = "text-transform:none;letter-spacing:0;font-size:14px";
+  const addressInput = (id, who) => `<input id="${id}" placeholder="${who} address 0x…" aria-label="${who} address"
+               style="${FIELD};min-width:320px">`;
+  const keyInput = (id) => `<input id="${id}" type="password" placeholder="API key" aria-label="API key"
+               style="${FIELD};max-width:220px">`;
   const txLink = (base, h) => `<a class="hash" href="${esc(base + h)}" title="${esc(h)}">${esc(short(h))}</a>`;
 
   // A JSON request; with a key, as its bearer. A refusal throws an Error with the API's
@@ -100,6 +106,7 @@
 
   window.registryUI = {
     esc, short, label, words, when, day, count, money, ADDRESS, COLORS, severityColors, txLink,
+    FIELD, addressInput, keyInput,
     fetchJSON, credentials, addSection, showError, barChart, ready,
   };
 })();

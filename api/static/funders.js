@@ -3,7 +3,7 @@
 "use strict";
 (function () {
   const cfg = window.REGISTRY_CONFIG;
-  const { esc, short, count, fetchJSON, addSection, showError } = window.registryUI;
+  const { esc, short, count, fetchJSON, addSection, showError, addressInput, keyInput } = window.registryUI;
   const label = window.registryUI.words;
   const SEVERITY = window.registryUI.severityColors(cfg.enums.severities);
   const who = window.registryUI.credentials({ address: ["funder-address", "funder.address"],
@@ -13,10 +13,8 @@
     const section = addSection("funder", `
       <h2>Funder pool <span class="hint">the loans pledged to a funder, and its alerts</span></h2>
       <form id="funder-form" autocomplete="off" style="flex-wrap:wrap;max-width:none">
-        <input id="funder-address" placeholder="Funder address 0x…" aria-label="Funder address"
-               style="text-transform:none;letter-spacing:0;font-size:14px;min-width:320px">
-        <input id="funder-key" type="password" placeholder="API key" aria-label="API key"
-               style="text-transform:none;letter-spacing:0;font-size:14px;max-width:220px">
+        ${addressInput("funder-address", "Funder")}
+        ${keyInput("funder-key")}
         <button type="submit">Show pool</button>
       </form>
       <div id="funder-error" class="error" role="alert" hidden style="margin-top:12px"></div>

@@ -6,8 +6,8 @@
   // The vocabularies come from the server (/config.js, from registry/enums.py), best first:
   // the chart's colours (common.js) follow their order.
   const BUCKETS = cfg.enums.buckets;
-  const { esc, money, when, label, count, fetchJSON, addSection, showError, barChart, txLink } =
-    window.registryUI;
+  const { esc, money, when, label, count, fetchJSON, addSection, showError, barChart, txLink,
+    addressInput, keyInput } = window.registryUI;
   const SEVERITY = window.registryUI.severityColors(cfg.enums.severities);
   const who = window.registryUI.credentials({ address: ["risk-lender", "risk.lender"],
     key: ["risk-key", "risk.key"], role: "lender", holders: "that lender, an auditor or the registrar" });
@@ -16,10 +16,8 @@
     const section = addSection("risk", `
       <h2>Lender risk <span class="hint">alerts and delinquency, for a lender or auditor key</span></h2>
       <form id="risk-form" autocomplete="off" style="flex-wrap:wrap;max-width:none">
-        <input id="risk-lender" placeholder="Lender address 0x…" aria-label="Lender address"
-               style="text-transform:none;letter-spacing:0;font-size:14px;min-width:320px">
-        <input id="risk-key" type="password" placeholder="API key" aria-label="API key"
-               style="text-transform:none;letter-spacing:0;font-size:14px;max-width:220px">
+        ${addressInput("risk-lender", "Lender")}
+        ${keyInput("risk-key")}
         <input id="risk-stress" type="number" min="0.1" max="20" step="0.1" value="1.5"
                aria-label="Stress factor" title="Stress: worsening roll rates ×"
                style="max-width:90px;font-size:14px;letter-spacing:0">

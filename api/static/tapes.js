@@ -7,24 +7,22 @@
   // Vocabularies from the server (/config.js, from registry/enums.py), in their order.
   const KINDS = cfg.enums.tapeExceptions;
   const STEPS = cfg.enums.delinquencySteps;
-  const { esc, count, label, fetchJSON, addSection, showError, barChart } = window.registryUI;
+  const { esc, count, label, fetchJSON, addSection, showError, barChart, FIELD, addressInput, keyInput } =
+    window.registryUI;
   const credentials = window.registryUI.credentials({ address: ["tape-address", "tapes.funder"],
     key: ["tape-key", "tapes.key"], role: "funder", holders: "that funder or an auditor" });
   const who = () => credentials.read();
   const money = (cents) => window.registryUI.money(cents, 2);
   const $ = (id) => document.getElementById(id);
-  const input = "text-transform:none;letter-spacing:0;font-size:14px";
 
   function build() {
     addSection("tapes", `
       <h2>Loan tape and pool report <span class="hint">check a lender's tape against the registry, for a funder or auditor key</span></h2>
       <form id="tape-form" autocomplete="off" style="flex-wrap:wrap;max-width:none">
-        <input id="tape-address" placeholder="Funder address 0x…" aria-label="Funder address"
-               style="${input};min-width:320px">
-        <input id="tape-key" type="password" placeholder="API key" aria-label="API key"
-               style="${input};max-width:220px">
+        ${addressInput("tape-address", "Funder")}
+        ${keyInput("tape-key")}
         <input id="tape-file" type="file" accept=".csv,text/csv" aria-label="Loan tape (CSV)"
-               style="${input}">
+               style="${FIELD}">
         <button type="submit" id="tape-check">Check tape</button>
         <button type="button" id="tape-report">Pool report</button>
       </form>

@@ -5,18 +5,16 @@
 (function () {
   const cfg = window.REGISTRY_CONFIG;
   const store = window.sessionStorage;
-  const { esc, fetchJSON, addSection, showError, txLink } = window.registryUI;
+  const { esc, fetchJSON, addSection, showError, txLink, FIELD, keyInput } = window.registryUI;
   const when = window.registryUI.day;
-  const field = "text-transform:none;letter-spacing:0;font-size:14px";
 
   function build() {
     const section = addSection("watches", `
       <h2>Watches <span class="hint">notices of every event on the vehicles a key's participant watches</span></h2>
       <form id="watch-form" autocomplete="off" style="flex-wrap:wrap;max-width:none">
-        <input id="watch-key" type="password" placeholder="API key" aria-label="API key"
-               style="${field};max-width:220px">
+        ${keyInput("watch-key")}
         <input id="watch-vin" placeholder="VIN to watch (optional)" aria-label="VIN to watch"
-               maxlength="17" style="${field};min-width:240px">
+               maxlength="17" style="${FIELD};min-width:240px">
         <button type="submit">Watch / show notices</button>
       </form>
       <div id="watch-error" class="error" role="alert" hidden style="margin-top:12px"></div>

@@ -172,6 +172,16 @@ def read_consent(path: Path, command: str, make: Callable[[dict[str, Any]], T]) 
         ) from None
 
 
+def one_or_batch(
+    ids: tuple[int, ...],
+    one: Callable[[int, Any], TxResult],
+    batch: Callable[..., TxResult],
+    arg: Any,
+) -> TxResult:
+    """``one(id, arg)`` for a single id, else ``batch(ids, arg)``: one transaction either way."""
+    return one(ids[0], arg) if len(ids) == 1 else batch(list(ids), arg)
+
+
 def echo_items(
     items: list[dict[str, Any]], as_json: bool, line: Callable[[dict[str, Any]], str], none: str
 ) -> None:

@@ -14,6 +14,7 @@ from registry.cli.common import (
     client_for,
     consent_deadline,
     echo_tx,
+    one_or_batch,
     read_consent,
     with_consent_file,
     with_signer,
@@ -49,10 +50,7 @@ def release(
 ) -> None:
     """Release the signer's (the funder's) pledges of LOAN_IDS."""
     client = client_for(dev_account, keystore)
-    if len(loan_ids) == 1:
-        result = client.release_pledge(loan_ids[0], reason)
-    else:
-        result = client.release_pledges_batch(list(loan_ids), reason)
+    result = one_or_batch(loan_ids, client.release_pledge, client.release_pledges_batch, reason)
     echo_tx(result, f"{len(loan_ids)} pledge(s) released")
 
 
@@ -65,10 +63,7 @@ def transfer(
 ) -> None:
     """Sell the signer's pledges of LOAN_IDS to another funder (release and pledge in one tx)."""
     client = client_for(dev_account, keystore)
-    if len(loan_ids) == 1:
-        result = client.transfer_pledge(loan_ids[0], to)
-    else:
-        result = client.transfer_pledges_batch(list(loan_ids), to)
+    result = one_or_batch(loan_ids, client.transfer_pledge, client.transfer_pledges_batch, to)
     echo_tx(result, f"{len(result.ids)} pledge(s) transferred: {', '.join(map(str, result.ids))}")
 
 

@@ -113,7 +113,7 @@ def history_cmd(
     """Every event of VIN in words, from the SQL mirror: now, or up to --at; CSV or JSON too."""
     from registry.enums import EventKind
     from registry.queries.asof import resolve
-    from registry.queries.vehicles import LATEST, history
+    from registry.queries.vehicles import LATEST, full_history
     from registry.timeline import explained, explanations, to_csv
     from registry.vin import validate_vin
 
@@ -124,14 +124,7 @@ def history_cmd(
         raise InvalidInput(f"{exc}: one of {', '.join(EventKind)}") from None
     with mirror_snapshot(database_url) as (reader, state, _deployment):
         asof = resolve(reader, state, at) if at else None
-        until = asof.block if asof else LATEST
-        items: list[dict[str, object]] = []
-        cursor: str | None = None
-        while True:
-            page, cursor = history(reader, v, cursor=cursor, limit=500, until=until, kinds=wanted)
-            items += page
-            if cursor is None:
-                break
+        items = full_history(reader, v, until=asof.block if asof else LATEST, kinds=wanted)
         if items:
             last = int(str(items[-1]["block"]))
             items = explained(items, explanations(reader, v, last))
