@@ -71,6 +71,18 @@ def make_book(registry: Registry) -> Book:
     return Book(clean, liened, branded, floor_plan, released, unknown, first, second, loan_id)
 
 
+#: What :func:`populate` does to its vehicles: every kind of vehicle event of the three
+#: contracts.
+POPULATED_VEHICLE_EVENTS = frozenset({
+    "TitleIssued", "TitleTransferred", "TitleStatusChanged", "OdometerRecorded",
+    "BrandApplied", "SaleRecorded", "LienRegistered", "LienReleased", "LienAssigned",
+    "LoanOriginated", "LoanDisbursed", "LoanPaymentRecorded", "LoanDelinquencyRecorded",
+    "LoanDefaulted", "LoanRestructured", "LoanRepossessed", "LoanPaidOff", "LoanChargedOff",
+    "LoanServicingTransferred", "PolicyRecorded", "LossPayeeChanged", "PolicyCancelled",
+    "ClaimFiled", "ClaimSettled", "ClaimDenied", "TotalLossDeclared",
+})  # fmt: skip
+
+
 def populate(registry: Registry, n: int = 12) -> dict[str, list[Any]]:
     """Issues ``n`` titles and runs every kind of action once or more. Returns the ids
     (``vins``, ``liens``, ``loans``)."""
