@@ -36,14 +36,7 @@ from registry.demo_clock import (
 )
 from registry.demo_funders import build_pledges
 from registry.errors import InvalidInput
-from registry.schedules import (
-    LoanTerms,
-    Schedule,
-    ScheduleKind,
-    build_schedule,
-    schedule_hash,
-    terms_hash,
-)
+from registry.schedules import LoanTerms, Schedule, ScheduleKind, build_schedule, commitment_hashes
 from registry.vin import generate_vin
 
 Progress = Callable[[str, int], None]  # (stage description, units done)
@@ -256,11 +249,12 @@ class _Lending:
                 )
                 schedules.append(build_schedule(terms))
                 salts.append(secrets.token_bytes(32))
+            hashes = [commitment_hashes(s, salt) for s, salt in zip(schedules, salts, strict=True)]
             result = bank.originate_loans_batch(
                 lien_ids,
                 [secrets.token_bytes(32) for _ in chunk],
-                [terms_hash(s.terms, salt) for s, salt in zip(schedules, salts, strict=True)],
-                [schedule_hash(s, salt) for s, salt in zip(schedules, salts, strict=True)],
+                [terms for terms, _ in hashes],
+                [schedule for _, schedule in hashes],
             )
             loan_ids = list(result.ids)
             bank.record_disbursements_batch(

@@ -300,6 +300,12 @@ def terms_hash(terms: LoanTerms, salt: bytes) -> bytes:
     return keccak(bytes(salt) + canonical_terms_json(terms))
 
 
+def commitment_hashes(schedule: Schedule, salt: bytes) -> tuple[bytes, bytes]:
+    """The loan's on-chain commitments to ``schedule`` under ``salt``: (terms hash, schedule
+    hash)."""
+    return terms_hash(schedule.terms, salt), schedule_hash(schedule, salt)
+
+
 # --- parsing ------------------------------------------------------------------------------
 
 

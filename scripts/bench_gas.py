@@ -18,7 +18,7 @@ from registry.chain import ephemeral_anvil
 from registry.client import RegistryClient
 from registry.deploy import deploy
 from registry.rpc import connect
-from registry.schedules import LoanTerms, ScheduleKind, build_schedule, schedule_hash, terms_hash
+from registry.schedules import LoanTerms, ScheduleKind, build_schedule, commitment_hashes
 from registry.vin import generate_vin
 
 TARGETS = {
@@ -60,7 +60,7 @@ def measure() -> dict[str, int]:
         schedule = build_schedule(terms)
         salt = rng.randbytes(32)
         loan_id = bank.originate_loan(
-            lien_id, rng.randbytes(32), terms_hash(terms, salt), schedule_hash(schedule, salt)
+            lien_id, rng.randbytes(32), *commitment_hashes(schedule, salt)
         ).id
         bank.record_disbursement(loan_id, 2_400_000)
         instalment = int(schedule.instalments[0].total * 100)

@@ -9,14 +9,12 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
 from api.deps import RuntimeDep, json_response, require_roles
-from api.routes.risk import BeforeId, Kind, Limit, MinSeverity
+from api.routes.risk import BeforeId, Kind, Limit, MinSeverity, read_alerts, visible_party
 from api.schemas.funders import FunderAlerts, FunderPool
-from api.types import Address, AlertKind, Severity, parse
-from registry.addresses import checksum_address
+from api.types import Address
 from registry.auth import Principal
-from registry.errors import Unauthorized
 from registry.queries.pledges import funder_pool
-from registry.risk.alerts import KINDS, list_alerts
+from registry.risk.alerts import KINDS
 
 router = APIRouter(tags=["funders"])
 
@@ -24,13 +22,7 @@ FunderReader = Annotated[Principal, Depends(require_roles("funder", "auditor", "
 
 
 def _funder(address: str, principal: Principal) -> str:
-    funder = checksum_address(address, "funder address").lower()
-    if not principal.sees_pool_of(funder):
-        raise Unauthorized(
-            f"the pool of {funder} is visible only to that funder, auditors and the registrar",
-            funder=funder,
-        )
-    return funder
+    return visible_party(address, "funder", principal.sees_pool_of, "the pool")
 
 
 @router.get("/funders/{address}/pool", response_model=FunderPool)
@@ -61,8 +53,7 @@ def funder_alerts(
 ) -> Response:
     """Alerts about the loans pledged to the funder, newest first."""
     funder = _funder(address, principal)
-    k, s = parse(AlertKind, kind, "alert kind"), parse(Severity, severity, "severity")
-    items, state = runtime.read_sql(lambda conn, _s: list_alerts(
-        conn, lender=funder, kind=k, min_severity=s, before_id=before_id, limit=limit
-    ))  # fmt: skip
+    items, state = read_alerts(
+        runtime, lender=funder, kind=kind, severity=severity, before_id=before_id, limit=limit
+    )
     return json_response({"funder": funder, "items": items, "kinds": KINDS}, state, runtime)

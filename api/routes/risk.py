@@ -7,6 +7,7 @@ reflects in one database snapshot (``Runtime.read_sql``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query
@@ -14,7 +15,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from sqlalchemy import Connection, select
 
-from api.deps import RuntimeDep, json_response, require_roles
+from api.deps import Runtime, RuntimeDep, json_response, require_roles
 from api.schemas.risk import (
     Alerts,
     LenderAlerts,
@@ -50,14 +51,38 @@ BeforeId = Annotated[
 STATUS = LoanStatus.__table__  # type: ignore[attr-defined]
 
 
-def _lender(address: str, principal: Principal) -> str:
-    lender = checksum_address(address, "lender address").lower()
-    if not principal.sees_loans_of(lender):
+def visible_party(address: str, role: str, visible: Callable[[str], bool], subject: str) -> str:
+    """The address (lower case) of the lender/funder whose ``subject`` is asked for, or
+    Unauthorized when the key may not see it (``visible``: a ``Principal.sees_*``)."""
+    party = checksum_address(address, f"{role} address").lower()
+    if not visible(party):
         raise Unauthorized(
-            f"risk data of {lender} is visible only to that lender, auditors and the registrar",
-            lender=lender,
+            f"{subject} of {party} is visible only to that {role}, auditors and the registrar",
+            **{role: party},
         )
-    return lender
+    return party
+
+
+def _lender(address: str, principal: Principal) -> str:
+    return visible_party(address, "lender", principal.sees_loans_of, "risk data")
+
+
+def read_alerts(
+    runtime: Runtime,
+    *,
+    lender: str | None,
+    kind: str | None,
+    severity: str | None,
+    before_id: int | None,
+    limit: int,
+    vin: str | None = None,
+) -> tuple[list[dict[str, Any]], MirrorState]:
+    """One page of alerts (``list_alerts``) with the mirror state it reflects, the kind and
+    severity filters parsed from the query."""
+    k, s = parse(AlertKind, kind, "alert kind"), parse(Severity, severity, "severity")
+    return runtime.read_sql(lambda conn, _s: list_alerts(
+        conn, lender=lender, kind=k, vin=vin, min_severity=s, before_id=before_id, limit=limit
+    ))  # fmt: skip
 
 
 @router.get("/lenders/{address}/alerts", response_model=LenderAlerts)
@@ -72,10 +97,9 @@ def lender_alerts(
 ) -> Response:
     """Alerts concerning the lender's liens and loans, newest first."""
     lender = _lender(address, principal)
-    k, s = parse(AlertKind, kind, "alert kind"), parse(Severity, severity, "severity")
-    items, state = runtime.read_sql(lambda conn, _s: list_alerts(
-        conn, lender=lender, kind=k, min_severity=s, before_id=before_id, limit=limit
-    ))  # fmt: skip
+    items, state = read_alerts(
+        runtime, lender=lender, kind=kind, severity=severity, before_id=before_id, limit=limit
+    )
     return json_response({"lender": lender, "items": items, "kinds": KINDS}, state, runtime)
 
 
@@ -90,12 +114,17 @@ def alerts(
     limit: Limit = 100,
 ) -> Response:
     """All alerts (auditors, registrar); a lender's key sees those concerning it."""
-    k, s = parse(AlertKind, kind, "alert kind"), parse(Severity, severity, "severity")
     v = validate_vin(vin) if vin is not None else None
     lender = principal.participant if principal.role == "lender" else None
-    items, state = runtime.read_sql(lambda conn, _s: list_alerts(
-        conn, lender=lender, kind=k, vin=v, min_severity=s, before_id=before_id, limit=limit,
-    ))  # fmt: skip
+    items, state = read_alerts(
+        runtime,
+        lender=lender,
+        kind=kind,
+        severity=severity,
+        before_id=before_id,
+        limit=limit,
+        vin=v,
+    )
     return json_response({"items": items, "kinds": KINDS}, state, runtime)
 
 

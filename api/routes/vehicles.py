@@ -22,7 +22,13 @@ from registry.auth import Principal
 from registry.certificates import canonical_json, certificate_id
 from registry.queries import MirrorState, Reader
 from registry.queries.asof import AsOf, resolve, title_certificate_at
-from registry.queries.vehicles import LATEST, history, odometer_series, title_certificate
+from registry.queries.vehicles import (
+    LATEST,
+    full_history,
+    history,
+    odometer_series,
+    title_certificate,
+)
 from registry.timeline import explained, explanations, to_csv
 from registry.vin import describe_vin, validate_vin
 
@@ -179,14 +185,8 @@ def vehicle_history_export(
 
     def build(conn: Reader, state: MirrorState) -> tuple[list[dict[str, Any]], AsOf | None]:
         asof = resolve(conn, state, at) if at is not None else None
-        until = asof.block if asof else LATEST
-        items: list[dict[str, Any]] = []
-        cursor: str | None = None
-        while True:
-            page, cursor = history(conn, v, cursor=cursor, limit=500, until=until, kinds=kinds)
-            items += page
-            if cursor is None:
-                return _told(conn, v, items, caller), asof
+        items = full_history(conn, v, until=asof.block if asof else LATEST, kinds=kinds)
+        return _told(conn, v, items, caller), asof
 
     (items, asof), state = runtime.read(build)
     name = f"history-{v}-{asof.block if asof else state.indexed_block}.{format}"

@@ -63,14 +63,17 @@ class TapeCheck(Model):
     freshness: Freshness
 
 
-class StepTotal(Model):
+class LoanBalance(Model):
     loans: int
     balance_cents: int
 
 
-class Outstanding(Model):
-    loans: int
-    balance_cents: int
+class StepTotal(LoanBalance):
+    """The loans in one delinquency step."""
+
+
+class Outstanding(LoanBalance):
+    """The loans not paid off nor charged off."""
 
 
 class Payoffs(Model):
@@ -89,20 +92,19 @@ class CollateralEvents(Model):
     repossessions: int
 
 
-class LenderShare(Model):
+class Share(Model):
+    name: str
+    loans: int
+    balance_cents: int
+    share: float
+
+
+class LenderShare(Share):
     lender: str
-    name: str
-    loans: int
-    balance_cents: int
-    share: float
 
 
-class DealerShare(Model):
+class DealerShare(Share):
     dealer: str
-    name: str
-    loans: int
-    balance_cents: int
-    share: float
 
 
 class Concentration(Model):

@@ -17,22 +17,10 @@
     ? `<strong>${esc(names[a.toLowerCase()])}</strong> <span class="addr muted">${esc(short(a))}</span>`
     : `<span class="addr">${esc(a || "–")}</span>`);
 
-  const esc = (s) => String(s ?? "").replace(/[&<>"']/g, (c) =>
-    ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
-  const short = (h) => (h && h.length > 14 ? h.slice(0, 8) + "…" + h.slice(-6) : h || "");
-  const when = (t) => (t ? new Date(t * 1000).toISOString().replace("T", " ").slice(0, 16) + " UTC" : "–");
-  const txLink = (h) => `<a class="hash" href="${esc(cfg.txLinkBase + h)}" title="${esc(h)}">${esc(short(h))}</a>`;
-  const label = (s) => String(s || "").toLowerCase().replace(/_/g, " ");
-
-  async function getJSON(path) {
-    const r = await fetch(path, { headers: { Accept: "application/json" } });
-    const body = await r.json().catch(() => ({}));
-    if (!r.ok) {
-      const e = (body && body.error) || { message: `request failed (${r.status})` };
-      throw Object.assign(new Error(e.message), { status: r.status, code: e.code });
-    }
-    return body;
-  }
+  const { esc, short, when } = window.registryUI;
+  const label = window.registryUI.words;
+  const txLink = (h) => window.registryUI.txLink(cfg.txLinkBase, h);
+  const getJSON = (path) => window.registryUI.fetchJSON(path);
 
   function showError(message) {
     $("result").hidden = true;

@@ -3,25 +3,18 @@
 "use strict";
 (function () {
   const cfg = window.REGISTRY_CONFIG;
-  const SEVERITY = Object.fromEntries(cfg.enums.severities.map((s, i) =>
-    [s, ["#6b7685", "#b26a00", "#d0461f", "#8e1b12"][i]]));
-  const store = window.sessionStorage;
-  const esc = (s) => String(s ?? "").replace(/[&<>"']/g, (c) =>
-    ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
-  const label = (s) => String(s || "").replace(/_/g, " ").toLowerCase();
-  const short = (h) => (h && h.length > 14 ? h.slice(0, 8) + "…" + h.slice(-6) : h || "");
+  const { esc, short, count, fetchJSON, addSection, showError, addressInput, keyInput } = window.registryUI;
+  const label = window.registryUI.words;
+  const SEVERITY = window.registryUI.severityColors(cfg.enums.severities);
+  const who = window.registryUI.credentials({ address: ["funder-address", "funder.address"],
+    key: ["funder-key", "funder.key"], role: "funder", holders: "that funder, an auditor or the registrar" });
 
   function build() {
-    const section = document.createElement("section");
-    section.id = "funder";
-    section.className = "card";
-    section.innerHTML = `
+    const section = addSection("funder", `
       <h2>Funder pool <span class="hint">the loans pledged to a funder, and its alerts</span></h2>
       <form id="funder-form" autocomplete="off" style="flex-wrap:wrap;max-width:none">
-        <input id="funder-address" placeholder="Funder address 0x…" aria-label="Funder address"
-               style="text-transform:none;letter-spacing:0;font-size:14px;min-width:320px">
-        <input id="funder-key" type="password" placeholder="API key" aria-label="API key"
-               style="text-transform:none;letter-spacing:0;font-size:14px;max-width:220px">
+        ${addressInput("funder-address", "Funder")}
+        ${keyInput("funder-key")}
         <button type="submit">Show pool</button>
       </form>
       <div id="funder-error" class="error" role="alert" hidden style="margin-top:12px"></div>
@@ -33,44 +26,25 @@
         <h3 style="font-size:16px;margin:16px 0 8px">Alerts</h3>
         <ol id="funder-alerts" style="list-style:none;padding:0;margin:0"></ol>
         <p id="funder-no-alerts" class="muted" hidden>No alerts about this pool.</p>
-      </div>`;
-    (document.querySelector("main") || document.body).appendChild(section);
-    document.getElementById("funder-address").value = store.getItem("funder.address") || "";
-    document.getElementById("funder-key").value = store.getItem("funder.key") || "";
+      </div>`);
+    who.restore();
     section.querySelector("#funder-form").addEventListener("submit", (e) => { e.preventDefault(); load(); });
   }
 
-  async function getJSON(path, key) {
-    const r = await fetch(path, { headers: { Accept: "application/json", Authorization: "Bearer " + key } });
-    const body = await r.json().catch(() => ({}));
-    if (!r.ok) throw new Error((body.error && body.error.message) || `request failed (${r.status})`);
-    return body;
-  }
-
   async function load() {
-    const funder = document.getElementById("funder-address").value.trim();
-    const key = document.getElementById("funder-key").value.trim();
     document.getElementById("funder-error").hidden = true;
-    if (!/^0x[0-9a-fA-F]{40}$/.test(funder)) { return fail("Enter the funder's address (0x and 40 hex digits)."); }
-    if (!key) { return fail("Enter an API key of that funder, an auditor or the registrar."); }
-    store.setItem("funder.address", funder);
-    store.setItem("funder.key", key);
     try {
+      const { address: funder, key } = who.read();
       const base = `/funders/${encodeURIComponent(funder)}`;
       const [pool, alerts] = await Promise.all([
-        getJSON(`${base}/pool?limit=500`, key),
-        getJSON(`${base}/alerts?limit=50`, key),
+        fetchJSON(`${base}/pool?limit=500`, key),
+        fetchJSON(`${base}/alerts?limit=50`, key),
       ]);
       render(pool, alerts.items || []);
     } catch (e) { fail(e.message); }
   }
 
-  function fail(message) {
-    const err = document.getElementById("funder-error");
-    err.textContent = message;
-    err.hidden = false;
-    document.getElementById("funder-body").hidden = true;
-  }
+  const fail = (message) => showError("funder-error", message, "funder-body");
 
   function row(p) {
     const lien = p.lien_status === "ACTIVE" ? `${p.lien_id} (priority ${p.lien_priority})` : `${p.lien_id} ${label(p.lien_status)}`;
@@ -93,7 +67,7 @@
   function render(pool, alerts) {
     const shown = pool.items.length;
     document.getElementById("funder-summary").innerHTML =
-      `<b>${pool.total.toLocaleString("en-US")}</b> loan${pool.total === 1 ? "" : "s"} pledged` +
+      `<b>${count(pool.total)}</b> loan${pool.total === 1 ? "" : "s"} pledged` +
       (shown < pool.total ? ` <span class="hint">(first ${shown} shown)</span>` : "") + ".";
     document.querySelector("#funder-pool tbody").innerHTML = pool.items.map(row).join("");
     document.getElementById("funder-alerts").innerHTML = alerts.map(alertItem).join("");
@@ -101,6 +75,5 @@
     document.getElementById("funder-body").hidden = false;
   }
 
-  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", build);
-  else build();
+  window.registryUI.ready(build);
 })();

@@ -7,30 +7,22 @@
   // Vocabularies from the server (/config.js, from registry/enums.py), in their order.
   const KINDS = cfg.enums.tapeExceptions;
   const STEPS = cfg.enums.delinquencySteps;
-  const COLORS = ["#1e7d46", "#c9a100", "#e07b00", "#d0461f", "#8e1b12"];
-  const store = window.sessionStorage;
-  const esc = (s) => String(s ?? "").replace(/[&<>"']/g, (c) =>
-    ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
-  const money = (cents) => (Number(cents || 0) / 100).toLocaleString("en-US",
-    { minimumFractionDigits: 2, maximumFractionDigits: 2 });
-  const count = (n) => Number(n || 0).toLocaleString("en-US");
-  const label = (s) => String(s || "").replace(/_/g, " ");
+  const { esc, count, label, fetchJSON, addSection, showError, barChart, FIELD, addressInput, keyInput } =
+    window.registryUI;
+  const credentials = window.registryUI.credentials({ address: ["tape-address", "tapes.funder"],
+    key: ["tape-key", "tapes.key"], role: "funder", holders: "that funder or an auditor" });
+  const who = () => credentials.read();
+  const money = (cents) => window.registryUI.money(cents, 2);
   const $ = (id) => document.getElementById(id);
-  const input = "text-transform:none;letter-spacing:0;font-size:14px";
 
   function build() {
-    const section = document.createElement("section");
-    section.id = "tapes";
-    section.className = "card";
-    section.innerHTML = `
+    addSection("tapes", `
       <h2>Loan tape and pool report <span class="hint">check a lender's tape against the registry, for a funder or auditor key</span></h2>
       <form id="tape-form" autocomplete="off" style="flex-wrap:wrap;max-width:none">
-        <input id="tape-address" placeholder="Funder address 0x…" aria-label="Funder address"
-               style="${input};min-width:320px">
-        <input id="tape-key" type="password" placeholder="API key" aria-label="API key"
-               style="${input};max-width:220px">
+        ${addressInput("tape-address", "Funder")}
+        ${keyInput("tape-key")}
         <input id="tape-file" type="file" accept=".csv,text/csv" aria-label="Loan tape (CSV)"
-               style="${input}">
+               style="${FIELD}">
         <button type="submit" id="tape-check">Check tape</button>
         <button type="button" id="tape-report">Pool report</button>
       </form>
@@ -46,36 +38,13 @@
         <p id="tape-pool-summary"></p>
         <div id="tape-chart"></div>
         <p id="tape-trend" class="hint"></p>
-      </div>`;
-    (document.querySelector("main") || document.body).appendChild(section);
-    $("tape-address").value = store.getItem("tapes.funder") || "";
-    $("tape-key").value = store.getItem("tapes.key") || "";
+      </div>`);
+    credentials.restore();
     $("tape-form").addEventListener("submit", (e) => { e.preventDefault(); checkTape(); });
     $("tape-report").addEventListener("click", () => poolReport());
   }
 
-  function who() {
-    const address = $("tape-address").value.trim();
-    const key = $("tape-key").value.trim();
-    if (!/^0x[0-9a-fA-F]{40}$/.test(address)) throw new Error("Enter the funder's address (0x and 40 hex digits).");
-    if (!key) throw new Error("Enter an API key of that funder or an auditor.");
-    store.setItem("tapes.funder", address);
-    store.setItem("tapes.key", key);
-    return { address, key };
-  }
-
-  async function call(path, key, init = {}) {
-    const headers = { Accept: "application/json", Authorization: "Bearer " + key, ...(init.headers || {}) };
-    const r = await fetch(path, { ...init, headers });
-    const body = await r.json().catch(() => ({}));
-    if (!r.ok) throw new Error((body.error && body.error.message) || `request failed (${r.status})`);
-    return body;
-  }
-
-  function fail(message) {
-    $("tape-error").textContent = message;
-    $("tape-error").hidden = false;
-  }
+  const fail = (message, hideId) => showError("tape-error", message, hideId);
 
   async function checkTape() {
     $("tape-error").hidden = true;
@@ -84,10 +53,10 @@
       const file = $("tape-file").files[0];
       if (!file) throw new Error("Choose the lender's loan tape (a CSV file).");
       const params = new URLSearchParams({ funder: address, name: file.name });
-      const result = await call(`/tapes?${params}`, key,
+      const result = await fetchJSON(`/tapes?${params}`, key,
         { method: "POST", body: file, headers: { "Content-Type": "text/csv" } });
       renderTape(result);
-    } catch (e) { fail(e.message); $("tape-result").hidden = true; }
+    } catch (e) { fail(e.message, "tape-result"); }
   }
 
   function renderTape(r) {
@@ -113,8 +82,8 @@
     $("tape-error").hidden = true;
     try {
       const { address, key } = who();
-      renderPool(await call(`/funders/${encodeURIComponent(address)}/pool/report`, key));
-    } catch (e) { fail(e.message); $("tape-pool").hidden = true; }
+      renderPool(await fetchJSON(`/funders/${encodeURIComponent(address)}/pool/report`, key));
+    } catch (e) { fail(e.message, "tape-pool"); }
   }
 
   function renderPool(p) {
@@ -133,21 +102,11 @@
     $("tape-pool").hidden = false;
   }
 
-  function chart(steps) {
-    const w = 520, h = 190, pad = 30, bw = (w - pad * 2) / STEPS.length;
-    const max = Math.max(1, ...STEPS.map((s) => steps[s].balance_cents));
-    const bars = STEPS.map((s, i) => {
-      const v = steps[s], bh = Math.round((v.balance_cents / max) * (h - 60));
-      const x = pad + i * bw + 8, y = h - 30 - bh;
-      return `<rect x="${x}" y="${y}" width="${bw - 16}" height="${bh}" fill="${COLORS[i]}" rx="3">
-          <title>${esc(s)} days past due: ${v.loans} loans, ${money(v.balance_cents)}</title></rect>
-        <text x="${x + (bw - 16) / 2}" y="${y - 6}" text-anchor="middle">${count(v.loans)}</text>
-        <text x="${x + (bw - 16) / 2}" y="${h - 12}" text-anchor="middle">${esc(s)}</text>`;
-    }).join("");
-    return `<svg viewBox="0 0 ${w} ${h}" width="100%" style="max-width:${w}px" role="img"
-      aria-label="Pool balance by days past due (bar height) and loan counts (labels)">${bars}</svg>`;
-  }
+  const chart = (steps) => barChart(STEPS, steps, {
+    value: (v) => v.balance_cents,
+    title: (s, v) => `${s} days past due: ${v.loans} loans, ${money(v.balance_cents)}`,
+    ariaLabel: "Pool balance by days past due (bar height) and loan counts (labels)",
+  });
 
-  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", build);
-  else build();
+  window.registryUI.ready(build);
 })();

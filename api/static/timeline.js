@@ -4,8 +4,7 @@
 "use strict";
 (function () {
   const $ = (id) => document.getElementById(id);
-  const esc = (s) => String(s ?? "").replace(/[&<>"']/g, (c) =>
-    ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
+  const { esc } = window.registryUI;
 
   // The picker holds a local date and time; the API takes an ISO-8601 instant in UTC.
   function asOf() {

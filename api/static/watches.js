@@ -5,42 +5,25 @@
 (function () {
   const cfg = window.REGISTRY_CONFIG;
   const store = window.sessionStorage;
-  const esc = (s) => String(s ?? "").replace(/[&<>"']/g, (c) =>
-    ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
-  const when = (t) => (t ? new Date(t * 1000).toISOString().slice(0, 10) : "–");
-  const short = (h) => (h && h.length > 14 ? h.slice(0, 8) + "…" + h.slice(-6) : h || "");
-  const field = "text-transform:none;letter-spacing:0;font-size:14px";
+  const { esc, fetchJSON, addSection, showError, txLink, FIELD, keyInput } = window.registryUI;
+  const when = window.registryUI.day;
 
   function build() {
-    const section = document.createElement("section");
-    section.id = "watches";
-    section.className = "card";
-    section.innerHTML = `
+    const section = addSection("watches", `
       <h2>Watches <span class="hint">notices of every event on the vehicles a key's participant watches</span></h2>
       <form id="watch-form" autocomplete="off" style="flex-wrap:wrap;max-width:none">
-        <input id="watch-key" type="password" placeholder="API key" aria-label="API key"
-               style="${field};max-width:220px">
+        ${keyInput("watch-key")}
         <input id="watch-vin" placeholder="VIN to watch (optional)" aria-label="VIN to watch"
-               maxlength="17" style="${field};min-width:240px">
+               maxlength="17" style="${FIELD};min-width:240px">
         <button type="submit">Watch / show notices</button>
       </form>
       <div id="watch-error" class="error" role="alert" hidden style="margin-top:12px"></div>
       <div id="watch-body" hidden>
         <p id="watch-summary" class="muted"></p>
         <ol id="watch-notices" style="list-style:none;padding:0;margin:0"></ol>
-      </div>`;
-    (document.querySelector("main") || document.body).appendChild(section);
+      </div>`);
     document.getElementById("watch-key").value = store.getItem("watch.key") || "";
     section.querySelector("#watch-form").addEventListener("submit", (e) => { e.preventDefault(); load(); });
-  }
-
-  async function call(method, path, key, body) {
-    const headers = { Accept: "application/json", Authorization: "Bearer " + key };
-    if (body !== undefined) headers["Content-Type"] = "application/json";
-    const r = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-    const out = await r.json().catch(() => ({}));
-    if (!r.ok) throw new Error((out.error && out.error.message) || `request failed (${r.status})`);
-    return out;
   }
 
   async function load() {
@@ -50,19 +33,15 @@
     if (!key) return fail("Enter an API key (any role).");
     store.setItem("watch.key", key);
     try {
-      if (vin) await call("POST", "/watches", key, { vins: [vin] });
+      if (vin) await fetchJSON("/watches", key, {
+        method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ vins: [vin] }) });
       const [watches, notices] = await Promise.all([
-        call("GET", "/watches", key), call("GET", "/notices?limit=50", key)]);
+        fetchJSON("/watches", key), fetchJSON("/notices?limit=50", key)]);
       render(watches, notices.items || []);
     } catch (e) { fail(e.message); }
   }
 
-  function fail(message) {
-    const err = document.getElementById("watch-error");
-    err.textContent = message;
-    err.hidden = false;
-    document.getElementById("watch-body").hidden = true;
-  }
+  const fail = (message) => showError("watch-error", message, "watch-body");
 
   function render(watches, notices) {
     const n = watches.items.length;
@@ -74,13 +53,12 @@
       <li style="padding:8px 0;border-bottom:1px solid var(--line)">
         <span class="kind">${esc(x.event)}</span>
         <span class="hint">block ${esc(x.block_number)} · log ${esc(x.log_index)} · ${esc(when(x.block_time))}</span>
-        <a class="hash" href="${esc(cfg.txLinkBase + x.tx_hash)}" title="${esc(x.tx_hash)}">${esc(short(x.tx_hash))}</a>
+        ${txLink(cfg.txLinkBase, x.tx_hash)}
         <div>${esc(x.message)}</div>
         <div class="hint">after it: owner ${esc(x.state.owner || "–")}, ${esc((x.state.active_liens || []).length)} active lien(s)</div>
       </li>`).join("");
     document.getElementById("watch-body").hidden = false;
   }
 
-  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", build);
-  else build();
+  window.registryUI.ready(build);
 })();

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, is_dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -22,6 +23,8 @@ if TYPE_CHECKING:  # imported where used: the CLI starts without web3 and pydant
     from registry.contracts import Deployment
     from registry.queries import MirrorState, Reader
     from registry.transactor import TxResult
+
+T = TypeVar("T")
 
 signer_options = [
     click.option(
@@ -128,6 +131,68 @@ def echo_record(record: Any) -> None:
     """A dataclass record as indented JSON."""
     data = asdict(record) if is_dataclass(record) and not isinstance(record, type) else record
     click.echo(json.dumps(data, indent=2, default=str))
+
+
+consent_options = [
+    click.option("--valid-hours", type=float, default=72.0, show_default=True),
+    click.option("--out", type=click.Path(path_type=Path), required=True),
+]
+
+
+def with_consent_file(fn: Any) -> Any:
+    """Adds --valid-hours/--out to a command that signs a consent into a file."""
+    for option in reversed(consent_options):
+        fn = option(fn)
+    return fn
+
+
+def consent_deadline(valid_hours: float) -> int:
+    """The deadline (unix time) of a consent valid for ``valid_hours`` from now."""
+    return int(time.time() + valid_hours * 3600)
+
+
+def write_consent(out: Path, record: dict[str, Any], signature: bytes) -> None:
+    """Writes a signed consent (``record`` and its 0x-hex ``signature``) to ``out`` as JSON."""
+    out.write_text(json.dumps(record | {"signature": "0x" + signature.hex()}, indent=2) + "\n")
+
+
+def read_consent(path: Path, command: str, make: Callable[[dict[str, Any]], T]) -> T:
+    """The consent ``make`` builds from ``path`` (with its ``signature`` as bytes), a file
+    written by ``registry COMMAND``.
+
+    Raises:
+        InvalidInput: the file is not one.
+    """
+    try:
+        raw = json.loads(path.read_text())
+        return make(raw | {"signature": bytes.fromhex(raw["signature"][2:])})
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise InvalidInput(
+            f"{path} is not a consent file written by `registry {command}`: {exc}"
+        ) from None
+
+
+def one_or_batch(
+    ids: tuple[int, ...],
+    one: Callable[[int, Any], TxResult],
+    batch: Callable[..., TxResult],
+    arg: Any,
+) -> TxResult:
+    """``one(id, arg)`` for a single id, else ``batch(ids, arg)``: one transaction either way."""
+    return one(ids[0], arg) if len(ids) == 1 else batch(list(ids), arg)
+
+
+def echo_items(
+    items: list[dict[str, Any]], as_json: bool, line: Callable[[dict[str, Any]], str], none: str
+) -> None:
+    """Lists items: as JSON (``--json``), else a ``line`` each, or ``none`` when there are none."""
+    if as_json:
+        click.echo(json.dumps(items, indent=1, default=str))
+        return
+    for item in items:
+        click.echo(line(item))
+    if not items:
+        click.echo(none)
 
 
 @contextmanager

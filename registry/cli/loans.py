@@ -15,6 +15,7 @@ from registry.cli.common import (
     client_for,
     echo_record,
     echo_tx,
+    one_or_batch,
     reference,
     settings_for,
     with_signer,
@@ -231,10 +232,7 @@ def pledge(
 ) -> None:
     """Pledge LOAN_IDS (serviced by the signer) to a funder; several ids: one transaction."""
     client = client_for(dev_account, keystore)
-    if len(loan_ids) == 1:
-        result = client.pledge_loan(loan_ids[0], funder)
-    else:
-        result = client.pledge_loans_batch(list(loan_ids), funder)
+    result = one_or_batch(loan_ids, client.pledge_loan, client.pledge_loans_batch, funder)
     echo_tx(
         result, f"{len(result.ids)} loan(s) pledged: pledge(s) {', '.join(map(str, result.ids))}"
     )

@@ -6,15 +6,21 @@ A lender pledges with `registry loan pledge`; a pledged loan's lien is assigned 
 
 from __future__ import annotations
 
-import json
-import time
 from pathlib import Path
 
 import click
 
-from registry.cli.common import client_for, echo_tx, with_signer
+from registry.cli.common import (
+    client_for,
+    consent_deadline,
+    echo_tx,
+    one_or_batch,
+    read_consent,
+    with_consent_file,
+    with_signer,
+    write_consent,
+)
 from registry.domain import FunderConsent
-from registry.errors import InvalidInput
 
 REASONS = click.Choice(["repurchase", "remittance"], case_sensitive=False)
 
@@ -25,15 +31,9 @@ def load_funder_consent(path: Path) -> FunderConsent:
     Raises:
         InvalidInput: the file is not one.
     """
-    try:
-        raw = json.loads(path.read_text())
-        return FunderConsent(
-            int(raw["loan_id"]), int(raw["deadline"]), bytes.fromhex(raw["signature"][2:])
-        )
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise InvalidInput(
-            f"{path} is not a consent file written by `registry pledge consent`: {exc}"
-        ) from None
+    return read_consent(path, "pledge consent", lambda raw: FunderConsent(
+        int(raw["loan_id"]), int(raw["deadline"]), raw["signature"]
+    ))  # fmt: skip
 
 
 @click.group()
@@ -50,10 +50,7 @@ def release(
 ) -> None:
     """Release the signer's (the funder's) pledges of LOAN_IDS."""
     client = client_for(dev_account, keystore)
-    if len(loan_ids) == 1:
-        result = client.release_pledge(loan_ids[0], reason)
-    else:
-        result = client.release_pledges_batch(list(loan_ids), reason)
+    result = one_or_batch(loan_ids, client.release_pledge, client.release_pledges_batch, reason)
     echo_tx(result, f"{len(loan_ids)} pledge(s) released")
 
 
@@ -66,10 +63,7 @@ def transfer(
 ) -> None:
     """Sell the signer's pledges of LOAN_IDS to another funder (release and pledge in one tx)."""
     client = client_for(dev_account, keystore)
-    if len(loan_ids) == 1:
-        result = client.transfer_pledge(loan_ids[0], to)
-    else:
-        result = client.transfer_pledges_batch(list(loan_ids), to)
+    result = one_or_batch(loan_ids, client.transfer_pledge, client.transfer_pledges_batch, to)
     echo_tx(result, f"{len(result.ids)} pledge(s) transferred: {', '.join(map(str, result.ids))}")
 
 
@@ -90,8 +84,7 @@ def show(loan_id: int) -> None:
 @pledge.command("consent")
 @click.argument("loan_id", type=int)
 @click.option("--to", "to", required=True, help="The lender the loan's lien is assigned to.")
-@click.option("--valid-hours", type=float, default=72.0, show_default=True)
-@click.option("--out", type=click.Path(path_type=Path), required=True)
+@with_consent_file
 @with_signer
 def consent(
     loan_id: int,
@@ -103,9 +96,7 @@ def consent(
 ) -> None:
     """Sign, as the funder, consent to assign the lien of pledged LOAN_ID; write it to --out."""
     client = client_for(dev_account, keystore)
-    deadline = int(time.time() + valid_hours * 3600)
+    deadline = consent_deadline(valid_hours)
     signed = client.sign_pledge_consent(loan_id, to, deadline=deadline)
-    record = {"loan_id": loan_id, "to": to, "deadline": deadline,
-              "signature": "0x" + signed.signature.hex()}  # fmt: skip
-    out.write_text(json.dumps(record, indent=2) + "\n")
+    write_consent(out, {"loan_id": loan_id, "to": to, "deadline": deadline}, signed.signature)
     click.echo(f"consent for loan {loan_id} written to {out} (valid {valid_hours:g} h)")

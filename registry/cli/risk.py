@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from registry.cli.common import database_option, mirror_engine
+from registry.cli.common import database_option, echo_items, mirror_engine
 
 
 def _money(cents: int) -> str:
@@ -89,14 +89,8 @@ def alerts_cmd(lender: str | None, kind: str | None, vin: str | None, limit: int
 
     with mirror_engine(database_url).connect() as conn:
         items = list_alerts(conn, lender=lender, kind=kind, vin=vin, limit=limit)
-    if as_json:
-        click.echo(json.dumps(items, indent=1, default=str))
-        return
-    for a in items:
-        click.echo(f"#{a['id']} [{a['severity']}] {a['kind']} block {a['block_number']}: "
-                   f"{a['message']}")  # fmt: skip
-    if not items:
-        click.echo("no alerts")
+    echo_items(items, as_json, lambda a: f"#{a['id']} [{a['severity']}] {a['kind']} block "
+               f"{a['block_number']}: {a['message']}", "no alerts")  # fmt: skip
 
 
 @risk.command("import-schedules")
@@ -176,14 +170,8 @@ def list_cmd(participant: str | None, as_json: bool, database_url: str | None) -
 
     with mirror_engine(database_url).connect() as conn:
         items = list_webhooks(conn, participant)
-    if as_json:
-        click.echo(json.dumps(items, indent=1, default=str))
-        return
-    for h in items:
-        click.echo(f"{h['id']}: {h['participant']} -> {h['url']} "
-                   f"({h['delivered']} delivered, {h['pending']} pending)")  # fmt: skip
-    if not items:
-        click.echo("no webhooks")
+    echo_items(items, as_json, lambda h: f"{h['id']}: {h['participant']} -> {h['url']} "
+               f"({h['delivered']} delivered, {h['pending']} pending)", "no webhooks")  # fmt: skip
 
 
 @webhooks.command("remove")

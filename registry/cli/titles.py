@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import click
@@ -11,35 +10,25 @@ import click
 from registry.cli.common import (
     AT_HELP,
     client_for,
+    consent_deadline,
     echo_record,
     echo_tx,
     mirror_snapshot,
+    read_consent,
     reference,
     settings_for,
+    with_consent_file,
     with_signer,
+    write_consent,
 )
 from registry.domain import LienConsent
 from registry.errors import InvalidInput
 
 
 def _load_consents(paths: tuple[Path, ...]) -> list[LienConsent]:
-    consents = []
-    for path in paths:
-        try:
-            raw = json.loads(path.read_text())
-            consents.append(
-                LienConsent(
-                    int(raw["lien_id"]),
-                    bool(raw["release"]),
-                    int(raw["deadline"]),
-                    bytes.fromhex(raw["signature"][2:]),
-                )
-            )
-        except (OSError, ValueError, KeyError) as exc:
-            raise InvalidInput(
-                f"{path} is not a consent file written by `registry title consent`: {exc}"
-            ) from None
-    return consents
+    return [read_consent(path, "title consent", lambda raw: LienConsent(
+        int(raw["lien_id"]), bool(raw["release"]), int(raw["deadline"]), raw["signature"]
+    )) for path in paths]  # fmt: skip
 
 
 @click.group()
@@ -124,7 +113,7 @@ def history_cmd(
     """Every event of VIN in words, from the SQL mirror: now, or up to --at; CSV or JSON too."""
     from registry.enums import EventKind
     from registry.queries.asof import resolve
-    from registry.queries.vehicles import LATEST, history
+    from registry.queries.vehicles import LATEST, full_history
     from registry.timeline import explained, explanations, to_csv
     from registry.vin import validate_vin
 
@@ -135,14 +124,7 @@ def history_cmd(
         raise InvalidInput(f"{exc}: one of {', '.join(EventKind)}") from None
     with mirror_snapshot(database_url) as (reader, state, _deployment):
         asof = resolve(reader, state, at) if at else None
-        until = asof.block if asof else LATEST
-        items: list[dict[str, object]] = []
-        cursor: str | None = None
-        while True:
-            page, cursor = history(reader, v, cursor=cursor, limit=500, until=until, kinds=wanted)
-            items += page
-            if cursor is None:
-                break
+        items = full_history(reader, v, until=asof.block if asof else LATEST, kinds=wanted)
         if items:
             last = int(str(items[-1]["block"]))
             items = explained(items, explanations(reader, v, last))
@@ -205,8 +187,7 @@ def transfer(
 @click.option("--from", "from_owner", required=True, help="The current owner.")
 @click.option("--to", "to", required=True, help="The new owner.")
 @click.option("--release/--keep", default=True, help="Release the lien at the transfer (payoff).")
-@click.option("--valid-hours", type=float, default=72.0, show_default=True)
-@click.option("--out", type=click.Path(path_type=Path), required=True)
+@with_consent_file
 @with_signer
 def consent(
     vin: str,
@@ -221,23 +202,12 @@ def consent(
 ) -> None:
     """Sign, as lienholder, consent to one transfer of VIN; write it to --out."""
     client = client_for(dev_account, keystore)
-    deadline = int(time.time() + valid_hours * 3600)
+    deadline = consent_deadline(valid_hours)
     signed = client.sign_transfer_consent(
         vin, lien_id, from_owner, to, release=release, deadline=deadline
     )
-    out.write_text(
-        json.dumps(
-            {
-                "vin": vin,
-                "lien_id": lien_id,
-                "release": release,
-                "deadline": deadline,
-                "signature": "0x" + signed.signature.hex(),
-            },
-            indent=2,
-        )
-        + "\n"
-    )
+    record = {"vin": vin, "lien_id": lien_id, "release": release, "deadline": deadline}
+    write_consent(out, record, signed.signature)
     click.echo(f"consent for lien {lien_id} written to {out} (valid {valid_hours:g} h)")
 
 

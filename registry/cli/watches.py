@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
 
-from registry.cli.common import database_option, mirror_engine
+from registry.cli.common import database_option, echo_items, mirror_engine
 
 participant_option = click.option(
     "--participant", required=True, help="The watcher: the participant address hearing notices."
@@ -65,15 +64,8 @@ def list_cmd(participant: str, as_json: bool, database_url: str | None) -> None:
 
     with mirror_engine(database_url).connect() as conn:
         items = list_watches(conn, participant)
-    if as_json:
-        click.echo(json.dumps(items, indent=1))
-        return
-    for w in items:
-        click.echo(
-            f"{w['id']}: {w['kind']} {w['target']}" + (f"  ({w['label']})" if w["label"] else "")
-        )
-    if not items:
-        click.echo("no watches")
+    echo_items(items, as_json, lambda w: f"{w['id']}: {w['kind']} {w['target']}"
+               + (f"  ({w['label']})" if w["label"] else ""), "no watches")  # fmt: skip
 
 
 @watch.command("remove")
@@ -104,11 +96,6 @@ def notices(
 
     with mirror_engine(database_url).connect() as conn:
         items = list_notices(conn, participant, vin=vin, limit=limit)
-    if as_json:
-        click.echo(json.dumps(items, indent=1, default=str))
-        return
-    for n in items:
-        click.echo(f"{n['id']}: block {n['block_number']} tx {n['tx_hash'][:12]}… log "
-                   f"{n['log_index']}: {n['message']}")  # fmt: skip
-    if not items:
-        click.echo("no notices")
+    echo_items(items, as_json, lambda n: f"{n['id']}: block {n['block_number']} tx "
+               f"{n['tx_hash'][:12]}… log {n['log_index']}: {n['message']}",
+               "no notices")  # fmt: skip

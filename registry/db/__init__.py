@@ -24,6 +24,7 @@ from sqlalchemy import (
     Engine,
     MetaData,
     PrimaryKeyConstraint,
+    Select,
     String,
     Table,
     create_engine,
@@ -218,6 +219,13 @@ def dialect_insert(conn: Connection, table: Table) -> Any:
     from sqlalchemy.dialects import sqlite
 
     return sqlite.insert(table)
+
+
+def newest_first(stmt: Select[Any], table: Table, before_id: int | None, limit: int) -> Select[Any]:
+    """``stmt`` paged by ``table``'s id: the ``limit`` newest rows older than ``before_id``."""
+    if before_id is not None:
+        stmt = stmt.where(table.c.id < before_id)
+    return stmt.order_by(table.c.id.desc()).limit(limit)
 
 
 def final_clause(block_column: Any) -> ColumnElement[bool]:

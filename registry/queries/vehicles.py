@@ -400,6 +400,23 @@ def history(
     return items, next_cursor
 
 
+def full_history(
+    reader: Reader, vin: str, *, until: int = LATEST, kinds: Iterable[EventKind] = ()
+) -> list[dict[str, Any]]:
+    """Every event of ``vin`` up to block ``until`` (of ``kinds`` only, when given), read page
+    by page (the downloads).
+
+    Raises :class:`NotFound` when the mirror knows nothing of ``vin``.
+    """
+    items: list[dict[str, Any]] = []
+    cursor: str | None = None
+    while True:
+        page, cursor = history(reader, vin, cursor=cursor, limit=500, until=until, kinds=kinds)
+        items += page
+        if cursor is None:
+            return items
+
+
 _ODOMETER_SERIES = Query(
     select(
         ODOMETER.c.reading,

@@ -14,10 +14,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, Table, and_, delete, select
+from sqlalchemy import Connection, Table, select
 
 from registry.chunks import chunks
-from registry.db import dialect_insert
+from registry.db import dialect_insert, newest_first
 from registry.enums import AlertKind, Severity
 from registry.risk.models import Alert, Delivery
 
@@ -124,19 +124,9 @@ def as_dict(row: Any) -> dict[str, Any]:
 
 def remove_after(conn: Connection, ancestor: int, vins: set[str]) -> int:
     """Deletes the VINs' alerts above block ``ancestor`` (a reorg), with undelivered webhooks."""
-    removed = 0
-    vin_list = sorted(vins)
-    for chunk in chunks(vin_list):
-        cond = and_(ALERTS.c.vin.in_(chunk), ALERTS.c.block_number > ancestor)
-        keys = [k for (k,) in conn.execute(select(ALERTS.c.key).where(cond))]
-        for part in chunks(keys):
-            conn.execute(
-                delete(DELIVERIES).where(
-                    DELIVERIES.c.alert_key.in_(part), DELIVERIES.c.delivered_ts.is_(None)
-                )
-            )
-        removed += conn.execute(delete(ALERTS).where(cond)).rowcount
-    return removed
+    from registry.risk.webhooks import remove_with_outbox_after
+
+    return remove_with_outbox_after(conn, ALERTS, ancestor, vins)
 
 
 def list_alerts(
@@ -160,10 +150,7 @@ def list_alerts(
     if min_severity:
         least = Severity(min_severity).rank
         stmt = stmt.where(ALERTS.c.severity.in_([s for s in Severity if s.rank >= least]))
-    if before_id is not None:
-        stmt = stmt.where(ALERTS.c.id < before_id)
-    stmt = stmt.order_by(ALERTS.c.id.desc()).limit(limit)
-    return [as_dict(r) for r in conn.execute(stmt)]
+    return [as_dict(r) for r in conn.execute(newest_first(stmt, ALERTS, before_id, limit))]
 
 
 def count_by_kind(conn: Connection, lender: str | None = None) -> dict[str, int]:

@@ -35,10 +35,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
-from sqlalchemy import Connection, Engine, Table, delete, select, update
+from sqlalchemy import Connection, Engine, Table, and_, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from registry.addresses import checksum_address
+from registry.chunks import chunks
 from registry.errors import InvalidInput, NotFound
 from registry.risk.destinations import check_destination
 from registry.risk.models import Delivery, Webhook
@@ -350,3 +351,21 @@ def outbox(
     if pending_only:
         stmt = stmt.where(DELIVERIES.c.delivered_ts.is_(None))
     return [dict(r) for r in conn.execute(stmt).mappings()]
+
+
+def remove_with_outbox_after(conn: Connection, table: Table, ancestor: int, vins: set[str]) -> int:
+    """Deletes the rows of ``table`` (alerts, notices: ``key``, ``vin``, ``block_number``)
+    of the VINs above block ``ancestor`` (a reorg) with their undelivered outbox rows; the
+    replay writes those that still stand again, under the same keys."""
+    removed = 0
+    for part in chunks(sorted(vins)):
+        cond = and_(table.c.vin.in_(part), table.c.block_number > ancestor)
+        keys = [k for (k,) in conn.execute(select(table.c.key).where(cond))]
+        for some in chunks(keys):
+            conn.execute(
+                delete(DELIVERIES).where(
+                    DELIVERIES.c.alert_key.in_(some), DELIVERIES.c.delivered_ts.is_(None)
+                )
+            )
+        removed += conn.execute(delete(table).where(cond)).rowcount
+    return removed

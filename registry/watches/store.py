@@ -19,17 +19,20 @@ from sqlalchemy import Connection, Table, and_, delete, select
 
 from registry.addresses import checksum_address
 from registry.chunks import chunks
-from registry.db import dialect_insert
+from registry.db import dialect_insert, newest_first
 from registry.enums import WatchKind
 from registry.errors import InvalidInput, InvalidVin, NotFound
-from registry.risk.models import Delivery
-from registry.risk.webhooks import OutboxMessage, enqueue_messages, have_webhooks
+from registry.risk.webhooks import (
+    OutboxMessage,
+    enqueue_messages,
+    have_webhooks,
+    remove_with_outbox_after,
+)
 from registry.vin import validate_vin
 from registry.watches.models import Notice, Watch
 
 WATCHES: Table = Watch.__table__  # type: ignore[attr-defined]
 NOTICES: Table = Notice.__table__  # type: ignore[attr-defined]
-DELIVERIES: Table = Delivery.__table__  # type: ignore[attr-defined]
 #: At most this many VINs (a request or a file) and addresses in one call.
 MAX_VINS_PER_CALL = 10_000
 MAX_ADDRESSES_PER_CALL = 100
@@ -185,18 +188,7 @@ def store_notices(conn: Connection, notices: Iterable[NewNotice]) -> list[str]:
 def remove_notices_after(conn: Connection, ancestor: int, vins: set[str]) -> int:
     """Deletes the VINs' notices above block ``ancestor`` (a reorg) with their undelivered
     outbox rows; the replay writes those that still stand again, under the same keys."""
-    removed = 0
-    for part in chunks(sorted(vins)):
-        cond = and_(NOTICES.c.vin.in_(part), NOTICES.c.block_number > ancestor)
-        keys = [k for (k,) in conn.execute(select(NOTICES.c.key).where(cond))]
-        for some in chunks(keys):
-            conn.execute(
-                delete(DELIVERIES).where(
-                    DELIVERIES.c.alert_key.in_(some), DELIVERIES.c.delivered_ts.is_(None)
-                )
-            )
-        removed += conn.execute(delete(NOTICES).where(cond)).rowcount
-    return removed
+    return remove_with_outbox_after(conn, NOTICES, ancestor, vins)
 
 
 def list_notices(
@@ -213,7 +205,4 @@ def list_notices(
         stmt = stmt.where(NOTICES.c.watcher == _address(watcher, "address of the watcher"))
     if vin is not None:
         stmt = stmt.where(NOTICES.c.vin == validate_vin(vin))
-    if before_id is not None:
-        stmt = stmt.where(NOTICES.c.id < before_id)
-    stmt = stmt.order_by(NOTICES.c.id.desc()).limit(limit)
-    return [as_dict(r) for r in conn.execute(stmt)]
+    return [as_dict(r) for r in conn.execute(newest_first(stmt, NOTICES, before_id, limit))]

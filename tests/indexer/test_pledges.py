@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from registry.db.models import Event
@@ -16,6 +17,12 @@ from tests.kit.mirror import Mirror, assert_mirror_exact
 EVENTS = Event.__table__  # type: ignore[attr-defined]
 
 
+@pytest.fixture
+def mirror(fresh_registry: Registry, db_url: str, tmp_path: Path) -> Mirror:
+    """A mirror of the fresh chain (on SQLite, then PostgreSQL: ``db_url``), not indexed yet."""
+    return Mirror.create(fresh_registry, tmp_path / "m", db_url)
+
+
 def _pledges(mirror: Mirror, loan_id: int) -> list[dict[str, Any]]:
     with mirror.engine.connect() as conn:
         rows = conn.execute(
@@ -24,11 +31,8 @@ def _pledges(mirror: Mirror, loan_id: int) -> list[dict[str, Any]]:
         return [dict(r) for r in rows]
 
 
-def test_pledge_release_and_sale_are_mirrored(
-    fresh_registry: Registry, db_url: str, tmp_path: Path
-) -> None:
+def test_pledge_release_and_sale_are_mirrored(fresh_registry: Registry, mirror: Mirror) -> None:
     reg = fresh_registry
-    mirror = Mirror.create(reg, tmp_path / "m", db_url)
     vin, lien_id, loan_id, first = reg.pledged_loan()
     mirror.index()  # the pledge lands in one batch, its sale and release in later ones
     second = reg.funder.transfer_pledge(loan_id, reg.cast.funder2.address).id
@@ -62,11 +66,8 @@ def test_pledge_release_and_sale_are_mirrored(
     assert_mirror_exact(mirror.engine, reg)
 
 
-def test_a_reorg_undoes_a_pledge_and_its_release(
-    fresh_registry: Registry, db_url: str, tmp_path: Path
-) -> None:
+def test_a_reorg_undoes_a_pledge_and_its_release(fresh_registry: Registry, mirror: Mirror) -> None:
     reg = fresh_registry
-    mirror = Mirror.create(reg, tmp_path / "m", db_url)
     _, _, kept, kept_pledge = reg.pledged_loan()
     _, _, undone, _ = reg.pledged_loan()
     mirror.index()

@@ -19,7 +19,7 @@ from registry.indexer import Indexer
 from registry.indexer.apply import apply_events, contract_names
 from registry.indexer.fetch import ChainReader
 from registry.indexer.lock import indexer_lock
-from tests.kit.books import populate
+from tests.kit.books import POPULATED_VEHICLE_EVENTS, populate
 from tests.kit.chain import Registry
 from tests.kit.mirror import assert_mirror_exact, migrated_engine
 
@@ -112,13 +112,7 @@ def test_projections_match_the_chain(db_url: str, fresh_registry: Registry) -> N
         assert outsider is not None and not outsider.active and outsider.name == "Pop-up Cars"
         totalled = s.execute(select(Title).where(Title.status == "TOTAL_LOSS")).scalars().all()  # type: ignore[arg-type]
         assert len(totalled) == 1 and totalled[0].brands == 0b101  # salvage + flood
-    wanted = {
-        "TitleIssued", "TitleTransferred", "TitleStatusChanged", "OdometerRecorded",
-        "BrandApplied", "LienRegistered", "LienReleased", "LienAssigned", "SaleRecorded",
-        "LoanOriginated", "LoanDisbursed", "LoanPaymentRecorded", "LoanDelinquencyRecorded",
-        "LoanDefaulted", "LoanRestructured", "LoanRepossessed", "LoanPaidOff", "LoanChargedOff",
-        "LoanServicingTransferred", "PolicyRecorded", "LossPayeeChanged", "PolicyCancelled",
-        "ClaimFiled", "ClaimSettled", "ClaimDenied", "TotalLossDeclared",
+    wanted = POPULATED_VEHICLE_EVENTS | {
         "ParticipantAdmitted", "ParticipantRemoved", "RoleGranted", "RoleRevoked",
     }  # fmt: skip
     assert wanted <= names

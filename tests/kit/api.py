@@ -3,8 +3,9 @@
 :func:`api_settings` points an API instance at a :class:`~tests.kit.mirror.Mirror`;
 :func:`make_keys` gives each role a key bound to the cast member playing it; the app runs
 in-process (``TestClient``), under uvicorn in a thread (:func:`uvicorn_thread`), or as the
-real ``registry serve`` process (:func:`registry_serve`). :func:`risk_app` is the risk
-tests' instance: a mirror holding a double pledge and a late loan.
+real ``registry serve`` process (:func:`registry_serve`); :func:`served` is the uvicorn one
+over a mirror, with its keys. :func:`risk_app` is the risk tests' instance: a mirror holding
+a double pledge and a late loan; :func:`indexed_risk_mirror` a fresh risk mirror, indexed.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 import uvicorn
@@ -25,6 +27,7 @@ from api.main import create_app
 from registry.chain import free_port
 from registry.config import PROJECT_ROOT
 from tests.kit.books import make_loan
+from tests.kit.chain import Registry
 from tests.kit.cli import REGISTRY, registry_env
 from tests.kit.mirror import Mirror
 
@@ -90,6 +93,13 @@ def risk_app(mirror: Mirror) -> tuple[FastAPI, Keys]:
     return create_app(api_settings(mirror)), make_keys(mirror, "risk")
 
 
+def indexed_risk_mirror(registry: Registry, directory: Path) -> Mirror:
+    """A mirror of ``registry`` in ``directory`` with the risk hooks, indexed to the head."""
+    mirror = Mirror.create(registry, directory, risk=True)
+    mirror.index()
+    return mirror
+
+
 def _wait_for(url: str, alive: Callable[[], bool], what: str, timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
     while True:
@@ -117,6 +127,13 @@ def uvicorn_thread(app: FastAPI) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(10)
+
+
+@contextmanager
+def served(mirror: Mirror, label: str) -> Iterator[tuple[str, Keys]]:
+    """The API over ``mirror`` under uvicorn in a thread: (base URL, keys labelled ``label``)."""
+    with uvicorn_thread(create_app(api_settings(mirror))) as url:
+        yield url, make_keys(mirror, label)
 
 
 @contextmanager

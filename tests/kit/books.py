@@ -20,14 +20,7 @@ from typing import Any
 from registry import loan_records
 from registry.client import RegistryClient
 from registry.errors import RegistryError
-from registry.schedules import (
-    LoanTerms,
-    Schedule,
-    ScheduleKind,
-    build_schedule,
-    schedule_hash,
-    terms_hash,
-)
+from registry.schedules import LoanTerms, Schedule, ScheduleKind, build_schedule, commitment_hashes
 from tests.kit.chain import Registry, ref
 from tests.kit.mirror import Mirror
 from tests.kit.vins import fresh_vins
@@ -76,6 +69,18 @@ def make_book(registry: Registry) -> Book:
     rel = lender.register_lien(released).id
     lender.release_lien(rel)
     return Book(clean, liened, branded, floor_plan, released, unknown, first, second, loan_id)
+
+
+#: What :func:`populate` does to its vehicles: every kind of vehicle event of the three
+#: contracts.
+POPULATED_VEHICLE_EVENTS = frozenset({
+    "TitleIssued", "TitleTransferred", "TitleStatusChanged", "OdometerRecorded",
+    "BrandApplied", "SaleRecorded", "LienRegistered", "LienReleased", "LienAssigned",
+    "LoanOriginated", "LoanDisbursed", "LoanPaymentRecorded", "LoanDelinquencyRecorded",
+    "LoanDefaulted", "LoanRestructured", "LoanRepossessed", "LoanPaidOff", "LoanChargedOff",
+    "LoanServicingTransferred", "PolicyRecorded", "LossPayeeChanged", "PolicyCancelled",
+    "ClaimFiled", "ClaimSettled", "ClaimDenied", "TotalLossDeclared",
+})  # fmt: skip
 
 
 def populate(registry: Registry, n: int = 12) -> dict[str, list[Any]]:
@@ -222,9 +227,7 @@ def make_loan(
     lien = bank.register_lien(vin).id
     schedule = schedule_for(chain.today() + timedelta(days=first_due_in_days), months)
     salt = ref("salt")
-    loan = bank.originate_loan(
-        lien, ref("loan"), terms_hash(schedule.terms, salt), schedule_hash(schedule, salt)
-    ).id
+    loan = bank.originate_loan(lien, ref("loan"), *commitment_hashes(schedule, salt)).id
     if record:
         record_ = loan_records.LoanRecord(loan, salt, schedule)
         loan_records.save(mirror.records, chain.deployment.chain_id, record_)

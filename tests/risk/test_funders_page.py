@@ -7,9 +7,8 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Page, expect
 
-from api.main import create_app
-from tests.kit.api import Keys, api_settings, make_keys, uvicorn_thread
-from tests.kit.browser import SCREENSHOTS
+from tests.kit.api import Keys, served
+from tests.kit.browser import screenshot
 from tests.kit.chain import CAST, Registry
 from tests.kit.mirror import Mirror
 
@@ -20,8 +19,8 @@ def server(chain: Registry, mirror: Mirror) -> Iterator[tuple[str, Keys, str]]:
     chain.lender2.register_lien(vin)  # another lender's lien on the pledged car
     chain.pledged_loan()
     mirror.index()
-    with uvicorn_thread(create_app(api_settings(mirror))) as url:
-        yield url, make_keys(mirror, "funder-page"), vin
+    with served(mirror, "funder-page") as (url, keys):
+        yield url, keys, vin
 
 
 def test_panel_lists_the_pool_and_its_alerts(page: Page, server: tuple[str, Keys, str]) -> None:
@@ -34,9 +33,7 @@ def test_panel_lists_the_pool_and_its_alerts(page: Page, server: tuple[str, Keys
     expect(page.locator("#funder-pool tbody tr")).to_have_count(2)
     expect(page.locator("#funder-pool")).to_contain_text(vin)
     expect(page.locator("#funder-alerts li").first).to_contain_text("pledged other lien")
-    shot = SCREENSHOTS / "funder-panel.png"
-    shot.parent.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(shot), full_page=True)
+    screenshot(page, "funder-panel.png")
     page.fill("#funder-key", keys.lender)
     page.click("#funder-form button[type=submit]")
     expect(page.locator("#funder-error")).to_contain_text("needs role")

@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.kit.api import Keys, risk_app, uvicorn_thread
-from tests.kit.browser import SCREENSHOTS
+from tests.kit.browser import screenshot
 from tests.kit.chain import CAST
 from tests.kit.mirror import Mirror
 
@@ -38,6 +38,4 @@ def test_panel_lists_alerts_and_draws_the_bucket_chart(
     page.fill("#risk-lender", CAST.lender.address)
     page.click("#risk-form button[type=submit]")
     expect(page.locator("#risk-alerts")).to_contain_text("missed a payment")
-    shot = SCREENSHOTS / "risk-panel.png"
-    shot.parent.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(shot), full_page=True)
+    screenshot(page, "risk-panel.png")

@@ -9,11 +9,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from api.main import create_app
-from tests.kit.api import Keys, api_settings, make_keys, uvicorn_thread
-from tests.kit.browser import SCREENSHOTS
+from tests.kit.api import Keys, indexed_risk_mirror, served
+from tests.kit.browser import screenshot
 from tests.kit.chain import CAST, Registry
-from tests.kit.mirror import Mirror
 
 
 @pytest.fixture(scope="module")
@@ -26,12 +24,11 @@ def server(
     for i in range(4):
         vin, _, loan, _ = registry.pledged_loan(registry.funder2 if i == 3 else None)
         lines.append(f"{loan},{vin},{'19000.00' if i == 1 else '25000.00'},0")
-    mirror = Mirror.create(registry, tmp_path_factory.mktemp("funder-page"), risk=True)
-    mirror.index()
+    mirror = indexed_risk_mirror(registry, tmp_path_factory.mktemp("funder-page"))
     tape = mirror.data_dir / "pool-7.csv"
     tape.write_text("\n".join(lines) + "\n")
-    with uvicorn_thread(create_app(api_settings(mirror))) as url:
-        yield url, make_keys(mirror, "page"), tape
+    with served(mirror, "page") as (url, keys):
+        yield url, keys, tape
 
 
 def test_panel_checks_a_tape_and_draws_the_pool_chart(
@@ -53,9 +50,7 @@ def test_panel_checks_a_tape_and_draws_the_pool_chart(
     page.click("#tape-report")
     expect(page.locator("#tape-chart svg rect")).to_have_count(5)
     expect(page.locator("#tape-pool-summary")).to_contain_text("loans pledged")
-    shot = SCREENSHOTS / "tape-panel.png"
-    shot.parent.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(shot), full_page=True)
+    screenshot(page, "tape-panel.png")
     page.fill("#tape-key", keys.dealer)
     page.click("#tape-report")
     expect(page.locator("#tape-error")).to_contain_text("needs role")

@@ -20,7 +20,7 @@ from registry.risk.signatures import DuplicateDelivery, WebhookVerificationError
 from registry.risk.webhooks import add_webhook
 from registry.timeline import WORDS
 from registry.watches.store import add_watches, list_notices, list_watches, parse_vin_file
-from tests.kit.books import populate
+from tests.kit.books import POPULATED_VEHICLE_EVENTS, populate
 from tests.kit.chain import CAST, Registry
 from tests.kit.mirror import Mirror
 from tests.kit.webhooks import Receiver, Worker, pending, wait_for
@@ -28,15 +28,6 @@ from tests.kit.webhooks import Receiver, Worker, pending, wait_for
 EVENTS = Event.__table__  # type: ignore[attr-defined]
 DEALER = CAST.dealer.address.lower()
 OWNER = CAST.owner.address.lower()
-#: What populate() does to its vehicles: every kind of vehicle event of the three contracts.
-VEHICLE_EVENTS = {
-    "TitleIssued", "TitleTransferred", "TitleStatusChanged", "OdometerRecorded",
-    "BrandApplied", "SaleRecorded", "LienRegistered", "LienReleased", "LienAssigned",
-    "LoanOriginated", "LoanDisbursed", "LoanPaymentRecorded", "LoanDelinquencyRecorded",
-    "LoanDefaulted", "LoanRestructured", "LoanRepossessed", "LoanPaidOff", "LoanChargedOff",
-    "LoanServicingTransferred", "PolicyRecorded", "LossPayeeChanged", "PolicyCancelled",
-    "ClaimFiled", "ClaimSettled", "ClaimDenied", "TotalLossDeclared",
-}  # fmt: skip
 
 
 @pytest.fixture
@@ -80,7 +71,7 @@ def test_a_notice_for_each_event_on_a_watched_vin_and_none_for_others(
         ).all()  # fmt: skip
     assert {(n["tx_hash"], n["log_index"]) for n in got} == {(e[1], e[2]) for e in events}
     assert len(got) == len(events)  # one per event: a watcher hears each once
-    assert {n["event"] for n in got} == VEHICLE_EVENTS <= set(WORDS)
+    assert {n["event"] for n in got} == POPULATED_VEHICLE_EVENTS <= set(WORDS)
     by_event = {(e[1], e[2]): e for e in events}
     for n in got:
         event, _, _, block, vin = by_event[(n["tx_hash"], n["log_index"])]

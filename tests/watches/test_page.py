@@ -10,19 +10,17 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from api.main import create_app
-from tests.kit.api import Keys, api_settings, make_keys, uvicorn_thread
-from tests.kit.browser import SCREENSHOTS
+from tests.kit.api import Keys, indexed_risk_mirror, served
+from tests.kit.browser import screenshot
 from tests.kit.chain import Registry
 from tests.kit.mirror import Mirror
 
 
 @pytest.fixture
 def server(registry: Registry, tmp_path: Path) -> Iterator[tuple[str, Keys, Mirror]]:
-    mirror = Mirror.create(registry, tmp_path, risk=True)
-    mirror.index()
-    with uvicorn_thread(create_app(api_settings(mirror))) as url:
-        yield url, make_keys(mirror, "page"), mirror
+    mirror = indexed_risk_mirror(registry, tmp_path)
+    with served(mirror, "page") as (url, keys):
+        yield url, keys, mirror
 
 
 def test_panel_watches_a_vin_and_shows_its_notices(
@@ -47,6 +45,4 @@ def test_panel_watches_a_vin_and_shows_its_notices(
     page.fill("#watch-vin", "1HGCM82633A004353")  # a bad check digit: the API says why
     page.click("#watch-form button[type=submit]")
     expect(page.locator("#watch-error")).to_contain_text("check digit")
-    shot = SCREENSHOTS / "watches-panel.png"
-    shot.parent.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(shot), full_page=True)
+    screenshot(page, "watches-panel.png")

@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.main import create_app
-from tests.kit.api import Keys, api_settings, bearer, make_keys
+from tests.kit.api import Keys, api_settings, bearer, indexed_risk_mirror, make_keys
 from tests.kit.chain import CAST, Registry
 from tests.kit.mirror import Mirror
 
@@ -19,8 +19,7 @@ from tests.kit.mirror import Mirror
 def watched(
     registry: Registry, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[TestClient, Keys, Mirror]]:
-    mirror = Mirror.create(registry, tmp_path_factory.mktemp("watches-api"), risk=True)
-    mirror.index()
+    mirror = indexed_risk_mirror(registry, tmp_path_factory.mktemp("watches-api"))
     with TestClient(create_app(api_settings(mirror))) as client:
         yield client, make_keys(mirror, "watches"), mirror
 
